@@ -1,0 +1,118 @@
+import { convert } from 'html-to-text';
+import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
+import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
+
+/** An address as Nodemailer takes it. */
+export interface MailAddress {
+  readonly name: string;
+  readonly address: string;
+}
+
+/** The mail Vox hands to a transport: the slice of Nodemailer's `Mail.Options` it uses. */
+export interface MailMessage {
+  readonly from: string;
+  readonly to: readonly MailAddress[];
+  readonly subject: string;
+  readonly text?: string;
+  readonly html?: string;
+  readonly attachments?: readonly { readonly filename: string; readonly contentType: string; readonly content: Buffer }[];
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
+export interface MailSendInfo {
+  readonly messageId?: string;
+  readonly rejected?: readonly (string | { readonly address: string })[];
+  readonly rejectedErrors?: readonly (Error & { readonly recipient?: string; readonly responseCode?: number })[];
+}
+
+/** Any Nodemailer transport (`nodemailer.createTransport(...)`), or anything with the same `sendMail`. */
+export interface MailTransport {
+  sendMail(mail: MailMessage): Promise<MailSendInfo>;
+}
+
+/** Options shared by the email backends. */
+export interface EmailBackendOptions {
+  /** Where mail goes: a Nodemailer transport. */
+  readonly transport: MailTransport;
+  /** From address when a template sets none, e.g. `"Blog" <blog@example.org>`. */
+  readonly from?: string;
+  /** Override the backend id, to configure two of the same kind. */
+  readonly id?: string;
+  /** Override the label shown in the admin. */
+  readonly label?: string;
+}
+
+const EMAIL_CAPABILITIES: BackendCapabilities = { subject: true, fromAddress: true, attachments: true, manualSending: true };
+
+/** HTML to its plain-text alternative. */
+export function htmlToText(html: string): string {
+  return convert(html, { wordwrap: 78, selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }] });
+}
+
+/** Builds an email backend from how it composes a rendered template; sending is shared. */
+export function emailBackend(
+  defaults: { id: string; label: string; format: ContentFormat },
+  options: EmailBackendOptions,
+  compose: (rendered: RenderedTemplate) => MessagePayload,
+): Backend {
+  if (!options?.transport || typeof options.transport.sendMail !== 'function') {
+    throw new VoxError(ErrorCode.configuration, `email backend ${options?.id ?? defaults.id} needs a Nodemailer transport: { transport: nodemailer.createTransport(...) }`);
+  }
+  const id = options.id ?? defaults.id;
+  return {
+    id,
+    protocol: 'email',
+    label: options.label ?? defaults.label,
+    format: defaults.format,
+    capabilities: EMAIL_CAPABILITIES,
+    compose,
+    send: (message) => sendMail(id, options, message),
+  };
+}
+
+async function sendMail(backend: string, options: EmailBackendOptions, message: OutboundMessage): Promise<SendResult> {
+  const from = message.from ?? options.from;
+  if (!from) {
+    throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
+  }
+  const { payload } = message;
+  let info: MailSendInfo;
+  try {
+    info = await options.transport.sendMail({
+      from,
+      to: message.to.map((c) => ({ name: c.name, address: c.address })),
+      subject: payload.subject ?? '',
+      ...(payload.text === undefined ? {} : { text: payload.text }),
+      ...(payload.html === undefined ? {} : { html: payload.html }),
+      ...(payload.attachments?.length
+        ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
+        : {}),
+      headers: { 'X-Vox-Message-Key': message.idempotencyKey },
+    });
+  } catch (error) {
+    throw smtpError(backend, error);
+  }
+  const rejectedErrors = info.rejectedErrors ?? [];
+  const rejected = (info.rejected ?? []).map((r) => {
+    const address = typeof r === 'string' ? r : r.address;
+    const cause = rejectedErrors.find((e) => e.recipient === address);
+    return { address, error: smtpError(backend, cause ?? new Error(`${address} was refused`)) };
+  });
+  return { ...(info.messageId ? { providerMessageId: info.messageId } : {}), ...(rejected.length ? { rejected } : {}) };
+}
+
+/** SMTP replies 5xx are permanent; 4xx, timeouts and dropped connections are worth a retry. */
+function smtpError(backend: string, error: unknown): DeliveryError {
+  const e = (error ?? {}) as { message?: string; responseCode?: number; code?: string; response?: string };
+  const statusCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const permanent = statusCode !== undefined && statusCode >= 500 && statusCode < 600;
+  return new DeliveryError(e.response ?? e.message ?? String(error), {
+    backend,
+    permanent,
+    ...(statusCode === undefined ? {} : { statusCode }),
+    ...(e.code ? { providerCode: e.code } : {}),
+    ...(e.response ? { responseBody: e.response } : {}),
+    cause: error,
+  });
+}

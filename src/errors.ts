@@ -1,0 +1,125 @@
+/**
+ * Every error Vox raises is a {@link VoxError} with a stable `code`, so callers can branch on
+ * the code instead of parsing messages.
+ */
+
+/** The stable error codes of Vox, one per kind of failure. */
+export const ErrorCode = {
+  configuration: 'VOX_CONFIGURATION',
+  unknownModel: 'VOX_UNKNOWN_MODEL',
+  unknownNotification: 'VOX_UNKNOWN_NOTIFICATION',
+  notificationNotSynced: 'VOX_NOTIFICATION_NOT_SYNCED',
+  missingActor: 'VOX_MISSING_ACTOR',
+  missingTarget: 'VOX_MISSING_TARGET',
+  unexpectedActor: 'VOX_UNEXPECTED_ACTOR',
+  unexpectedTarget: 'VOX_UNEXPECTED_TARGET',
+  unknownBackend: 'VOX_UNKNOWN_BACKEND',
+  invalidTemplate: 'VOX_INVALID_TEMPLATE',
+  render: 'VOX_RENDER',
+  schema: 'VOX_SCHEMA',
+  contacts: 'VOX_CONTACTS',
+  channel: 'VOX_CHANNEL',
+  attachment: 'VOX_ATTACHMENT',
+  attachmentTooLarge: 'VOX_ATTACHMENT_TOO_LARGE',
+  delivery: 'VOX_DELIVERY',
+  nothingSent: 'VOX_NOTHING_SENT',
+  notFound: 'VOX_NOT_FOUND',
+  invalidInput: 'VOX_INVALID_INPUT',
+} as const;
+
+/** One of the values of {@link ErrorCode}. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error Vox throws or records. */
+export class VoxError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VoxError';
+    this.code = code;
+  }
+}
+
+/** Where a problem sits in a template's source, 1-based. */
+export interface TemplateProblem {
+  /** The template field: `subject`, `content` or `from`. */
+  readonly field: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** A template that cannot be saved or rendered: syntax errors with their line and column. */
+export class TemplateValidationError extends VoxError {
+  readonly problems: readonly TemplateProblem[];
+
+  constructor(problems: readonly TemplateProblem[], message?: string) {
+    super(ErrorCode.invalidTemplate, message ?? formatProblems(problems));
+    this.name = 'TemplateValidationError';
+    this.problems = problems;
+  }
+}
+
+function formatProblems(problems: readonly TemplateProblem[]): string {
+  return problems
+    .map((p) => `${p.field}${p.line === undefined ? '' : ` line ${p.line}, column ${p.column ?? 0}`}: ${p.message}`)
+    .join('; ');
+}
+
+/** Details a backend gives about a failed delivery. */
+export interface DeliveryErrorDetails {
+  /** The backend id, for example `email-html`. */
+  readonly backend: string;
+  /** True when retrying cannot help (SMTP 5xx, HTTP 4xx). */
+  readonly permanent: boolean;
+  /** SMTP reply code or HTTP status. */
+  readonly statusCode?: number;
+  /** Provider or transport error code (for example `EENVELOPE`). */
+  readonly providerCode?: string;
+  /** The provider's reply, truncated to 2,000 characters. */
+  readonly responseBody?: string;
+  readonly cause?: unknown;
+}
+
+const MAX_RESPONSE_BODY = 2000;
+
+/** A backend could not deliver a message. Failure is data: status and reply are fields, not prose. */
+export class DeliveryError extends VoxError {
+  readonly backend: string;
+  readonly permanent: boolean;
+  readonly statusCode: number | undefined;
+  readonly providerCode: string | undefined;
+  readonly responseBody: string | undefined;
+
+  constructor(message: string, details: DeliveryErrorDetails) {
+    super(ErrorCode.delivery, message, { cause: details.cause });
+    this.name = 'DeliveryError';
+    this.backend = details.backend;
+    this.permanent = details.permanent;
+    this.statusCode = details.statusCode;
+    this.providerCode = details.providerCode;
+    this.responseBody = details.responseBody?.slice(0, MAX_RESPONSE_BODY);
+  }
+}
+
+/** A `required` notification reached nobody. The message log still holds every failure. */
+export class NothingSentError extends VoxError {
+  readonly issueId: number;
+  readonly failures: readonly string[];
+
+  constructor(notificationId: string, issueId: number, failures: readonly string[]) {
+    const detail = failures.length === 0 ? 'no template, recipient or contact matched' : failures.join('; ');
+    super(ErrorCode.nothingSent, `required notification ${notificationId} reached nobody (issue ${issueId}): ${detail}`);
+    this.name = 'NothingSentError';
+    this.issueId = issueId;
+    this.failures = failures;
+  }
+}
+
+/** Text of any thrown value, for the message log. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,48 @@
+export { createVox } from './vox.ts';
+export type { Messages, Notifications, SiteOptions, Vox, VoxOptions } from './vox.ts';
+export { contact } from './registry/contact.ts';
+export type { Contact } from './registry/contact.ts';
+export type {
+  AttachmentSpec,
+  Awaitable,
+  ChannelSpec,
+  ChannelsSpec,
+  ContactsFunction,
+  ContactsResult,
+  IssueResult,
+  ManyOf,
+  MessageOutcome,
+  MessageStatus,
+  ModelHandle,
+  ModelOptions,
+  ModelRef,
+  ModelReference,
+  NotificationRef,
+  NotificationSpec,
+  NotificationsSpec,
+  NotifyArgs,
+  NotifyOptions,
+  RelationSpec,
+  SelfChannelSpec,
+} from './registry/model.ts';
+export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
+export type {
+  AttachmentPayload,
+  Backend,
+  BackendCapabilities,
+  ContentFormat,
+  MessagePayload,
+  OutboundMessage,
+  RenderedTemplate,
+  SendResult,
+} from './backends/backend.ts';
+export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './errors.ts';
+export type { DeliveryErrorDetails, TemplateProblem } from './errors.ts';
+export type { DatabaseOptions, PgPoolLike, SqlDialectName } from './store/connect.ts';
+export type { EnableFilter, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './store/store.ts';
+export type { TemplateCheck, TemplateInput } from './manage/templates.ts';
+export { Templates } from './manage/templates.ts';
+export type { SiteContactInput } from './manage/site-contacts.ts';
+export { SiteContacts } from './manage/site-contacts.ts';
+export type { SyncChange, SyncReport } from './manage/sync.ts';
+export type { RenderLimits } from './render/renderer.ts';

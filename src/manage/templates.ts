@@ -1,0 +1,199 @@
+import type { Backend } from '../backends/backend.ts';
+import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../errors.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { Renderer } from '../render/renderer.ts';
+import { jsonSchemaOf, pathExists, type JsonSchema } from '../render/schema-paths.ts';
+import { flag, now, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
+
+/** A template to create (no `id`) or replace (with `id`). */
+export interface TemplateInput {
+  readonly id?: number;
+  /** `<model>.<codename>` of the notification. */
+  readonly notification: string;
+  /** Backend id, for example `email-html`. */
+  readonly backend: string;
+  /** Channel keys: `si`, `c`, `c:<key>`, `se:<key>`, `re:<key>`. */
+  readonly recipients: readonly string[];
+  readonly subject?: string;
+  readonly content: string;
+  /** May use variables. @default the backend's default */
+  readonly fromAddress?: string;
+  /** Attachment keys, for example `object.author.vcard`. */
+  readonly attachments?: readonly string[];
+  /** One message to all recipients instead of one per recipient. @default false */
+  readonly bulk?: boolean;
+  /** @default true */
+  readonly enabled?: boolean;
+}
+
+/** The outcome of checking a template: errors block saving, warnings do not. */
+export interface TemplateCheck {
+  readonly errors: readonly TemplateProblem[];
+  readonly warnings: readonly TemplateProblem[];
+}
+
+/** The variables every template has, besides the model-typed ones. */
+const CONTACT_SCHEMA: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, protocol: { type: 'string' }, address: { type: 'string' } }, additionalProperties: false };
+const NOTIFICATION_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, model: { type: 'string' }, codename: { type: 'string' }, description: { type: 'string' } },
+  additionalProperties: false,
+};
+const ANYTHING: JsonSchema = {};
+
+/** Templates: data written by authors, validated on save. */
+export class Templates {
+  readonly #registry: Registry;
+  readonly #store: Store;
+  readonly #renderer: Renderer;
+  readonly #backends: ReadonlyMap<string, Backend>;
+  readonly #schemas = new Map<string, JsonSchema>();
+
+  constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>) {
+    this.#registry = registry;
+    this.#store = store;
+    this.#renderer = renderer;
+    this.#backends = backends;
+  }
+
+  /** Validates and saves a template. Throws {@link TemplateValidationError} on errors; returns warnings. */
+  async save(input: TemplateInput): Promise<{ readonly template: TemplateRecord; readonly warnings: readonly TemplateProblem[] }> {
+    const notification = await this.#notification(input.notification);
+    const check = this.#check(input, notification);
+    if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
+    const timestamp = now();
+    const values = {
+      notification_id: notification.id,
+      backend: input.backend,
+      recipients: JSON.stringify([...new Set(input.recipients)]),
+      subject: input.subject ?? '',
+      content: input.content,
+      from_address: input.fromAddress ?? '',
+      bulk: flag(input.bulk ?? false),
+      enabled: flag(input.enabled ?? true),
+      updated_at: timestamp,
+    };
+    const id = await this.#store.db.transaction().execute(async (trx) => {
+      let templateId: number;
+      if (input.id === undefined) {
+        templateId = (await trx.insertInto('vox_templates').values({ ...values, created_at: timestamp }).returning('id').executeTakeFirstOrThrow()).id;
+      } else {
+        const updated = await trx.updateTable('vox_templates').set(values).where('id', '=', input.id).executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) throw new VoxError(ErrorCode.notFound, `template ${input.id} does not exist`);
+        templateId = input.id;
+        await trx.deleteFrom('vox_template_attachments').where('template_id', '=', templateId).execute();
+      }
+      for (const key of new Set(input.attachments ?? [])) {
+        await trx.insertInto('vox_template_attachments').values({ template_id: templateId, attachment_key: key }).execute();
+      }
+      return templateId;
+    });
+    const template = await this.#store.getTemplate(id);
+    if (!template) throw new VoxError(ErrorCode.notFound, `template ${id} vanished while saving`);
+    return { template, warnings: check.warnings };
+  }
+
+  /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
+  async validate(input: TemplateInput): Promise<TemplateCheck> {
+    return this.#check(input, await this.#notification(input.notification));
+  }
+
+  async get(id: number): Promise<TemplateRecord | undefined> {
+    return this.#store.getTemplate(id);
+  }
+
+  /** Templates, all or of one notification (`<model>.<codename>`). */
+  async list(notification?: string): Promise<TemplateRecord[]> {
+    if (notification === undefined) return this.#store.listTemplates();
+    return this.#store.listTemplates({ notificationId: (await this.#notification(notification)).id });
+  }
+
+  async delete(id: number): Promise<void> {
+    const result = await this.#store.db.deleteFrom('vox_templates').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw new VoxError(ErrorCode.notFound, `template ${id} does not exist`);
+  }
+
+  async #notification(key: string): Promise<NotificationRecord> {
+    const dot = key.lastIndexOf('.');
+    const found = dot > 0 ? await this.#store.findNotification(key.slice(0, dot), key.slice(dot + 1)) : undefined;
+    if (!found) throw new VoxError(ErrorCode.unknownNotification, `notification ${JSON.stringify(key)} does not exist; run \`vox sync\` after declaring it in code`);
+    return found;
+  }
+
+  #check(input: TemplateInput, notification: NotificationRecord): TemplateCheck {
+    const errors: TemplateProblem[] = [];
+    const warnings: TemplateProblem[] = [];
+    const backend = this.#backends.get(input.backend);
+    if (!backend) {
+      errors.push({ field: 'backend', message: `backend ${JSON.stringify(input.backend)} is not configured; configured: ${[...this.#backends.keys()].join(', ') || 'none'}` });
+    }
+    const choices = this.#registry.has(notification.model) ? this.#registry.channelChoices(notification) : [];
+    const valid = new Set(choices.map((c) => c.key));
+    for (const key of input.recipients) {
+      if (!valid.has(key)) errors.push({ field: 'recipients', message: `unknown recipients ${JSON.stringify(key)}; choose from ${[...valid].join(', ')}` });
+    }
+    if (input.recipients.length === 0) warnings.push({ field: 'recipients', message: 'no recipients are selected, so this template is never used' });
+    const attachments = input.attachments ?? [];
+    if (attachments.length > 0) {
+      if (backend && !backend.capabilities.attachments) errors.push({ field: 'attachments', message: `backend ${backend.id} cannot send attachments` });
+      const available = new Set(this.#registry.attachmentChoices(notification).map((a) => a.key));
+      for (const key of attachments) if (!available.has(key)) errors.push({ field: 'attachments', message: `unknown attachment ${JSON.stringify(key)}` });
+    }
+    if (typeof input.content !== 'string') errors.push({ field: 'content', message: 'content must be text' });
+    const fields: [string, string, Parameters<Renderer['syntaxProblems']>[2]][] = [
+      ['subject', input.subject ?? '', 'text'],
+      ['content', typeof input.content === 'string' ? input.content : '', backend?.format ?? 'text'],
+      ['fromAddress', input.fromAddress ?? '', 'text'],
+    ];
+    if (backend && !backend.capabilities.subject && (input.subject ?? '') !== '') warnings.push({ field: 'subject', message: `backend ${backend.id} has no subject; it is ignored` });
+    if (backend && !backend.capabilities.fromAddress && (input.fromAddress ?? '') !== '') warnings.push({ field: 'fromAddress', message: `backend ${backend.id} has no from address; it is ignored` });
+    const roots = this.#roots(notification, input);
+    for (const [field, source, format] of fields) {
+      const problems = this.#renderer.syntaxProblems(field, source, format);
+      errors.push(...problems);
+      if (problems.length > 0 || source === '') continue;
+      for (const variable of this.#renderer.variables(source)) {
+        const [root, ...path] = variable.segments;
+        const schemas = roots.get(String(root));
+        const name = variable.segments.join('.');
+        if (!schemas) {
+          const hint = root === 'recipient' || root === 'contact' ? ' (bulk templates have no recipient or contact)' : '';
+          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}${hint}` });
+        } else if (!schemas.some((schema) => pathExists(schema, schema, path.map((p) => (p === '*' ? 0 : p))))) {
+          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}` });
+        }
+      }
+    }
+    return { errors, warnings };
+  }
+
+  /** Root variables a template may read, each with the schemas that may describe it. */
+  #roots(notification: NotificationRecord, input: TemplateInput): Map<string, JsonSchema[]> {
+    const roots = new Map<string, JsonSchema[]>();
+    const objectSchema = this.#schemaOf(notification.model);
+    roots.set('object', [objectSchema]);
+    roots.set('content', [objectSchema]);
+    roots.set('notification', [NOTIFICATION_SCHEMA]);
+    roots.set('site', [ANYTHING]);
+    if (notification.actorModel) roots.set('actor', [this.#schemaOf(notification.actorModel)]);
+    if (notification.targetModel) roots.set('target', [this.#schemaOf(notification.targetModel)]);
+    if (!input.bulk) {
+      const choices = this.#registry.has(notification.model) ? this.#registry.channelChoices(notification) : [];
+      const recipientSchemas = choices
+        .filter((c) => input.recipients.includes(c.key))
+        .map((c) => (c.recipientModel === null ? CONTACT_SCHEMA : this.#schemaOf(c.recipientModel)));
+      roots.set('recipient', recipientSchemas.length > 0 ? recipientSchemas : [ANYTHING]);
+      roots.set('contact', [CONTACT_SCHEMA]);
+    }
+    return roots;
+  }
+
+  #schemaOf(model: string): JsonSchema {
+    let schema = this.#schemas.get(model);
+    if (!schema) {
+      schema = (this.#registry.has(model) ? jsonSchemaOf(this.#registry.get(model).options.schema) : undefined) ?? ANYTHING;
+      this.#schemas.set(model, schema);
+    }
+    return schema;
+  }
+}

@@ -1,0 +1,158 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Contact } from './contact.ts';
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Something that yields items one by one, synchronously or not. */
+export type ManyOf<T> = Iterable<T> | AsyncIterable<T>;
+
+/** The notification a contacts function is asked about. */
+export interface NotificationRef {
+  /** `<model>.<codename>`, for example `blog.article.created`. */
+  readonly id: string;
+  readonly model: string;
+  readonly codename: string;
+  readonly description: string;
+}
+
+/**
+ * What a contacts function may return: nothing, one contact, one address string (a single
+ * contact, never iterated character by character), or many of either.
+ */
+export type ContactsResult = Awaitable<Contact | string | null | undefined | ManyOf<Contact | string>>;
+
+/** Returns the contacts of `object` for one protocol, optionally filtered per notification. */
+export type ContactsFunction<T> = (object: T, notification: NotificationRef) => ContactsResult;
+
+/** What a model handle carries for other declarations to refer to it. `~object` exists only in types. */
+export interface ModelReference<T = unknown> {
+  readonly name: string;
+  readonly '~object'?: T;
+}
+
+/** A reference to another model: its handle, or its name when it is registered later. */
+export type ModelRef = ModelReference | string;
+
+/** The long form of a notification declaration. */
+export interface NotificationSpec {
+  /** Shown to template authors in the admin. */
+  readonly description: string;
+  /** Model of whoever caused the notification; makes the `actor` option of notify() required. */
+  readonly actor?: ModelRef;
+  /** Model of whatever the action affects; makes the `target` option of notify() required. */
+  readonly target?: ModelRef;
+  /** When true, notify() throws {@link NothingSentError} if no message could be sent. @default false */
+  readonly required?: boolean;
+}
+
+/** Notifications of a model: codename → description, or the long form. */
+export type NotificationsSpec = Readonly<Record<string, string | NotificationSpec>>;
+
+/** A channel: who, related to an object, can receive its notifications. */
+export interface ChannelSpec<T> {
+  /** Shown in the admin, for example `Subscribers`. @default the key, capitalised */
+  readonly label?: string;
+  /** Model of the recipients the resolver returns. @default the model itself */
+  readonly recipients?: ModelRef;
+  /** Returns the recipients: an array, an iterable or an async iterable. */
+  readonly resolve: (object: T) => Awaitable<ManyOf<unknown>>;
+}
+
+/** The object itself as a recipient: `true`, or with a label. */
+export type SelfChannelSpec = true | { readonly label: string };
+
+/** Channels of a model: `self` makes the object itself a recipient; any other key is a resolver. */
+export type ChannelsSpec<T> = { readonly self?: SelfChannelSpec } & Readonly<Record<string, ChannelSpec<T> | SelfChannelSpec>>;
+
+/** A file that templates may attach, computed from an object. */
+export interface AttachmentSpec<T> {
+  /** Shown in the admin's attachment picker. @default the key, capitalised */
+  readonly label?: string;
+  /** MIME type, fixed or per object. */
+  readonly mime: string | ((object: T) => string);
+  /** File name; defaults to the key with an extension derived from the MIME type. */
+  readonly filename?: string | ((object: T) => string);
+  /** The file's content. */
+  readonly data: (object: T) => Awaitable<string | Uint8Array>;
+}
+
+/** A related object of another model, reachable from attachments keys like `object.author.vcard`. */
+export interface RelationSpec<T> {
+  readonly model: ModelRef;
+  readonly label?: string;
+  /** Returns the related object. @default the property of the same name */
+  readonly get?: (object: T) => Awaitable<unknown>;
+}
+
+/** Options of {@link Vox.model}. */
+export interface ModelOptions<T, N extends NotificationsSpec> {
+  /** Human name of the model, shown in the admin. @default the name's last segment, capitalised */
+  readonly label?: string;
+  /** The object's identity, stored in issues and used to re-load it. */
+  readonly id: (object: T) => string | number;
+  /** Re-loads objects by id (batch); lets workers and the admin get fresh objects. */
+  readonly load?: (ids: readonly string[]) => Awaitable<Iterable<T>>;
+  /**
+   * What templates may read of an object (Standard Schema, e.g. zod). Only the schema's output
+   * is visible to templates; without a schema, the object's own JSON data is.
+   */
+  readonly schema?: StandardSchemaV1<unknown, unknown>;
+  readonly notifications?: N;
+  readonly channels?: ChannelsSpec<T>;
+  /** Contacts per protocol. */
+  readonly contacts?: Readonly<Record<string, ContactsFunction<T>>>;
+  readonly attachments?: Readonly<Record<string, AttachmentSpec<T>>>;
+  /** Related objects of other models, for attachments such as `object.author.vcard`. */
+  readonly relations?: Readonly<Record<string, RelationSpec<T> | ModelRef>>;
+}
+
+type ObjectOf<R> = R extends ModelReference<infer U> ? U : unknown;
+
+type ActorOption<S> = S extends { readonly actor: infer A } ? { readonly actor: ObjectOf<A> } : { readonly actor?: undefined };
+type TargetOption<S> = S extends { readonly target: infer A } ? { readonly target: ObjectOf<A> } : { readonly target?: undefined };
+
+/** The options notify() takes for one notification: actor and target exactly when declared. */
+export type NotifyOptions<S> = ActorOption<S> & TargetOption<S>;
+
+/** notify()'s options argument: required when the notification declares an actor or a target. */
+export type NotifyArgs<S> = S extends { readonly actor: unknown } | { readonly target: unknown }
+  ? [options: NotifyOptions<S>]
+  : [options?: NotifyOptions<S>];
+
+/** The outcome of one message of an issue, as recorded in the message log. */
+export interface MessageOutcome {
+  readonly id: number;
+  readonly backend: string;
+  readonly templateId: number | null;
+  readonly to: readonly string[];
+  readonly status: MessageStatus;
+  readonly error: string | null;
+}
+
+/** Status of a message in the log. */
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
+
+/** What notify() returns. */
+export interface IssueResult {
+  readonly issueId: number;
+  readonly notification: string;
+  readonly messages: readonly MessageOutcome[];
+  readonly sent: number;
+  readonly failed: number;
+}
+
+/** A registered model. Returned by {@link Vox.model}. */
+export interface ModelHandle<T, N extends NotificationsSpec> extends ModelReference<T> {
+  /** The registered name, for example `blog.article`. */
+  readonly name: string;
+  readonly label: string;
+  /**
+   * Issues notification `codename` about `object`. The codename and the presence of actor and
+   * target are checked by the type system, and again at run time.
+   *
+   * @example
+   * await Article.notify(article, 'created', { actor: author });
+   */
+  notify<C extends keyof N & string>(object: T, codename: C, ...options: NotifyArgs<N[C]>): Promise<IssueResult>;
+}

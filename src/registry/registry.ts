@@ -1,0 +1,222 @@
+import { ErrorCode, VoxError } from '../errors.ts';
+import type {
+  AttachmentSpec,
+  ChannelSpec,
+  ContactsFunction,
+  ManyOf,
+  ModelOptions,
+  ModelRef,
+  NotificationsSpec,
+  RelationSpec,
+} from './model.ts';
+
+/** A notification as declared in code, normalised. */
+export interface NotificationDef {
+  /** `<model>.<codename>`. */
+  readonly id: string;
+  readonly model: string;
+  readonly codename: string;
+  readonly description: string;
+  readonly actorModel: string | null;
+  readonly targetModel: string | null;
+  readonly required: boolean;
+}
+
+/** A channel, normalised: key `''` is the object itself. */
+export interface ChannelDef {
+  readonly key: string;
+  readonly label: string;
+  readonly recipientModel: string;
+  readonly resolve: (object: unknown) => Promise<ManyOf<unknown>>;
+}
+
+/** A registered model, normalised, with object types erased for the core. */
+export interface ModelDef {
+  readonly name: string;
+  readonly label: string;
+  readonly options: ModelOptions<unknown, NotificationsSpec>;
+  readonly notifications: ReadonlyMap<string, NotificationDef>;
+  readonly channels: ReadonlyMap<string, ChannelDef>;
+  readonly contacts: ReadonlyMap<string, ContactsFunction<unknown>>;
+  readonly attachments: ReadonlyMap<string, AttachmentSpec<unknown> & { readonly label: string }>;
+  readonly relations: ReadonlyMap<string, { readonly model: string; readonly label: string; readonly get: (object: unknown) => Promise<unknown> }>;
+  idOf(object: unknown): string;
+}
+
+/** Where a template's recipients come from, as stored in its `recipients` list. */
+export interface ChannelChoice {
+  /** `si`, `c`, `c:<key>`, `se`, `se:<key>`, `re`, `re:<key>`. */
+  readonly key: string;
+  /** "Subscribers", "Actor's Author", "Target's Subscribers", "Site Contacts". */
+  readonly label: string;
+  /** The model of the recipients, or null for site contacts. */
+  readonly recipientModel: string | null;
+}
+
+/** An attachment a template of a notification may choose. */
+export interface AttachmentChoice {
+  /** For example `object.author.vcard`. */
+  readonly key: string;
+  /** For example `Author / Contact info`. */
+  readonly label: string;
+}
+
+/** Roles an object plays in an issue, and their prefixes in channel and attachment keys. */
+export const ROLES = [
+  { role: 'object', channelPrefix: 'c', labelPrefix: '' },
+  { role: 'actor', channelPrefix: 'se', labelPrefix: "Actor's " },
+  { role: 'target', channelPrefix: 're', labelPrefix: "Target's " },
+] as const;
+
+export type Role = (typeof ROLES)[number]['role'];
+
+const SITE_CONTACTS: ChannelChoice = { key: 'si', label: 'Site Contacts', recipientModel: null };
+const MAX_RELATION_DEPTH = 3;
+
+/** Models by name. */
+export class Registry {
+  readonly #models = new Map<string, ModelDef>();
+
+  add<T, N extends NotificationsSpec>(name: string, options: ModelOptions<T, N>): ModelDef {
+    if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*$/i.test(name)) {
+      throw new VoxError(ErrorCode.configuration, `model name ${JSON.stringify(name)} must be dot-separated words, like "blog.article"`);
+    }
+    if (this.#models.has(name)) throw new VoxError(ErrorCode.configuration, `model ${name} is registered twice`);
+    if (typeof options.id !== 'function') throw new VoxError(ErrorCode.configuration, `model ${name} needs an id function`);
+    const erased = options as unknown as ModelOptions<unknown, NotificationsSpec>;
+    const def: ModelDef = {
+      name,
+      label: options.label ?? capitalise(name.split('.').at(-1) ?? name),
+      options: erased,
+      notifications: normaliseNotifications(name, options.notifications ?? {}),
+      channels: normaliseChannels(name, options.label ?? capitalise(name.split('.').at(-1) ?? name), erased.channels ?? {}),
+      contacts: new Map(Object.entries(erased.contacts ?? {})),
+      attachments: new Map(
+        Object.entries(erased.attachments ?? {}).map(([key, spec]) => [key, { ...spec, label: spec.label ?? capitalise(key) }]),
+      ),
+      relations: new Map(
+        Object.entries(erased.relations ?? {}).map(([key, spec]) => {
+          const relation: RelationSpec<unknown> = typeof spec === 'string' || !('model' in spec) ? { model: spec as ModelRef } : spec;
+          const get = relation.get ?? ((o: unknown) => (o as Record<string, unknown> | null)?.[key]);
+          return [key, { model: refName(relation.model), label: relation.label ?? capitalise(key), get: async (o: unknown) => get(o) }];
+        }),
+      ),
+      idOf: (object) => String(options.id(object as T)),
+    };
+    this.#models.set(name, def);
+    return def;
+  }
+
+  get(name: string): ModelDef {
+    const def = this.#models.get(name);
+    if (!def) throw new VoxError(ErrorCode.unknownModel, `model ${name} is not registered (vox.model('${name}', …))`);
+    return def;
+  }
+
+  has(name: string): boolean {
+    return this.#models.has(name);
+  }
+
+  models(): ModelDef[] {
+    return [...this.#models.values()];
+  }
+
+  /** Every notification declared in code. */
+  notifications(): NotificationDef[] {
+    return this.models().flatMap((m) => [...m.notifications.values()]);
+  }
+
+  /** The notification with id `<model>.<codename>`, or undefined when code does not declare it. */
+  findNotification(model: string, codename: string): NotificationDef | undefined {
+    return this.#models.get(model)?.notifications.get(codename);
+  }
+
+  /** Channel keys a template of this notification may use, with labels. */
+  channelChoices(notification: { model: string; actorModel: string | null; targetModel: string | null }): ChannelChoice[] {
+    const choices: ChannelChoice[] = [SITE_CONTACTS];
+    for (const { role, channelPrefix, labelPrefix } of ROLES) {
+      const modelName = modelForRole(notification, role);
+      if (!modelName || !this.#models.has(modelName)) continue;
+      for (const channel of this.get(modelName).channels.values()) {
+        const label = channel.key === '' && role !== 'object' ? labelPrefix.replace(/'s $/, '') : labelPrefix + channel.label;
+        choices.push({ key: channel.key === '' ? channelPrefix : `${channelPrefix}:${channel.key}`, label, recipientModel: channel.recipientModel });
+      }
+    }
+    return choices;
+  }
+
+  /** Attachments a template of this notification may choose, following relations up to depth 3. */
+  attachmentChoices(notification: { model: string; actorModel: string | null; targetModel: string | null }): AttachmentChoice[] {
+    const choices: AttachmentChoice[] = [];
+    const walk = (modelName: string, keyPrefix: string, labelPrefix: string, depth: number) => {
+      const model = this.#models.get(modelName);
+      if (!model) return;
+      for (const [key, spec] of model.attachments) choices.push({ key: `${keyPrefix}.${key}`, label: labelPrefix + spec.label });
+      if (depth >= MAX_RELATION_DEPTH) return;
+      for (const [key, relation] of model.relations) walk(relation.model, `${keyPrefix}.${key}`, `${labelPrefix}${relation.label} / `, depth + 1);
+    };
+    for (const { role } of ROLES) {
+      const modelName = modelForRole(notification, role);
+      if (modelName) walk(modelName, role, role === 'object' ? '' : `${capitalise(role)} / `, 0);
+    }
+    return choices;
+  }
+}
+
+/** The model playing `role` in a notification, if any. */
+export function modelForRole(notification: { model: string; actorModel: string | null; targetModel: string | null }, role: Role): string | null {
+  return role === 'object' ? notification.model : role === 'actor' ? notification.actorModel : notification.targetModel;
+}
+
+/** The registered name a model reference points to. */
+export function refName(ref: ModelRef): string {
+  return typeof ref === 'string' ? ref : ref.name;
+}
+
+function normaliseNotifications(model: string, spec: NotificationsSpec): Map<string, NotificationDef> {
+  const result = new Map<string, NotificationDef>();
+  for (const [codename, value] of Object.entries(spec)) {
+    if (!/^[a-z0-9_]+$/i.test(codename)) {
+      throw new VoxError(ErrorCode.configuration, `notification codename ${JSON.stringify(codename)} of ${model} must be a word (letters, digits, _)`);
+    }
+    const long = typeof value === 'string' ? { description: value } : value;
+    result.set(codename, {
+      id: `${model}.${codename}`,
+      model,
+      codename,
+      description: long.description,
+      actorModel: long.actor === undefined ? null : refName(long.actor),
+      targetModel: long.target === undefined ? null : refName(long.target),
+      required: long.required ?? false,
+    });
+  }
+  return result;
+}
+
+function normaliseChannels(model: string, modelLabel: string, spec: Readonly<Record<string, unknown>>): Map<string, ChannelDef> {
+  const result = new Map<string, ChannelDef>();
+  for (const [key, value] of Object.entries(spec)) {
+    if (value === undefined) continue;
+    if (value === true || (typeof value === 'object' && value !== null && !('resolve' in value))) {
+      if (key !== 'self') throw new VoxError(ErrorCode.configuration, `channel ${model}.${key} needs a resolve function (only "self" may be true)`);
+      const label = value === true ? modelLabel : (value as { label: string }).label;
+      result.set('', { key: '', label, recipientModel: model, resolve: async (o) => [o] });
+      continue;
+    }
+    const channel = value as ChannelSpec<unknown>;
+    if (typeof channel.resolve !== 'function') throw new VoxError(ErrorCode.configuration, `channel ${model}.${key} needs a resolve function`);
+    result.set(key, {
+      key,
+      label: channel.label ?? capitalise(key),
+      recipientModel: channel.recipients === undefined ? model : refName(channel.recipients),
+      resolve: async (o) => channel.resolve(o),
+    });
+  }
+  return result;
+}
+
+/** `author_name` → `Author name`. */
+export function capitalise(text: string): string {
+  const words = text.replace(/[_-]+/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -1,0 +1,154 @@
+import { Liquid, type Template } from 'liquidjs';
+import type { ContentFormat } from '../backends/backend.ts';
+import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../errors.ts';
+import { escapeHtml, escapeMarkdown, foldLines, stringify } from './escape.ts';
+
+/** Limits that keep untrusted template authors from exhausting the process. */
+export interface RenderLimits {
+  /** Most characters a template may have. @default 100000 */
+  readonly parseLimit?: number;
+  /** Most milliseconds one render may take. @default 2000 */
+  readonly renderLimit?: number;
+  /** Most memory (in LiquidJS's units: characters and array items) one render may allocate. @default 10000000 */
+  readonly memoryLimit?: number;
+}
+
+/** Block names a block template (`format: 'blocks'`) may define, and how each is escaped. */
+const BLOCK_FORMATS = { subject: 'text', text_body: 'text', html_body: 'html' } as const;
+
+/** A variable a template reads, with where it is read. */
+export interface TemplateVariable {
+  readonly segments: readonly (string | number)[];
+  readonly line: number;
+  readonly column: number;
+}
+
+type Engine = 'html' | 'markdown' | 'text';
+type Variables = Record<string, unknown>;
+
+const PARSE_CACHE_SIZE = 512;
+
+/**
+ * LiquidJS configured for untrusted authors: own properties only, no file system (an empty
+ * in-memory template map), and parse/render/memory limits. One engine per escaping format.
+ */
+export class Renderer {
+  readonly #engines: Record<Engine, Liquid>;
+  readonly #cache = new Map<string, Template[]>();
+
+  constructor(limits: RenderLimits = {}) {
+    const base = {
+      templates: {},
+      ownPropertyOnly: true,
+      strictFilters: true,
+      relativeReference: false,
+      parseLimit: limits.parseLimit ?? 100_000,
+      renderLimit: limits.renderLimit ?? 2_000,
+      memoryLimit: limits.memoryLimit ?? 10_000_000,
+    };
+    this.#engines = {
+      html: new Liquid({ ...base, outputEscape: (v: unknown) => escapeHtml(stringify(v)) }),
+      markdown: new Liquid({ ...base, outputEscape: (v: unknown) => escapeMarkdown(stringify(v)) }),
+      text: new Liquid(base),
+    };
+  }
+
+  /** Renders a subject: raw text, one line. */
+  async renderSubject(source: string, variables: Variables): Promise<string> {
+    return foldLines(await this.#render('text', source, variables));
+  }
+
+  /** Renders a plain-text field such as a from address. */
+  async renderText(source: string, variables: Variables): Promise<string> {
+    return (await this.#render('text', source, variables)).trim();
+  }
+
+  /** Renders content in a backend's format into named parts (`html`, `markdown`, `text`, or blocks). */
+  async renderContent(source: string, format: ContentFormat, variables: Variables): Promise<Record<string, string>> {
+    if (format !== 'blocks') return { [format]: await this.#render(format, source, variables) };
+    const parts: Record<string, string> = {};
+    for (const [name, engine] of Object.entries(BLOCK_FORMATS)) {
+      const block = this.#blocks(engine, source).get(name);
+      if (block) parts[name] = await this.#run(engine, block, variables);
+    }
+    if (parts.subject !== undefined) parts.subject = foldLines(parts.subject);
+    return parts;
+  }
+
+  /** Syntax problems of a template field, with line and column. Empty when it parses. */
+  syntaxProblems(field: string, source: string, format: ContentFormat | 'text'): TemplateProblem[] {
+    try {
+      if (format === 'blocks') {
+        const names = [...this.#blocks('text', source).keys()];
+        const unknown = names.filter((n) => !(n in BLOCK_FORMATS));
+        if (unknown.length > 0) {
+          return [{ field, message: `unknown block ${unknown.join(', ')}; use ${Object.keys(BLOCK_FORMATS).join(', ')}` }];
+        }
+        if (names.length === 0) return [{ field, message: 'a block template needs {% block subject %}, {% block text_body %} or {% block html_body %}' }];
+      } else {
+        this.#parse(engineFor(format), source);
+      }
+      return [];
+    } catch (error) {
+      return [problemOf(field, error)];
+    }
+  }
+
+  /** The context variables a template reads (not loop locals), with positions. Assumes it parses. */
+  variables(source: string): TemplateVariable[] {
+    const analysis = this.#engines.text.parseAndAnalyzeSync(source);
+    return Object.values(analysis.globals).flat().map((v) => ({
+      segments: v.toArray().map((s) => (Array.isArray(s) ? '*' : s)),
+      line: v.location.row,
+      column: v.location.col,
+    }));
+  }
+
+  async #render(engine: Engine, source: string, variables: Variables): Promise<string> {
+    return this.#run(engine, this.#parse(engine, source), variables);
+  }
+
+  async #run(engine: Engine, templates: Template[], variables: Variables): Promise<string> {
+    try {
+      return await this.#engines[engine].render(templates, variables);
+    } catch (error) {
+      throw new VoxError(ErrorCode.render, `template failed to render: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  #parse(engine: Engine, source: string): Template[] {
+    const key = `${engine}\u0000${source}`;
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    let templates: Template[];
+    try {
+      templates = this.#engines[engine].parse(source);
+    } catch (error) {
+      throw new TemplateValidationError([problemOf('template', error)]);
+    }
+    if (this.#cache.size >= PARSE_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+    this.#cache.set(key, templates);
+    return templates;
+  }
+
+  #blocks(engine: Engine, source: string): Map<string, Template[]> {
+    const blocks = new Map<string, Template[]>();
+    for (const node of this.#parse(engine, source)) {
+      const tag = node as Partial<{ name: string; block: string; templates: Template[] }>;
+      if (tag.name === 'block' && typeof tag.block === 'string' && tag.templates) blocks.set(tag.block, tag.templates);
+    }
+    return blocks;
+  }
+}
+
+function engineFor(format: ContentFormat | 'text'): Engine {
+  return format === 'blocks' ? 'text' : format;
+}
+
+function problemOf(field: string, error: unknown): TemplateProblem {
+  if (error instanceof TemplateValidationError && error.problems[0]) return { ...error.problems[0], field };
+  const token = (error as { token?: { getPosition?: () => [number, number] } }).token;
+  const position = token?.getPosition?.();
+  const message = errorText(error).replace(/, line:\d+, col:\d+$/, '');
+  return position ? { field, message, line: position[0], column: position[1] } : { field, message };
+}

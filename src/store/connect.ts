@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, type Dialect } from 'kysely';
+import { ErrorCode, VoxError } from '../errors.ts';
+import type { VoxDatabase } from './schema.ts';
+import { nodeSqliteDialect } from './sqlite.ts';
+
+/** SQL dialects Vox's tables are written for. */
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/** The slice of a `pg` Pool that Kysely's PostgreSQL dialect uses. */
+export interface PgPoolLike {
+  connect(): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+/** Where Vox keeps its tables. */
+export type DatabaseOptions =
+  /** The embedded default: a file, or `:memory:`. */
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  /** PostgreSQL through `pg` (an optional peer dependency): a URL, or your own pool. */
+  | { readonly dialect: 'postgres'; readonly url: string }
+  | { readonly dialect: 'postgres'; readonly pool: PgPoolLike }
+  /** Your application's Kysely instance (SQLite or PostgreSQL); Vox never destroys it. */
+  // Vox only touches its own vox_ tables, so the caller's database type does not matter here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | Kysely<any>;
+
+/** A connected database and what Vox needs to know about it. */
+export interface Connection {
+  readonly db: Kysely<VoxDatabase>;
+  readonly dialect: SqlDialectName;
+  /** Closes what Vox opened; a caller's Kysely is left alone. */
+  close(): Promise<void>;
+}
+
+/** Opens the database described by `options`. */
+export function connect(options: DatabaseOptions): Connection {
+  if (options instanceof Kysely) {
+    const db = options as Kysely<VoxDatabase>;
+    return { db, dialect: dialectOf(db), close: async () => {} };
+  }
+  let dialect: Dialect;
+  if (options.dialect === 'sqlite') {
+    dialect = nodeSqliteDialect(options.path);
+  } else if (options.dialect === 'postgres') {
+    const pool = 'pool' in options ? options.pool : openPool(options.url);
+    dialect = new PostgresDialect({ pool: pool as ConstructorParameters<typeof PostgresDialect>[0]['pool'] });
+  } else {
+    throw new VoxError(ErrorCode.configuration, `unknown database dialect ${JSON.stringify((options as { dialect: unknown }).dialect)}; use 'sqlite' or 'postgres'`);
+  }
+  const db = new Kysely<VoxDatabase>({ dialect });
+  return { db, dialect: options.dialect, close: () => db.destroy() };
+}
+
+function openPool(url: string): PgPoolLike {
+  let pg: typeof import('pg');
+  try {
+    // pg is an optional peer dependency, loaded only when PostgreSQL is asked for.
+    pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+  } catch (cause) {
+    throw new VoxError(ErrorCode.configuration, 'PostgreSQL needs the `pg` package: npm install pg', { cause });
+  }
+  return new pg.Pool({ connectionString: url });
+}
+
+function dialectOf(db: Kysely<VoxDatabase>): SqlDialectName {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof SqliteAdapter) return 'sqlite';
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  throw new VoxError(ErrorCode.configuration, 'Vox supports Kysely instances for SQLite and PostgreSQL only');
+}

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import { ErrorCode, VoxError } from '../errors.ts';
+import type { SqlDialectName } from './connect.ts';
+import type { VoxDatabase } from './schema.ts';
+
+/** Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. */
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  // SQLite and PostgreSQL spell auto-increment keys differently; everything else is shared.
+  // Kysely's migrations are untyped by design: they run before the typed schema exists.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type AnyDb = Kysely<any>;
+  const idColumn = (db: AnyDb, table: string) =>
+    dialect === 'postgres'
+      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
+      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+
+  return {
+    '0001_core': {
+      async up(db: AnyDb) {
+        await idColumn(db, 'vox_notifications')
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('codename', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('actor_model', 'text')
+          .addColumn('target_model', 'text')
+          .addColumn('required', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('from_code', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_notifications_model_codename', ['model', 'codename'])
+          .execute();
+
+        await idColumn(db, 'vox_templates')
+          .addColumn('notification_id', 'integer', (c) => c.notNull().references('vox_notifications.id').onDelete('restrict'))
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('recipients', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('subject', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('content', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('from_address', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('bulk', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('vox_templates_notification').on('vox_templates').column('notification_id').execute();
+
+        await idColumn(db, 'vox_template_attachments')
+          .addColumn('template_id', 'integer', (c) => c.notNull().references('vox_templates.id').onDelete('cascade'))
+          .addColumn('attachment_key', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_template_attachments_unique', ['template_id', 'attachment_key'])
+          .execute();
+
+        await idColumn(db, 'vox_site_contacts')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('protocol', 'text', (c) => c.notNull())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('enable_filter', 'text', (c) => c.notNull().defaultTo('blacklist'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await idColumn(db, 'vox_site_contact_settings')
+          .addColumn('site_contact_id', 'integer', (c) => c.notNull().references('vox_site_contacts.id').onDelete('cascade'))
+          .addColumn('notification_id', 'integer', (c) => c.notNull().references('vox_notifications.id').onDelete('cascade'))
+          .addColumn('enabled', 'integer', (c) => c.notNull())
+          .addUniqueConstraint('vox_site_contact_settings_unique', ['site_contact_id', 'notification_id'])
+          .execute();
+
+        await idColumn(db, 'vox_issues')
+          .addColumn('notification_id', 'integer', (c) => c.references('vox_notifications.id').onDelete('set null'))
+          .addColumn('notification', 'text', (c) => c.notNull())
+          .addColumn('object_model', 'text', (c) => c.notNull())
+          .addColumn('object_id', 'text', (c) => c.notNull())
+          .addColumn('object_snapshot', 'text', (c) => c.notNull())
+          .addColumn('actor_model', 'text')
+          .addColumn('actor_id', 'text')
+          .addColumn('actor_snapshot', 'text')
+          .addColumn('target_model', 'text')
+          .addColumn('target_id', 'text')
+          .addColumn('target_snapshot', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await idColumn(db, 'vox_messages')
+          .addColumn('issue_id', 'integer', (c) => c.references('vox_issues.id').onDelete('set null'))
+          .addColumn('notification_id', 'integer', (c) => c.references('vox_notifications.id').onDelete('set null'))
+          .addColumn('template_id', 'integer', (c) => c.references('vox_templates.id').onDelete('set null'))
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('protocol', 'text', (c) => c.notNull())
+          .addColumn('from_address', 'text')
+          .addColumn('recipients', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text')
+          .addColumn('payload', 'text')
+          .addColumn('render_context', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('error', 'text')
+          .addColumn('error_code', 'text')
+          .addColumn('permanent', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('provider_message_id', 'text')
+          .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+          .addColumn('next_attempt_at', 'text')
+          .addColumn('sent_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('vox_messages_status').on('vox_messages').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('vox_messages_issue').on('vox_messages').column('issue_id').execute();
+        await db.schema.createIndex('vox_messages_created').on('vox_messages').column('created_at').execute();
+      },
+    },
+  };
+}
+
+/** Applies Vox's pending migrations; returns the names applied. */
+export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDialectName): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    migrationTableName: 'vox_migrations',
+    migrationLockTableName: 'vox_migrations_lock',
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    throw new VoxError(ErrorCode.configuration, `migration failed: ${String(result.error)}`, { cause: result.error });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,112 @@
+import type { Generated } from 'kysely';
+
+/** Booleans are stored as 0/1 integers so that SQLite and PostgreSQL share one schema. */
+export type Flag = 0 | 1;
+
+export interface NotificationTable {
+  id: Generated<number>;
+  model: string;
+  codename: string;
+  description: string;
+  actor_model: string | null;
+  target_model: string | null;
+  required: Flag;
+  from_code: Flag;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TemplateTable {
+  id: Generated<number>;
+  notification_id: number;
+  backend: string;
+  /** JSON array of channel keys (`si`, `c:subscribers`, …). */
+  recipients: string;
+  subject: string;
+  content: string;
+  from_address: string;
+  bulk: Flag;
+  enabled: Flag;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TemplateAttachmentTable {
+  id: Generated<number>;
+  template_id: number;
+  attachment_key: string;
+}
+
+export interface SiteContactTable {
+  id: Generated<number>;
+  name: string;
+  protocol: string;
+  address: string;
+  enable_filter: 'blacklist' | 'whitelist';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SiteContactSettingTable {
+  id: Generated<number>;
+  site_contact_id: number;
+  notification_id: number;
+  enabled: Flag;
+}
+
+export interface IssueTable {
+  id: Generated<number>;
+  notification_id: number | null;
+  /** `<model>.<codename>`. */
+  notification: string;
+  object_model: string;
+  object_id: string;
+  /** JSON of what templates saw of each object when it was issued. */
+  object_snapshot: string;
+  actor_model: string | null;
+  actor_id: string | null;
+  actor_snapshot: string | null;
+  target_model: string | null;
+  target_id: string | null;
+  target_snapshot: string | null;
+  created_at: string;
+}
+
+export interface MessageTable {
+  id: Generated<number>;
+  issue_id: number | null;
+  notification_id: number | null;
+  template_id: number | null;
+  backend: string;
+  protocol: string;
+  from_address: string | null;
+  /** JSON array of contacts (name, protocol, address). */
+  recipients: string;
+  subject: string | null;
+  /** JSON of the rendered {@link MessagePayload}; null when rendering failed. */
+  payload: string | null;
+  /** JSON of the variables, kept when rendering failed so that resend can render again. */
+  render_context: string | null;
+  status: string;
+  attempts: number;
+  error: string | null;
+  error_code: string | null;
+  permanent: Flag;
+  provider_message_id: string | null;
+  idempotency_key: string;
+  next_attempt_at: string | null;
+  sent_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The tables Vox owns, all prefixed `vox_`. */
+export interface VoxDatabase {
+  vox_notifications: NotificationTable;
+  vox_templates: TemplateTable;
+  vox_template_attachments: TemplateAttachmentTable;
+  vox_site_contacts: SiteContactTable;
+  vox_site_contact_settings: SiteContactSettingTable;
+  vox_issues: IssueTable;
+  vox_messages: MessageTable;
+}

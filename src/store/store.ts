@@ -1,0 +1,329 @@
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { MessagePayload } from '../backends/backend.ts';
+import type { Contact } from '../registry/contact.ts';
+import type { MessageStatus } from '../registry/model.ts';
+import type { Flag, MessageTable, NotificationTable, VoxDatabase } from './schema.ts';
+
+/** A notification row. */
+export interface NotificationRecord {
+  readonly id: number;
+  /** `<model>.<codename>`. */
+  readonly key: string;
+  readonly model: string;
+  readonly codename: string;
+  readonly description: string;
+  readonly actorModel: string | null;
+  readonly targetModel: string | null;
+  readonly required: boolean;
+  /** Declared in code (managed by `vox sync`), as opposed to created in the admin. */
+  readonly fromCode: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A template as stored. */
+export interface TemplateRecord {
+  readonly id: number;
+  readonly notificationId: number;
+  /** `<model>.<codename>` of its notification. */
+  readonly notification: string;
+  readonly backend: string;
+  readonly recipients: readonly string[];
+  readonly subject: string;
+  readonly content: string;
+  readonly fromAddress: string;
+  readonly attachments: readonly string[];
+  readonly bulk: boolean;
+  readonly enabled: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** How a site contact's per-notification settings apply. */
+export type EnableFilter = 'blacklist' | 'whitelist';
+
+/** An address managed in the admin that receives notifications through the `si` channel. */
+export interface SiteContactRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly protocol: string;
+  readonly address: string;
+  /** blacklist: every notification except those disabled; whitelist: only those enabled. */
+  readonly enableFilter: EnableFilter;
+  /** Per-notification settings: `<model>.<codename>` → enabled. */
+  readonly settings: Readonly<Record<string, boolean>>;
+}
+
+/** A row of the message log. */
+export interface MessageRecord {
+  readonly id: number;
+  readonly issueId: number | null;
+  readonly notificationId: number | null;
+  readonly templateId: number | null;
+  readonly backend: string;
+  readonly protocol: string;
+  readonly from: string | null;
+  readonly to: readonly Contact[];
+  readonly subject: string | null;
+  readonly payload: MessagePayload | null;
+  readonly status: MessageStatus;
+  readonly attempts: number;
+  readonly error: string | null;
+  readonly errorCode: string | null;
+  readonly permanent: boolean;
+  readonly providerMessageId: string | null;
+  readonly idempotencyKey: string;
+  readonly sentAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A new row of the message log. */
+export interface NewMessage {
+  readonly issueId: number | null;
+  readonly notificationId: number | null;
+  readonly templateId: number | null;
+  readonly backend: string;
+  readonly protocol: string;
+  readonly from: string | null;
+  readonly to: readonly Contact[];
+  readonly subject: string | null;
+  readonly payload: MessagePayload | null;
+  readonly renderContext: unknown;
+  readonly status: MessageStatus;
+  readonly error: string | null;
+  readonly errorCode: string | null;
+  readonly permanent: boolean;
+  readonly idempotencyKey: string;
+}
+
+/** What changes on a message row after an attempt. */
+export interface MessageUpdate {
+  readonly status: MessageStatus;
+  readonly attempts?: number;
+  readonly error?: string | null;
+  readonly errorCode?: string | null;
+  readonly permanent?: boolean;
+  readonly providerMessageId?: string | null;
+  readonly payload?: MessagePayload | null;
+  readonly subject?: string | null;
+  readonly from?: string | null;
+  readonly renderContext?: unknown;
+  readonly sentAt?: string | null;
+}
+
+/** Filters of {@link Store.listMessages}. */
+export interface MessageFilter {
+  readonly status?: MessageStatus;
+  readonly backend?: string;
+  readonly issueId?: number;
+  readonly notificationId?: number;
+  readonly limit?: number;
+}
+
+type Db = Kysely<VoxDatabase> | Transaction<VoxDatabase>;
+
+export const flag = (value: boolean): Flag => (value ? 1 : 0);
+export const now = (): string => new Date().toISOString();
+
+/** Data access to Vox's tables. No business rules live here. */
+export class Store {
+  readonly db: Kysely<VoxDatabase>;
+
+  constructor(db: Kysely<VoxDatabase>) {
+    this.db = db;
+  }
+
+  async listNotifications(db: Db = this.db): Promise<NotificationRecord[]> {
+    const rows = await db.selectFrom('vox_notifications').selectAll().orderBy('model').orderBy('codename').execute();
+    return rows.map(toNotification);
+  }
+
+  async findNotification(model: string, codename: string, db: Db = this.db): Promise<NotificationRecord | undefined> {
+    const row = await db.selectFrom('vox_notifications').selectAll().where('model', '=', model).where('codename', '=', codename).executeTakeFirst();
+    return row && toNotification(row);
+  }
+
+  async getNotification(id: number, db: Db = this.db): Promise<NotificationRecord | undefined> {
+    const row = await db.selectFrom('vox_notifications').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toNotification(row);
+  }
+
+  async templateCounts(db: Db = this.db): Promise<Map<number, number>> {
+    const rows = await db
+      .selectFrom('vox_templates')
+      .select(['notification_id', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .groupBy('notification_id')
+      .execute();
+    return new Map(rows.map((r) => [r.notification_id, Number(r.count)]));
+  }
+
+  async listTemplates(filter: { notificationId?: number; ids?: readonly number[]; enabledOnly?: boolean } = {}, db: Db = this.db): Promise<TemplateRecord[]> {
+    let query = db
+      .selectFrom('vox_templates as t')
+      .innerJoin('vox_notifications as n', 'n.id', 't.notification_id')
+      .selectAll('t')
+      .select(['n.model', 'n.codename'])
+      .orderBy('t.id');
+    if (filter.notificationId !== undefined) query = query.where('t.notification_id', '=', filter.notificationId);
+    if (filter.ids !== undefined) query = query.where('t.id', 'in', filter.ids.length > 0 ? [...filter.ids] : [-1]);
+    if (filter.enabledOnly) query = query.where('t.enabled', '=', 1);
+    const rows = await query.execute();
+    if (rows.length === 0) return [];
+    const attachments = await db
+      .selectFrom('vox_template_attachments')
+      .select(['template_id', 'attachment_key'])
+      .where('template_id', 'in', rows.map((r) => r.id))
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      notificationId: row.notification_id,
+      notification: `${row.model}.${row.codename}`,
+      backend: row.backend,
+      recipients: JSON.parse(row.recipients) as string[],
+      subject: row.subject,
+      content: row.content,
+      fromAddress: row.from_address,
+      attachments: attachments.filter((a) => a.template_id === row.id).map((a) => a.attachment_key),
+      bulk: row.bulk === 1,
+      enabled: row.enabled === 1,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async getTemplate(id: number, db: Db = this.db): Promise<TemplateRecord | undefined> {
+    return (await this.listTemplates({ ids: [id] }, db))[0];
+  }
+
+  async listSiteContacts(protocol?: string, db: Db = this.db): Promise<SiteContactRecord[]> {
+    let query = db.selectFrom('vox_site_contacts').selectAll().orderBy('id');
+    if (protocol !== undefined) query = query.where('protocol', '=', protocol);
+    const contacts = await query.execute();
+    if (contacts.length === 0) return [];
+    const settings = await db
+      .selectFrom('vox_site_contact_settings as s')
+      .innerJoin('vox_notifications as n', 'n.id', 's.notification_id')
+      .select(['s.site_contact_id', 's.enabled', 'n.model', 'n.codename'])
+      .where('s.site_contact_id', 'in', contacts.map((c) => c.id))
+      .execute();
+    return contacts.map((c) => ({
+      id: c.id,
+      name: c.name,
+      protocol: c.protocol,
+      address: c.address,
+      enableFilter: c.enable_filter,
+      settings: Object.fromEntries(
+        settings.filter((s) => s.site_contact_id === c.id).map((s) => [`${s.model}.${s.codename}`, s.enabled === 1]),
+      ),
+    }));
+  }
+
+  async insertMessage(message: NewMessage, db: Db = this.db): Promise<number> {
+    const timestamp = now();
+    const row = await db
+      .insertInto('vox_messages')
+      .values({
+        issue_id: message.issueId,
+        notification_id: message.notificationId,
+        template_id: message.templateId,
+        backend: message.backend,
+        protocol: message.protocol,
+        from_address: message.from,
+        recipients: JSON.stringify(message.to.map(plainContact)),
+        subject: message.subject,
+        payload: message.payload === null ? null : JSON.stringify(message.payload),
+        render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
+        status: message.status,
+        attempts: 0,
+        error: message.error,
+        error_code: message.errorCode,
+        permanent: flag(message.permanent),
+        provider_message_id: null,
+        idempotency_key: message.idempotencyKey,
+        next_attempt_at: null,
+        sent_at: null,
+        created_at: timestamp,
+        updated_at: timestamp,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
+    const values: Updateable<MessageTable> = { status: update.status, updated_at: now() };
+    if (update.attempts !== undefined) values.attempts = update.attempts;
+    if (update.error !== undefined) values.error = update.error;
+    if (update.errorCode !== undefined) values.error_code = update.errorCode;
+    if (update.permanent !== undefined) values.permanent = flag(update.permanent);
+    if (update.providerMessageId !== undefined) values.provider_message_id = update.providerMessageId;
+    if (update.payload !== undefined) values.payload = update.payload === null ? null : JSON.stringify(update.payload);
+    if (update.subject !== undefined) values.subject = update.subject;
+    if (update.from !== undefined) values.from_address = update.from;
+    if (update.renderContext !== undefined) values.render_context = update.renderContext === null ? null : JSON.stringify(update.renderContext);
+    if (update.sentAt !== undefined) values.sent_at = update.sentAt;
+    await db.updateTable('vox_messages').set(values).where('id', '=', id).execute();
+  }
+
+  async getMessage(id: number, db: Db = this.db): Promise<(MessageRecord & { readonly renderContext: unknown }) | undefined> {
+    const row = await db.selectFrom('vox_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context) };
+  }
+
+  async listMessages(filter: MessageFilter = {}, db: Db = this.db): Promise<MessageRecord[]> {
+    let query = db.selectFrom('vox_messages').selectAll().orderBy('id', 'desc');
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.backend) query = query.where('backend', '=', filter.backend);
+    if (filter.issueId !== undefined) query = query.where('issue_id', '=', filter.issueId);
+    if (filter.notificationId !== undefined) query = query.where('notification_id', '=', filter.notificationId);
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(toMessage);
+  }
+}
+
+function plainContact(c: Contact): Contact {
+  return { name: c.name, protocol: c.protocol, address: c.address };
+}
+
+function toNotification(row: Selectable<NotificationTable>): NotificationRecord {
+  return {
+    id: row.id,
+    key: `${row.model}.${row.codename}`,
+    model: row.model,
+    codename: row.codename,
+    description: row.description,
+    actorModel: row.actor_model,
+    targetModel: row.target_model,
+    required: row.required === 1,
+    fromCode: row.from_code === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toMessage(row: Selectable<MessageTable>): MessageRecord {
+  return {
+    id: row.id,
+    issueId: row.issue_id,
+    notificationId: row.notification_id,
+    templateId: row.template_id,
+    backend: row.backend,
+    protocol: row.protocol,
+    from: row.from_address,
+    to: JSON.parse(row.recipients) as Contact[],
+    subject: row.subject,
+    payload: row.payload === null ? null : (JSON.parse(row.payload) as MessagePayload),
+    status: row.status as MessageStatus,
+    attempts: row.attempts,
+    error: row.error,
+    errorCode: row.error_code,
+    permanent: row.permanent === 1,
+    providerMessageId: row.provider_message_id,
+    idempotencyKey: row.idempotency_key,
+    sentAt: row.sent_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

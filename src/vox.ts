@@ -1,0 +1,135 @@
+import type { Backend } from './backends/backend.ts';
+import { Delivery } from './delivery/delivery.ts';
+import { ErrorCode, VoxError } from './errors.ts';
+import { SiteContacts } from './manage/site-contacts.ts';
+import { syncNotifications, type SyncReport } from './manage/sync.ts';
+import { Templates } from './manage/templates.ts';
+import type { IssueResult, MessageOutcome, ModelHandle, ModelOptions, NotificationsSpec } from './registry/model.ts';
+import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/registry.ts';
+import { Renderer, type RenderLimits } from './render/renderer.ts';
+import { connect, type DatabaseOptions, type SqlDialectName } from './store/connect.ts';
+import { migrateToLatest } from './store/migrations.ts';
+import { Store, type MessageFilter, type MessageRecord, type NotificationRecord } from './store/store.ts';
+
+/** Site settings, visible to templates as `site`. */
+export interface SiteOptions {
+  /** Absolute base URL for links, for example `https://blog.example.com`. */
+  readonly baseUrl?: string;
+  /** The site's name. */
+  readonly name?: string;
+}
+
+/** Options of {@link createVox}. */
+export interface VoxOptions {
+  /** Where Vox keeps notifications, templates and the message log. */
+  readonly database: DatabaseOptions;
+  /** Enabled backends; templates can only use these. @default [] */
+  readonly backends?: readonly Backend[];
+  readonly site?: SiteOptions;
+  readonly limits?: {
+    /** Limits on untrusted templates. */
+    readonly render?: RenderLimits;
+    /** Most bytes of attachments in one message. @default 10485760 (10 MiB) */
+    readonly attachmentBytes?: number;
+  };
+  /** Messages of one template sent at once. @default 8 */
+  readonly concurrency?: number;
+}
+
+/** The message log. */
+export interface Messages {
+  list(filter?: MessageFilter): Promise<MessageRecord[]>;
+  get(id: number): Promise<MessageRecord | undefined>;
+  /** Sends failed messages again; each outcome says whether it went out this time. */
+  resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+}
+
+/** Notifications as stored, with what templates of each may use. */
+export interface Notifications {
+  list(): Promise<NotificationRecord[]>;
+  /** Recipient choices for a notification (`<model>.<codename>`), with the seed's labels. */
+  channels(notification: string): Promise<ChannelChoice[]>;
+  /** Attachment choices for a notification. */
+  attachments(notification: string): Promise<AttachmentChoice[]>;
+}
+
+/** A Vox instance: the registry of models, the database, the backends. */
+export interface Vox {
+  /**
+   * Registers a model: its notifications, channels, contacts and attachments.
+   *
+   * @example
+   * const Article = vox.model('blog.article', { id: (a: Article) => a.slug, notifications: { created: 'A new article' } });
+   */
+  model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, options: ModelOptions<T, N>): ModelHandle<T, N>;
+  /** Creates or updates Vox's tables. */
+  migrate(): Promise<string[]>;
+  /** Makes the notifications table match the code (the seed's make_notifications). */
+  sync(options?: { readonly dryRun?: boolean }): Promise<SyncReport>;
+  readonly templates: Templates;
+  readonly siteContacts: SiteContacts;
+  readonly notifications: Notifications;
+  readonly messages: Messages;
+  readonly backends: readonly Backend[];
+  readonly dialect: SqlDialectName;
+  /** Closes the database connection Vox opened (a Kysely instance you passed in stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a Vox instance.
+ *
+ * @example
+ * const vox = createVox({ database: { dialect: 'sqlite', path: 'vox.db' }, backends: [htmlEmail({ transport })] });
+ */
+export function createVox(options: VoxOptions): Vox {
+  if (!options?.database) throw new VoxError(ErrorCode.configuration, 'createVox needs a database: { dialect: "sqlite", path: ":memory:" } for a start');
+  const backends = new Map<string, Backend>();
+  for (const backend of options.backends ?? []) {
+    if (backends.has(backend.id)) throw new VoxError(ErrorCode.configuration, `two backends have the id ${backend.id}; give one another id`);
+    backends.set(backend.id, backend);
+  }
+  const connection = connect(options.database);
+  const store = new Store(connection.db);
+  const registry = new Registry();
+  const renderer = new Renderer(options.limits?.render);
+  const delivery = new Delivery(registry, store, renderer, backends, {
+    site: { ...options.site },
+    attachmentBytes: options.limits?.attachmentBytes ?? 10 * 1024 * 1024,
+    concurrency: options.concurrency ?? 8,
+  });
+  const notificationByKey = async (key: string): Promise<NotificationRecord> => {
+    const found = (await store.listNotifications()).find((n) => n.key === key);
+    if (!found) throw new VoxError(ErrorCode.unknownNotification, `notification ${JSON.stringify(key)} does not exist`);
+    return found;
+  };
+
+  return {
+    model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
+      const def = registry.add(name, modelOptions);
+      return {
+        name,
+        label: def.label,
+        notify: (object, codename, ...rest): Promise<IssueResult> =>
+          delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown }),
+      };
+    },
+    migrate: () => migrateToLatest(connection.db, connection.dialect),
+    sync: (syncOptions) => syncNotifications(registry, store, syncOptions?.dryRun ?? false),
+    templates: new Templates(registry, store, renderer, backends),
+    siteContacts: new SiteContacts(store, backends),
+    notifications: {
+      list: () => store.listNotifications(),
+      channels: async (key) => registry.channelChoices(await notificationByKey(key)),
+      attachments: async (key) => registry.attachmentChoices(await notificationByKey(key)),
+    },
+    messages: {
+      list: (filter) => store.listMessages(filter),
+      get: (id) => store.getMessage(id),
+      resend: (ids) => delivery.resend(ids),
+    },
+    backends: [...backends.values()],
+    dialect: connection.dialect,
+    close: () => connection.close(),
+  };
+}

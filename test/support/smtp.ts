@@ -1,0 +1,78 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import type { MailTransport } from '../../src/backends/email/index.ts';
+
+/** A reply the test server gives to one RCPT TO, for example 550 or 421. */
+export interface SmtpReply {
+  readonly code: number;
+  readonly message: string;
+}
+
+/** A mail as it reached the server: envelope and parsed content. */
+export interface ReceivedMail {
+  readonly envelopeFrom: string;
+  readonly envelopeTo: readonly string[];
+  readonly parsed: ParsedMail;
+}
+
+/** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed with mailparser. */
+export interface TestSmtp {
+  readonly port: number;
+  readonly received: ReceivedMail[];
+  /** A Nodemailer SMTP transport pointed at this server. */
+  readonly transport: MailTransport;
+  /** Decide the reply to each recipient; undefined accepts. */
+  refuse(rule: ((address: string) => SmtpReply | undefined) | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startSmtp(): Promise<TestSmtp> {
+  const received: ReceivedMail[] = [];
+  let rule: ((address: string) => SmtpReply | undefined) | undefined;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const reply = rule?.(address.address);
+      if (!reply) return callback();
+      const error = Object.assign(new Error(reply.message), { responseCode: reply.code });
+      return callback(error);
+    },
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then((parsed) => {
+          received.push({
+            envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+            parsed,
+          });
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true }) as unknown as MailTransport & { close(): void };
+  return {
+    port,
+    received,
+    transport,
+    refuse(next) {
+      rule = next;
+    },
+    async close() {
+      transport.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Text of an address field of a parsed mail, e.g. `"Ann" <ann@example.org>`. */
+export function addressesOf(field: ParsedMail['to'] | ParsedMail['from']): string[] {
+  if (!field) return [];
+  const list = Array.isArray(field) ? field : [field];
+  return list.flatMap((a) => a.value.map((v) => v.address ?? ''));
+}
