@@ -94,12 +94,16 @@ export class Delivery {
     const outcomes: MessageOutcome[] = [];
     for (const id of ids) {
       const message = await this.#store.getMessage(id);
-      if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} does not exist`);
+      if (!message) {
+        outcomes.push({ id, backend: '', templateId: null, to: [], status: 'failed', error: `message ${id} does not exist` });
+        continue;
+      }
       if (message.status !== 'failed') {
-        throw new VoxError(ErrorCode.invalidInput, `message ${id} is ${message.status}; only failed messages can be resent`);
+        outcomes.push(outcomeOf(message, message.status, `not resent: message ${id} is ${message.status}; only failed messages are resent`));
+        continue;
       }
       const backend = this.#backends.get(message.backend);
-      const outcome = (error: unknown): MessageOutcome => ({ ...outcomeOf(message, 'failed', errorText(error)) });
+      const outcome = (error: unknown): MessageOutcome => outcomeOf(message, 'failed', errorText(error));
       if (!backend) {
         const error = unknownBackend(message.backend);
         await this.#store.updateMessage(id, { status: 'failed', error: error.message, errorCode: error.code, permanent: true });
@@ -407,7 +411,7 @@ export class Delivery {
 
 function checkParty(notification: string, role: 'actor' | 'target', model: string | null, value: unknown): void {
   if (model && value === undefined) {
-    throw new VoxError(role === 'actor' ? ErrorCode.missingActor : ErrorCode.missingTarget, `${notification} needs a ${role} (a ${model}): notify(object, codename, { ${role} })`);
+    throw new VoxError(role === 'actor' ? ErrorCode.missingActor : ErrorCode.missingTarget, `${notification} needs ${role === 'actor' ? 'an actor' : 'a target'} (model ${model}): notify(object, codename, { ${role} })`);
   }
   if (!model && value !== undefined) {
     throw new VoxError(role === 'actor' ? ErrorCode.unexpectedActor : ErrorCode.unexpectedTarget, `${notification} declares no ${role}; declare one on the notification or leave ${role} out`);

@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import type { Vox } from '../vox.ts';
+import { errorText } from '../errors.ts';
+
+const CONFIG_FILES = ['vox.config.ts', 'vox.config.mts', 'vox.config.js', 'vox.config.mjs'];
+
+/** Loads the app's Vox instance: the config module's default export, or what its default function returns. */
+async function loadVox(configPath: string | undefined): Promise<Vox> {
+  const path = configPath ? resolve(configPath) : CONFIG_FILES.map((f) => resolve(f)).find((f) => existsSync(f));
+  if (!path || !existsSync(path)) {
+    throw new Error(configPath ? `config file ${configPath} does not exist` : `no ${CONFIG_FILES.join(' / ')} in ${process.cwd()}; pass --config FILE`);
+  }
+  const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
+  if (!exported || typeof (exported as Vox).migrate !== 'function') {
+    throw new Error(`${path} must default-export a Vox instance (createVox(...)) or a function returning one`);
+  }
+  return exported as Vox;
+}
+
+async function withVox(options: { config?: string }, work: (vox: Vox) => Promise<number>): Promise<void> {
+  const vox = await loadVox(options.config);
+  try {
+    process.exitCode = await work(vox);
+  } finally {
+    await vox.close();
+  }
+}
+
+const program = new Command('vox').description('Vox: model-centred notifications').showHelpAfterError();
+const config = new Option('-c, --config <file>', 'module that default-exports the Vox instance');
+
+program
+  .command('migrate')
+  .description("create or update Vox's tables")
+  .addOption(config)
+  .action((options: { config?: string }) =>
+    withVox(options, async (vox) => {
+      const applied = await vox.migrate();
+      for (const name of applied) console.log(`applied ${name}`);
+      if (applied.length === 0) console.log('up to date');
+      return 0;
+    }),
+  );
+
+program
+  .command('sync')
+  .description('make the notifications table match the code (make_notifications)')
+  .addOption(config)
+  .option('-n, --dry-run', 'print what would change without writing')
+  .action((options: { config?: string; dryRun?: boolean }) =>
+    withVox(options, async (vox) => {
+      const report = await vox.sync({ dryRun: options.dryRun ?? false });
+      const count = (action: string) => report.changes.filter((c) => c.action === action).length;
+      for (const change of report.changes) console.log([change.action, change.notification, change.detail].filter(Boolean).join(' '));
+      console.log(
+        `sync${report.dryRun ? ' (dry run)' : ''}: ${count('add')} added, ${count('change')} changed, ${count('remove')} removed, ` +
+          `${count('keep-orphan')} orphans kept, ${count('conflict')} conflicts`,
+      );
+      return count('conflict') > 0 ? 1 : 0;
+    }),
+  );
+
+program
+  .command('resend')
+  .description('send failed messages again')
+  .addOption(config)
+  .argument('[ids...]', 'message ids')
+  .option('--all-failed', 'every failed message in the log')
+  .action((ids: string[], options: { config?: string; allFailed?: boolean }) =>
+    withVox(options, async (vox) => {
+      const numbers = ids.map(Number);
+      if (numbers.some((n) => !Number.isInteger(n))) throw new Error(`message ids are numbers: ${ids.join(' ')}`);
+      if (options.allFailed) numbers.push(...(await vox.messages.list({ status: 'failed' })).map((m) => m.id));
+      if (numbers.length === 0) throw new Error('name message ids, or pass --all-failed');
+      const outcomes = await vox.messages.resend([...new Set(numbers)]);
+      for (const o of outcomes) console.log(`${o.id} ${o.status}${o.error ? `: ${o.error}` : ''}`);
+      return outcomes.every((o) => o.status === 'sent') ? 0 : 1;
+    }),
+  );
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`vox: ${errorText(error)}`);
+  process.exitCode = 1;
+});

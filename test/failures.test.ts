@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { createVox, DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError, type Vox } from '../src/index.ts';
+import { connect, type Connection } from '../src/store/connect.ts';
+import { createBlog, seedBlog, type Article, type User } from './support/blog.ts';
+import { databases } from './support/databases.ts';
+import { startSmtp, type TestSmtp } from './support/smtp.ts';
+
+for (const database of databases) {
+  describe(`bad input and failures on ${database.name}`, { skip: database.skip }, () => {
+    let smtp: TestSmtp;
+    let connection: Connection;
+    let drop: () => Promise<void>;
+    let blog: ReturnType<typeof createBlog>;
+    let author: User;
+    let article: Article;
+
+    before(async () => {
+      smtp = await startSmtp();
+    });
+    after(async () => {
+      await smtp.close();
+    });
+
+    beforeEach(async () => {
+      const db = await database.create();
+      drop = db.drop;
+      connection = connect(db.options);
+      blog = createBlog(connection.db, smtp.transport);
+      await blog.vox.migrate();
+      await blog.vox.sync();
+      await seedBlog(blog.vox);
+      author = blog.data.users[0]!;
+      article = { slug: 'a', title: 'A title', body: 'Body', author };
+      blog.data.articles.push(article);
+      blog.data.subscribers.push(
+        { id: 1, name: 'One', email: 'one@example.org', token: 't1' },
+        { id: 2, name: 'Two', email: 'two@example.org', token: 't2' },
+        { id: 3, name: 'Three', email: 'three@example.org', token: 't3' },
+      );
+      smtp.received.length = 0;
+      smtp.refuse(undefined);
+    });
+    afterEach(async () => {
+      await blog.vox.close();
+      await connection.close();
+      await drop();
+    });
+
+    const received = () => smtp.received.flatMap((m) => m.envelopeTo).sort();
+
+    test('invalid template syntax is refused with line and column, and nothing is saved', async () => {
+      const before = (await blog.vox.templates.list()).length;
+      await assert.rejects(
+        blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-html', recipients: ['c:subscribers'], subject: 'ok', content: '<p>Hi</p>\n{% if object.title %}\nno end' }),
+        (error: unknown) => {
+          assert.ok(error instanceof TemplateValidationError);
+          assert.equal(error.code, ErrorCode.invalidTemplate);
+          assert.deepEqual(error.problems.map((p) => [p.field, p.line, p.column]), [['content', 2, 1]]);
+          assert.match(error.problems[0]!.message, /not closed/);
+          return true;
+        },
+      );
+      assert.equal((await blog.vox.templates.list()).length, before);
+    });
+
+    test('unknown variables, recipients and backends are reported before saving', async () => {
+      const check = await blog.vox.templates.validate({
+        notification: 'blog.article.created',
+        backend: 'email-html',
+        recipients: ['c:subscribers'],
+        subject: '{{ object.titel }}',
+        content: '{{ recipient.token }} {{ object.author.name }}\n{{ actor.pasword }}',
+      });
+      assert.deepEqual(check.errors, []);
+      assert.deepEqual(check.warnings.map((w) => [w.field, w.message, w.line]), [
+        ['subject', 'unknown variable object.titel', 1],
+        ['content', 'unknown variable actor.pasword', 2],
+      ]);
+      await assert.rejects(
+        blog.vox.templates.save({ notification: 'blog.article.created', backend: 'sms', recipients: ['c:nobody'], content: 'x' }),
+        (error: TemplateValidationError) => error.problems.some((p) => p.field === 'backend') && error.problems.some((p) => p.field === 'recipients'),
+      );
+      const bulk = await blog.vox.templates.validate({ notification: 'blog.article.created', backend: 'email-html', recipients: ['c:subscribers'], bulk: true, content: '{{ recipient.name }}' });
+      assert.match(bulk.warnings[0]?.message ?? '', /bulk templates have no recipient/);
+    });
+
+    test('an unknown codename and a missing actor are clear errors', async () => {
+      // @ts-expect-error 'published' is not a notification of blog.article
+      await assert.rejects(blog.models.Article.notify(article, 'published', { actor: author }), (e: VoxError) => e.code === ErrorCode.unknownNotification && /has no notification "published"; it has created/.test(e.message));
+      // @ts-expect-error blog.article.created declares an actor
+      await assert.rejects(blog.models.Article.notify(article, 'created'), (e: VoxError) => e.code === ErrorCode.missingActor && /blog\.article\.created needs an actor \(model auth\.user\)/.test(e.message));
+      // @ts-expect-error blog.subscriber.created declares no actor
+      await assert.rejects(blog.models.Subscriber.notify(blog.data.subscribers[0]!, 'created', { actor: author }), (e: VoxError) => e.code === ErrorCode.unexpectedActor);
+      assert.equal(smtp.received.length, 0);
+    });
+
+    test('a contacts function throwing for one recipient does not stop the others', async () => {
+      const vox = createVox({ database: connection.db, backends: blog.vox.backends });
+      const Article = createBlogModels(vox, (s) => {
+        if (s.id === 2) throw new Error('address book is down');
+        return s.email;
+      });
+      const result = await Article.notify(article, 'created', { actor: author });
+      assert.deepEqual(received(), ['one@example.org', 'three@example.org']);
+      assert.equal(result.sent, 2);
+      const failed = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
+      assert.equal(failed.length, 1);
+      assert.match(failed[0]!.error ?? '', /contacts of blog\.subscriber:2 failed: address book is down/);
+      assert.equal(failed[0]!.errorCode, ErrorCode.contacts);
+    });
+
+    test('a 550 for one recipient fails that message at once, the others arrive, and resend works after recovery', async () => {
+      smtp.refuse((address) => (address === 'two@example.org' ? { code: 550, message: 'Mailbox unavailable' } : undefined));
+      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      assert.deepEqual(received(), ['one@example.org', 'three@example.org']);
+      const [failed] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
+      assert.ok(failed);
+      assert.deepEqual(failed.to.map((c) => c.address), ['two@example.org']);
+      assert.match(failed.error ?? '', /550 Mailbox unavailable/);
+      assert.equal(failed.permanent, true);
+      assert.ok(failed.payload?.html?.includes('token=t2'), 'the rendered message is kept for resend');
+
+      smtp.refuse(undefined);
+      smtp.received.length = 0;
+      const outcomes = await blog.vox.messages.resend([failed.id]);
+      assert.deepEqual(outcomes.map((o) => [o.id, o.status]), [[failed.id, 'sent']]);
+      assert.deepEqual(received(), ['two@example.org']);
+      assert.match(String(smtp.received[0]?.parsed.html), /token=t2/);
+      const row = await blog.vox.messages.get(failed.id);
+      assert.equal(row?.status, 'sent');
+      assert.equal(row?.attempts, 2);
+      assert.equal(row?.error, null);
+    });
+
+    test('a refused address in a bulk message gets its own failed row, and resend reaches it', async () => {
+      await blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:subscribers'], bulk: true, subject: 'Digest', content: '# {{ object.title }}' });
+      smtp.refuse((address) => (address === 'three@example.org' ? { code: 550, message: 'No such user' } : undefined));
+      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const bulk = smtp.received.find((m) => m.parsed.subject === 'Digest');
+      assert.deepEqual([...(bulk?.envelopeTo ?? [])].sort(), ['one@example.org', 'two@example.org']);
+      assert.match(String(bulk?.parsed.html), /<h1>A title<\/h1>/);
+      const failed = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
+      const bulkFailures = failed.filter((m) => m.backend === 'email-md');
+      assert.deepEqual(bulkFailures.map((m) => m.to.map((c) => c.address)), [['three@example.org']]);
+      assert.match(bulkFailures[0]!.error ?? '', /No such user/);
+
+      smtp.refuse(undefined);
+      smtp.received.length = 0;
+      await blog.vox.messages.resend(failed.map((m) => m.id));
+      assert.deepEqual(smtp.received.filter((m) => m.parsed.subject === 'Digest').map((m) => m.envelopeTo), [['three@example.org']]);
+    });
+
+    test('a template that fails to render is logged, others still send, and resend renders the fixed template', async () => {
+      const { template } = await blog.vox.templates.save({
+        notification: 'blog.article.created',
+        backend: 'email',
+        recipients: ['c:author'],
+        content: '{% block subject %}Stats{% endblock %}{% block text_body %}{% for i in (1..100000000) %}{{ i }}{% endfor %}{% endblock %}',
+      });
+      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      assert.deepEqual(received(), ['one@example.org', 'three@example.org', 'two@example.org']);
+      const [failed] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
+      assert.ok(failed);
+      assert.equal(failed.errorCode, ErrorCode.render);
+      assert.deepEqual(failed.to.map((c) => c.address), ['author@example.org']);
+
+      await blog.vox.templates.save({ id: template.id, notification: 'blog.article.created', backend: 'email', recipients: ['c:author'], content: '{% block subject %}Stats for {{ object.title }}{% endblock %}{% block text_body %}Read by {{ recipient.name }}{% endblock %}' });
+      smtp.received.length = 0;
+      const [outcome] = await blog.vox.messages.resend([failed.id]);
+      assert.equal(outcome?.status, 'sent');
+      assert.equal(smtp.received[0]?.parsed.subject, 'Stats for A title');
+      assert.equal(smtp.received[0]?.parsed.text?.trim(), 'Read by Alan Author');
+    });
+
+    test('a template for a backend that is no longer configured is logged without stopping the others', async () => {
+      await blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:author'], subject: 'x', content: 'y' });
+      const { htmlEmail } = await import('../src/backends/email/index.ts');
+      const smaller: Vox = createVox({ database: connection.db, backends: [htmlEmail({ transport: smtp.transport, from: 'blog@example.org' })] });
+      const again = createBlogModels(smaller);
+      const result = await again.notify(article, 'created', { actor: author });
+      assert.equal(result.sent, 3);
+      const failed = result.messages.filter((m) => m.status === 'failed');
+      assert.equal(failed.length, 1);
+      assert.match(failed[0]!.error ?? '', /backend "email-md" is not configured/);
+      const [row] = await smaller.messages.list({ status: 'failed' });
+      assert.equal(row?.errorCode, ErrorCode.unknownBackend);
+    });
+
+    test('a required notification that reaches nobody throws, and the log keeps the failure', async () => {
+      const vox = createVox({ database: connection.db, backends: blog.vox.backends });
+      const Subscriber = vox.model('blog.subscriber', {
+        id: (s: { id: number }) => s.id,
+        notifications: { created: { description: 'Somebody subscribed to the blog', required: true } },
+      });
+      await vox.sync();
+      smtp.refuse(() => ({ code: 550, message: 'Everything refused' }));
+      await assert.rejects(Subscriber.notify({ id: 9 }, 'created'), (error: unknown) => {
+        assert.ok(error instanceof NothingSentError);
+        assert.match(error.message, /required notification blog\.subscriber\.created reached nobody/);
+        assert.match(error.failures.join(), /Everything refused/);
+        return true;
+      });
+      const [row] = await vox.messages.list({ status: 'failed' });
+      assert.deepEqual(row?.to.map((c) => c.address), ['admin@example.org']);
+    });
+
+    test('attachments over the size limit fail with a clear error', async () => {
+      const vox = createVox({ database: connection.db, backends: blog.vox.backends, limits: { attachmentBytes: 10 } });
+      const models = createBlogModels(vox);
+      const result = await models.notify(article, 'created', { actor: author });
+      assert.equal(result.sent, 0);
+      assert.match(result.messages[0]?.error ?? '', /attachments reach \d+ bytes with object\.author\.vcard, over the limit of 10 bytes/);
+      assert.equal(smtp.received.length, 0);
+    });
+
+    test('delivery errors carry status and permanence as data', async () => {
+      smtp.refuse(() => ({ code: 452, message: 'Try later' }));
+      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const [row] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
+      assert.equal(row?.permanent, false, '4xx is transient');
+      assert.ok(new DeliveryError('x', { backend: 'b', permanent: true, responseBody: 'y'.repeat(5000) }).responseBody?.length === 2000);
+    });
+
+    /** The blog's article model, registered again on another Vox over the same database. */
+    function createBlogModels(vox: Vox, subscriberEmail: (s: { id: number; email: string }) => string = (s) => s.email) {
+      const User = vox.model('auth.user', {
+        id: (u: User) => u.id,
+        contacts: { email: (u) => u.email },
+        attachments: { vcard: { mime: 'text/vcard', data: (u) => `FN:${u.name}` } },
+      });
+      const Subscriber = vox.model('blog.subscriber', { id: (s: { id: number; email: string }) => s.id, contacts: { email: subscriberEmail } });
+      return vox.model('blog.article', {
+        id: (a: Article) => a.slug,
+        notifications: { created: { description: 'A new article was published', actor: User } },
+        channels: {
+          subscribers: { recipients: Subscriber, resolve: () => blog.data.subscribers },
+          author: { recipients: User, resolve: (a) => [a.author] },
+        },
+        relations: { author: User },
+      });
+    }
+  });
+}
