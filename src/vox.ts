@@ -20,9 +20,9 @@ export interface SiteOptions {
 }
 
 /** Options of {@link createVox}. */
-export interface VoxOptions {
+export interface VoxOptions<DB = unknown> {
   /** Where Vox keeps notifications, templates and the message log. */
-  readonly database: DatabaseOptions;
+  readonly database: DatabaseOptions<DB>;
   /** Enabled backends; templates can only use these. @default [] */
   readonly backends?: readonly Backend[];
   readonly site?: SiteOptions;
@@ -82,7 +82,7 @@ export interface Vox {
  * @example
  * const vox = createVox({ database: { dialect: 'sqlite', path: 'vox.db' }, backends: [htmlEmail({ transport })] });
  */
-export function createVox(options: VoxOptions): Vox {
+export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   if (!options?.database) throw new VoxError(ErrorCode.configuration, 'createVox needs a database: { dialect: "sqlite", path: ":memory:" } for a start');
   const backends = new Map<string, Backend>();
   for (const backend of options.backends ?? []) {

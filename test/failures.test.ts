@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { createVox, DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError, type Vox } from '../src/index.ts';
+import type { VoxError} from '../src/index.ts';
+import { createVox, DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, type Vox } from '../src/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { createBlog, seedBlog, type Article, type User } from './support/blog.ts';
 import { databases } from './support/databases.ts';

@@ -37,8 +37,6 @@ export function jsonSchemaOf(schema: StandardSchemaV1 | undefined): JsonSchema |
   }
 }
 
-const ARRAY_PROPERTIES = new Set(['size', 'first', 'last']);
-
 /** Whether `segments` (after the root variable) name something the schema can hold. */
 export function pathExists(root: JsonSchema, schema: JsonSchema, segments: readonly (string | number)[]): boolean {
   if (segments.length === 0) return true;

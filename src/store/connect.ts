@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type Pg from 'pg';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, type Dialect } from 'kysely';
 import { ErrorCode, VoxError } from '../errors.ts';
 import type { VoxDatabase } from './schema.ts';
@@ -13,17 +14,15 @@ export interface PgPoolLike {
   end(): Promise<void>;
 }
 
-/** Where Vox keeps its tables. */
-export type DatabaseOptions =
+/** Where Vox keeps its tables. `DB` is your application's Kysely database type, when you pass a Kysely instance. */
+export type DatabaseOptions<DB = unknown> =
   /** The embedded default: a file, or `:memory:`. */
   | { readonly dialect: 'sqlite'; readonly path: string }
   /** PostgreSQL through `pg` (an optional peer dependency): a URL, or your own pool. */
   | { readonly dialect: 'postgres'; readonly url: string }
   | { readonly dialect: 'postgres'; readonly pool: PgPoolLike }
   /** Your application's Kysely instance (SQLite or PostgreSQL); Vox never destroys it. */
-  // Vox only touches its own vox_ tables, so the caller's database type does not matter here.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  | Kysely<any>;
+  | Kysely<DB>;
 
 /** A connected database and what Vox needs to know about it. */
 export interface Connection {
@@ -34,9 +33,10 @@ export interface Connection {
 }
 
 /** Opens the database described by `options`. */
-export function connect(options: DatabaseOptions): Connection {
+export function connect<DB>(options: DatabaseOptions<DB>): Connection {
   if (options instanceof Kysely) {
-    const db = options as Kysely<VoxDatabase>;
+    // Vox only touches its own vox_ tables, whatever the caller's database type is.
+    const db = options as unknown as Kysely<VoxDatabase>;
     return { db, dialect: dialectOf(db), close: async () => {} };
   }
   let dialect: Dialect;
@@ -53,10 +53,10 @@ export function connect(options: DatabaseOptions): Connection {
 }
 
 function openPool(url: string): PgPoolLike {
-  let pg: typeof import('pg');
+  let pg: typeof Pg;
   try {
     // pg is an optional peer dependency, loaded only when PostgreSQL is asked for.
-    pg = createRequire(import.meta.url)('pg') as typeof import('pg');
+    pg = createRequire(import.meta.url)('pg') as typeof Pg;
   } catch (cause) {
     throw new VoxError(ErrorCode.configuration, 'PostgreSQL needs the `pg` package: npm install pg', { cause });
   }

@@ -37,7 +37,7 @@ export function vcardOf(user: User): string {
   return ['BEGIN:VCARD', 'VERSION:4.0', `FN:${user.name}`, `EMAIL:${user.email}`, 'END:VCARD', ''].join('\r\n');
 }
 
-export function createBlog(database: DatabaseOptions, transport: MailTransport) {
+export function createBlog<DB>(database: DatabaseOptions<DB>, transport: MailTransport) {
   const data = {
     users: [{ id: 1, name: 'Alan Author', email: 'author@example.org', passwordHash: 'secret-hash' }] as User[],
     subscribers: [] as Subscriber[],

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { VoxError } from '../errors.ts';
+import { ErrorCode } from '../errors.ts';
+import { escapeMarkdown } from './escape.ts';
+import { Renderer } from './renderer.ts';
+
+const renderer = new Renderer({ renderLimit: 500, memoryLimit: 1_000_000 });
+const object = { title: 'Fish & <Chips>', tags: ['a', 'b'], nested: { deep: { name: 'x' } } };
+
+describe('escaping follows the output format', () => {
+  test('HTML bodies escape variables, and | raw opts out', async () => {
+    const parts = await renderer.renderContent('<p>{{ object.title }}</p>{{ "<br>" | raw }}', 'html', { object });
+    assert.equal(parts.html, '<p>Fish &amp; &lt;Chips&gt;</p><br>');
+  });
+
+  test('filter results are escaped too', async () => {
+    const parts = await renderer.renderContent('{{ object.title | upcase }}', 'html', { object });
+    assert.equal(parts.html, 'FISH &amp; &lt;CHIPS&gt;');
+  });
+
+  test('Markdown bodies escape Markdown syntax and HTML', async () => {
+    const evil = { title: '*bold* [link](http://evil.test) <script>alert(1)</script>' };
+    const parts = await renderer.renderContent('# {{ object.title }}', 'markdown', { object: evil });
+    assert.equal(parts.markdown, '# \\*bold\\* \\[link\\]\\(http://evil\\.test\\) &lt;script&gt;alert\\(1\\)&lt;/script&gt;');
+    assert.equal(escapeMarkdown("it's"), 'it&#39;s');
+  });
+
+  test('subjects and plain text are raw, and subjects fold to one line', async () => {
+    assert.equal(await renderer.renderSubject('Re: {{ object.title }}\n\n  and more\r\n', { object }), 'Re: Fish & <Chips> and more');
+    assert.deepEqual(await renderer.renderContent('{{ object.title }}', 'text', { object }), { text: 'Fish & <Chips>' });
+  });
+
+  test('block templates render each block in its own format', async () => {
+    const source = '{% block subject %}About\n{{ object.title }}{% endblock %}{% block text_body %}{{ object.title }}{% endblock %}{% block html_body %}<b>{{ object.title }}</b>{% endblock %}';
+    assert.deepEqual(await renderer.renderContent(source, 'blocks', { object }), {
+      subject: 'About Fish & <Chips>',
+      text_body: 'Fish & <Chips>',
+      html_body: '<b>Fish &amp; &lt;Chips&gt;</b>',
+    });
+  });
+});
+
+describe('untrusted authors', () => {
+  test('a template that loops forever is stopped', async () => {
+    await assert.rejects(renderer.renderContent('{% for i in (1..1000000000) %}{{ i }}{% endfor %}', 'text', {}), (e: VoxError) => e.code === ErrorCode.render);
+    await assert.rejects(
+      renderer.renderContent('{% for a in (1..100000) %}{% for b in (1..100000) %}{% endfor %}{% endfor %}', 'text', {}),
+      (e: VoxError) => e.code === ErrorCode.render,
+    );
+  });
+
+  test('constructor, prototype and methods are out of reach', async () => {
+    const parts = await renderer.renderContent(
+      '[{{ object.constructor }}][{{ object.__proto__ }}][{{ object.title.constructor }}][{{ object.toString }}][{{ object.hasOwnProperty }}]',
+      'text',
+      { object },
+    );
+    assert.equal(parts.text, '[][][][][]');
+  });
+
+  test('include and render cannot read files', async () => {
+    for (const source of ["{% include '/etc/passwd' %}", "{% render '../../package.json' %}", "{% layout 'x' %}"]) {
+      await assert.rejects(renderer.renderContent(source, 'text', {}), /./, source);
+    }
+  });
+
+  test('templates over the parse limit are refused', () => {
+    const small = new Renderer({ parseLimit: 10 });
+    assert.equal(small.syntaxProblems('content', 'x'.repeat(20), 'text').length, 1);
+  });
+});
+
+describe('validation', () => {
+  test('syntax errors carry line and column', () => {
+    assert.deepEqual(renderer.syntaxProblems('content', 'line one\n  {% unknown %}', 'html'), [
+      { field: 'content', message: 'tag "unknown" not found', line: 2, column: 3 },
+    ]);
+    assert.deepEqual(renderer.syntaxProblems('content', '{{ ok }}', 'html'), []);
+  });
+
+  test('block templates must use known blocks', () => {
+    assert.match(renderer.syntaxProblems('content', '{% block body %}x{% endblock %}', 'blocks')[0]?.message ?? '', /unknown block body/);
+    assert.match(renderer.syntaxProblems('content', 'no blocks', 'blocks')[0]?.message ?? '', /needs \{% block subject %\}/);
+  });
+
+  test('variables are listed with positions, loop locals excluded', () => {
+    const vars = renderer.variables('{{ object.title }}\n{% for t in object.tags %}{{ t }}{{ forloop.index }}{% endfor %}');
+    assert.deepEqual(vars.map((v) => [v.segments.join('.'), v.line]), [['object.title', 1], ['object.tags', 2]]);
+  });
+});
