@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import { ErrorCode, VoxError } from '../errors.ts';
 import type { SqlDialectName } from './connect.ts';
@@ -115,8 +115,12 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
 
 /** Applies Vox's pending migrations; returns the names applied. */
 export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDialectName): Promise<string[]> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one; on PostgreSQL
+  // pin it to the current schema so that another schema's Vox tables are never mistaken for ours.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
   const migrator = new Migrator({
     db,
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'vox_migrations',
     migrationLockTableName: 'vox_migrations_lock',
