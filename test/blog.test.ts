@@ -103,5 +103,22 @@ for (const database of databases) {
       assert.match(String(mail?.parsed.html), /Hi Alan Author,/);
       assert.match(String(mail?.parsed.html), /Nice &lt;b&gt;post&lt;\/b&gt;/);
     });
+    test('templates see only what the model schema exposes', async () => {
+      const { data, models, vox } = blog;
+      const { template, warnings } = await vox.templates.save({
+        notification: 'blog.comment.posted',
+        backend: 'email-html',
+        recipients: ['c:articleAuthor'],
+        subject: 'Leak test',
+        content: '<p>[{{ recipient.passwordHash }}][{{ object.article.author.passwordHash }}][{{ recipient.email }}]</p>',
+      });
+      assert.deepEqual(warnings.map((w) => w.message), ['unknown variable recipient.passwordHash', 'unknown variable object.article.author.passwordHash']);
+      smtp.received.length = 0;
+      await models.Comment.notify(data.comments[0]!, 'posted');
+      const leak = smtp.received.find((m) => m.parsed.subject === 'Leak test');
+      assert.match(String(leak?.parsed.html), /\[\]\[\]\[author@example\.org\]/);
+      assert.ok(!String(leak?.parsed.html).includes('secret-hash'));
+      await vox.templates.delete(template.id);
+    });
   });
 }
