@@ -123,7 +123,7 @@ export class Delivery {
           ({ payload, from } = await this.#render(template, backend, message.renderContext as Record<string, unknown>, await this.#attachmentsFromIssue(message.issueId, template)));
           await this.#store.updateMessage(id, { status: 'failed', payload, subject: payload.subject ?? null, from: from ?? null, renderContext: null });
         } catch (error) {
-          await this.#store.updateMessage(id, { status: 'failed', error: errorText(error), errorCode: codeOf(error), permanent: true });
+          await this.#store.updateMessage(id, { status: 'failed', ...failureOf(error), permanent: true });
           outcomes.push(outcome(error));
           continue;
         }
@@ -275,20 +275,11 @@ export class Delivery {
       return this.#recordFailure(state, template, backend.id, backend.protocol, to, error, idempotencyKey, variables);
     }
     const id = await this.#store.insertMessage({
-      issueId: state.issueId,
-      notificationId: state.notification.id,
-      templateId: template.id,
-      backend: backend.id,
-      protocol: backend.protocol,
+      ...this.#origin(state, template, backend.id, backend.protocol),
       from: rendered.from ?? null,
       to,
-      subject: rendered.payload.subject ?? null,
       payload: rendered.payload,
-      renderContext: null,
       status: 'sending',
-      error: null,
-      errorCode: null,
-      permanent: false,
       idempotencyKey,
     });
     return this.#send(backend, { id, idempotencyKey, from: rendered.from, to, payload: rendered.payload }, 0, template.id);
@@ -341,8 +332,7 @@ export class Delivery {
       const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
       return { id: message.id, backend: backend.id, templateId, to: delivered.map((c) => c.address), status: 'sent', error: null };
     } catch (error) {
-      const permanent = error instanceof DeliveryError ? error.permanent : false;
-      await this.#store.updateMessage(message.id, { status: 'failed', error: errorText(error), errorCode: codeOf(error), permanent });
+      await this.#store.updateMessage(message.id, { status: 'failed', ...failureOf(error) });
       return { id: message.id, backend: backend.id, templateId, to: message.to.map((c) => c.address), status: 'failed', error: errorText(error) };
     }
   }
@@ -356,7 +346,6 @@ export class Delivery {
   ): Promise<void> {
     const original = await this.#store.getMessage(message.id);
     for (const { address, error } of rejected) {
-      const to = message.to.filter((c) => c.address === address);
       await this.#store.insertMessage({
         issueId: original?.issueId ?? null,
         notificationId: original?.notificationId ?? null,
@@ -364,17 +353,18 @@ export class Delivery {
         backend: backend.id,
         protocol: backend.protocol,
         from: message.from ?? null,
-        to,
-        subject: message.payload.subject ?? null,
+        to: message.to.filter((c) => c.address === address),
         payload: message.payload,
-        renderContext: null,
         status: 'failed',
-        error: errorText(error),
-        errorCode: codeOf(error),
-        permanent: error instanceof DeliveryError ? error.permanent : false,
+        ...failureOf(error),
         idempotencyKey: `${message.idempotencyKey}:rejected:${address}`,
       });
     }
+  }
+
+  /** Where a message comes from: its issue, notification, template and backend. */
+  #origin(state: IssueState, template: TemplateRecord, backend: string, protocol: string) {
+    return { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend, protocol };
   }
 
   async #recordFailure(
@@ -389,19 +379,11 @@ export class Delivery {
   ): Promise<MessageOutcome> {
     const idempotencyKey = key ?? `i${state.issueId}:t${template.id}:failure:${randomUUID()}`;
     const id = await this.#store.insertMessage({
-      issueId: state.issueId,
-      notificationId: state.notification.id,
-      templateId: template.id,
-      backend: backendId,
-      protocol,
-      from: null,
+      ...this.#origin(state, template, backendId, protocol),
       to,
-      subject: null,
-      payload: null,
-      renderContext: renderContext ?? null,
+      renderContext,
       status: 'failed',
-      error: errorText(error),
-      errorCode: codeOf(error),
+      ...failureOf(error),
       permanent: true,
       idempotencyKey,
     });
@@ -432,6 +414,11 @@ function uniqueContacts(contacts: readonly Contact[]): Contact[] {
 function messageKey(issueId: number, templateId: number, to: readonly Contact[]): string {
   const addresses = to.map((c) => c.address).sort().join('\n');
   return `i${issueId}:t${templateId}:${createHash('sha256').update(addresses).digest('base64url').slice(0, 22)}`;
+}
+
+/** The message log's error fields for a failure. */
+function failureOf(error: unknown): { error: string; errorCode: string | null; permanent: boolean } {
+  return { error: errorText(error), errorCode: codeOf(error), permanent: error instanceof DeliveryError ? error.permanent : false };
 }
 
 function codeOf(error: unknown): string | null {

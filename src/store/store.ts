@@ -78,24 +78,12 @@ export interface MessageRecord {
   readonly updatedAt: string;
 }
 
-/** A new row of the message log. */
-export interface NewMessage {
-  readonly issueId: number | null;
-  readonly notificationId: number | null;
-  readonly templateId: number | null;
-  readonly backend: string;
-  readonly protocol: string;
-  readonly from: string | null;
-  readonly to: readonly Contact[];
-  readonly subject: string | null;
-  readonly payload: MessagePayload | null;
-  readonly renderContext: unknown;
-  readonly status: MessageStatus;
-  readonly error: string | null;
-  readonly errorCode: string | null;
-  readonly permanent: boolean;
-  readonly idempotencyKey: string;
-}
+/** A new row of the message log; omitted fields are empty (no error, not permanent, subject from the payload). */
+export type NewMessage = Pick<MessageRecord, 'issueId' | 'notificationId' | 'templateId' | 'backend' | 'protocol' | 'to' | 'status' | 'idempotencyKey'> &
+  Partial<Pick<MessageRecord, 'from' | 'subject' | 'payload' | 'error' | 'errorCode' | 'permanent'>> & {
+    /** The variables, kept when rendering failed so that resend can render again. */
+    readonly renderContext?: unknown;
+  };
 
 /** What changes on a message row after an attempt. */
 export interface MessageUpdate {
@@ -230,16 +218,16 @@ export class Store {
         template_id: message.templateId,
         backend: message.backend,
         protocol: message.protocol,
-        from_address: message.from,
+        from_address: message.from ?? null,
         recipients: JSON.stringify(message.to.map(plainContact)),
-        subject: message.subject,
-        payload: message.payload === null ? null : JSON.stringify(message.payload),
+        subject: message.subject ?? message.payload?.subject ?? null,
+        payload: message.payload ? JSON.stringify(message.payload) : null,
         render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
         status: message.status,
         attempts: 0,
-        error: message.error,
-        error_code: message.errorCode,
-        permanent: flag(message.permanent),
+        error: message.error ?? null,
+        error_code: message.errorCode ?? null,
+        permanent: flag(message.permanent ?? false),
         provider_message_id: null,
         idempotency_key: message.idempotencyKey,
         next_attempt_at: null,
