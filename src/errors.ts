@@ -44,7 +44,7 @@ export class VoxError extends Error {
 
 /** Where a problem sits in a template's source, 1-based. */
 export interface TemplateProblem {
-  /** The template field: `subject`, `content` or `from`. */
+  /** The template field: `subject`, `content`, `fromAddress`, `backend`, `recipients` or `attachments`. */
   readonly field: string;
   readonly message: string;
   readonly line?: number;

@@ -137,6 +137,7 @@ for (const database of databases) {
       const result = await Event.notify(event(), 'announced');
       assert.equal(smtp.received.length, 1);
       assert.deepEqual([...smtp.received[0]!.envelopeTo].sort(), ['ann@example.org', 'ann@work.example.org', 'shared@example.org']);
+      assert.deepEqual(addressesOf(smtp.received[0]!.parsed.to), [], 'bulk recipients are in Bcc, never shown to each other');
       const [row] = await vox.messages.list({ issueId: result.issueId });
       assert.equal(row?.to.length, 3);
     });

@@ -141,6 +141,7 @@ for (const database of databases) {
       const bulk = smtp.received.find((m) => m.parsed.subject === 'Digest');
       assert.deepEqual([...(bulk?.envelopeTo ?? [])].sort(), ['one@example.org', 'two@example.org']);
       assert.match(String(bulk?.parsed.html), /<h1>A title<\/h1>/);
+      assert.deepEqual(result.messages.filter((m) => m.status === 'failed').map((m) => m.to), [['three@example.org'], ['three@example.org']], 'both templates report the refusal');
       const failed = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
       const bulkFailures = failed.filter((m) => m.backend === 'email-md');
       assert.deepEqual(bulkFailures.map((m) => m.to.map((c) => c.address)), [['three@example.org']]);

@@ -128,7 +128,7 @@ export class Delivery {
           continue;
         }
       }
-      outcomes.push(await this.#send(backend, { id, idempotencyKey: message.idempotencyKey, from, to: message.to, payload }, message.attempts, message.templateId));
+      outcomes.push(...(await this.#send(backend, { id, idempotencyKey: message.idempotencyKey, from, to: message.to, payload }, message.attempts, message.templateId)));
     }
     return outcomes;
   }
@@ -204,10 +204,11 @@ export class Delivery {
         }
       }
     }
-    return mapLimit(planned, this.#settings.concurrency, async (plan) => {
-      if (plan.kind === 'failure') return this.#recordFailure(state, template, backend.id, backend.protocol, plan.to, plan.error);
+    const outcomes = await mapLimit(planned, this.#settings.concurrency, async (plan) => {
+      if (plan.kind === 'failure') return [await this.#recordFailure(state, template, backend.id, backend.protocol, plan.to, plan.error)];
       return this.#renderAndSend(state, template, backend, plan.to, plan.variables, attachments);
     });
+    return outcomes.flat();
   }
 
   /** Resolves the template's channels into de-duplicated recipients; failures are added to `planned`. */
@@ -253,7 +254,8 @@ export class Delivery {
           }
         }
       } catch (error) {
-        planned.push({ kind: 'failure', to: [], error });
+        const failure = error instanceof VoxError ? error : new VoxError(ErrorCode.channel, `recipients ${key} failed: ${errorText(error)}`, { cause: error });
+        planned.push({ kind: 'failure', to: [], error: failure });
       }
     }
     return recipients;
@@ -266,13 +268,13 @@ export class Delivery {
     to: readonly Contact[],
     variables: Record<string, unknown>,
     attachments: MessagePayload['attachments'],
-  ): Promise<MessageOutcome> {
+  ): Promise<MessageOutcome[]> {
     const idempotencyKey = messageKey(state.issueId, template.id, to);
     let rendered: { payload: MessagePayload; from: string | undefined };
     try {
       rendered = await this.#render(template, backend, variables, attachments);
     } catch (error) {
-      return this.#recordFailure(state, template, backend.id, backend.protocol, to, error, idempotencyKey, variables);
+      return [await this.#recordFailure(state, template, backend.id, backend.protocol, to, error, idempotencyKey, variables)];
     }
     const id = await this.#store.insertMessage({
       ...this.#origin(state, template, backend.id, backend.protocol),
@@ -315,25 +317,25 @@ export class Delivery {
     throw new VoxError(ErrorCode.notFound, `${modelName} ${JSON.stringify(id)} no longer exists`);
   }
 
-  /** One attempt at a message whose row exists. */
+  /** One attempt at a message whose row exists; addresses the provider refused come back as their own outcomes. */
   async #send(
     backend: Backend,
     message: { id: number; idempotencyKey: string; from: string | undefined; to: readonly Contact[]; payload: MessagePayload },
     previousAttempts: number,
     templateId: number | null,
-  ): Promise<MessageOutcome> {
+  ): Promise<MessageOutcome[]> {
     const attempts = previousAttempts + 1;
     await this.#store.updateMessage(message.id, { status: 'sending', attempts });
     try {
       const result = await backend.send(message);
       const rejected = result.rejected ?? [];
       await this.#store.updateMessage(message.id, { status: 'sent', error: null, errorCode: null, permanent: false, providerMessageId: result.providerMessageId ?? null, sentAt: new Date().toISOString() });
-      if (rejected.length > 0) await this.#splitRejected(message, backend, rejected, templateId);
       const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
-      return { id: message.id, backend: backend.id, templateId, to: delivered.map((c) => c.address), status: 'sent', error: null };
+      const sent: MessageOutcome = { id: message.id, backend: backend.id, templateId, to: delivered.map((c) => c.address), status: 'sent', error: null };
+      return rejected.length > 0 ? [sent, ...(await this.#splitRejected(message, backend, rejected, templateId))] : [sent];
     } catch (error) {
       await this.#store.updateMessage(message.id, { status: 'failed', ...failureOf(error) });
-      return { id: message.id, backend: backend.id, templateId, to: message.to.map((c) => c.address), status: 'failed', error: errorText(error) };
+      return [{ id: message.id, backend: backend.id, templateId, to: message.to.map((c) => c.address), status: 'failed', error: errorText(error) }];
     }
   }
 
@@ -343,10 +345,11 @@ export class Delivery {
     backend: Backend,
     rejected: NonNullable<Awaited<ReturnType<Backend['send']>>['rejected']>,
     templateId: number | null,
-  ): Promise<void> {
+  ): Promise<MessageOutcome[]> {
     const original = await this.#store.getMessage(message.id);
+    const outcomes: MessageOutcome[] = [];
     for (const { address, error } of rejected) {
-      await this.#store.insertMessage({
+      const id = await this.#store.insertMessage({
         issueId: original?.issueId ?? null,
         notificationId: original?.notificationId ?? null,
         templateId,
@@ -359,7 +362,9 @@ export class Delivery {
         ...failureOf(error),
         idempotencyKey: `${message.idempotencyKey}:rejected:${address}`,
       });
+      outcomes.push({ id, backend: backend.id, templateId, to: [address], status: 'failed', error: errorText(error) });
     }
+    return outcomes;
   }
 
   /** Where a message comes from: its issue, notification, template and backend. */

@@ -65,6 +65,12 @@ describe('untrusted authors', () => {
     }
   });
 
+  test('include, render and layout are refused when the template is checked', () => {
+    assert.deepEqual(renderer.syntaxProblems('content', "ok\n  {% include 'x' %}", 'html'), [
+      { field: 'content', message: '{% include %} is not available: templates cannot load other templates or files', line: 2, column: 3 },
+    ]);
+  });
+
   test('templates over the parse limit are refused', () => {
     const small = new Renderer({ parseLimit: 10 });
     assert.equal(small.syntaxProblems('content', 'x'.repeat(20), 'text').length, 1);

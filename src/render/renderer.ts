@@ -88,7 +88,7 @@ export class Renderer {
       } else {
         this.#parse(engineFor(format), source);
       }
-      return [];
+      return fileTags(field, source);
     } catch (error) {
       return [problemOf(field, error)];
     }
@@ -96,7 +96,7 @@ export class Renderer {
 
   /** The context variables a template reads (not loop locals), with positions. Assumes it parses. */
   variables(source: string): TemplateVariable[] {
-    const analysis = this.#engines.text.parseAndAnalyzeSync(source);
+    const analysis = this.#engines.text.analyzeSync(this.#parse('text', source), { partials: false });
     return Object.values(analysis.globals).flat().map((v) => ({
       segments: v.toArray().map((s) => (Array.isArray(s) ? '*' : s)),
       line: v.location.row,
@@ -139,6 +139,18 @@ export class Renderer {
     }
     return blocks;
   }
+}
+
+/** Tags that would read other templates: there are none to read, so authors are told at once. */
+function fileTags(field: string, source: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  for (const match of source.matchAll(/\{%-?\s*(include|render|layout)\b/g)) {
+    const before = source.slice(0, match.index);
+    const line = before.split('\n').length;
+    const column = match.index - before.lastIndexOf('\n');
+    problems.push({ field, message: `{% ${match[1]} %} is not available: templates cannot load other templates or files`, line, column });
+  }
+  return problems;
 }
 
 function engineFor(format: ContentFormat | 'text'): Engine {

@@ -8,15 +8,20 @@ export interface MailAddress {
   readonly address: string;
 }
 
-/** The mail Vox hands to a transport: the slice of Nodemailer's `Mail.Options` it uses. */
+/**
+ * The mail Vox hands to a transport: the slice of Nodemailer's `SendMailOptions` it uses. Arrays
+ * are mutable so that a Nodemailer transport is assignable to {@link MailTransport} as it is.
+ */
 export interface MailMessage {
-  readonly from: string;
-  readonly to: readonly MailAddress[];
-  readonly subject: string;
-  readonly text?: string;
-  readonly html?: string;
-  readonly attachments?: readonly { readonly filename: string; readonly contentType: string; readonly content: Buffer }[];
-  readonly headers?: Readonly<Record<string, string>>;
+  from: string;
+  /** One recipient; a message to several (bulk) uses `bcc`, so recipients never see each other. */
+  to?: MailAddress[];
+  bcc?: MailAddress[];
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments?: { filename: string; contentType: string; content: Buffer }[];
+  headers?: Record<string, string>;
 }
 
 /** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
@@ -77,11 +82,12 @@ async function sendMail(backend: string, options: EmailBackendOptions, message: 
     throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
   }
   const { payload } = message;
+  const addresses = message.to.map((c) => ({ name: c.name, address: c.address }));
   let info: MailSendInfo;
   try {
     info = await options.transport.sendMail({
       from,
-      to: message.to.map((c) => ({ name: c.name, address: c.address })),
+      ...(message.to.length === 1 ? { to: addresses } : { bcc: addresses }),
       subject: payload.subject ?? '',
       ...(payload.text === undefined ? {} : { text: payload.text }),
       ...(payload.html === undefined ? {} : { html: payload.html }),
