@@ -98,11 +98,6 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     attachmentBytes: options.limits?.attachmentBytes ?? 10 * 1024 * 1024,
     concurrency: options.concurrency ?? 8,
   });
-  const notificationByKey = async (key: string): Promise<NotificationRecord> => {
-    const found = (await store.listNotifications()).find((n) => n.key === key);
-    if (!found) throw new VoxError(ErrorCode.unknownNotification, `notification ${JSON.stringify(key)} does not exist`);
-    return found;
-  };
 
   return {
     model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
@@ -120,8 +115,8 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     siteContacts: new SiteContacts(store, backends),
     notifications: {
       list: () => store.listNotifications(),
-      channels: async (key) => registry.channelChoices(await notificationByKey(key)),
-      attachments: async (key) => registry.attachmentChoices(await notificationByKey(key)),
+      channels: async (key) => registry.channelChoices(await store.requireNotification(key)),
+      attachments: async (key) => registry.attachmentChoices(await store.requireNotification(key)),
     },
     messages: {
       list: (filter) => store.listMessages(filter),

@@ -3,7 +3,7 @@ import type { Backend, MessagePayload } from '../backends/backend.ts';
 import { DeliveryError, ErrorCode, NothingSentError, VoxError, errorText } from '../errors.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { IssueResult, MessageOutcome } from '../registry/model.ts';
-import { ROLES, type ModelDef, type Registry, type Role } from '../registry/registry.ts';
+import { ROLES, modelForRole, type ModelDef, type Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import type { NotificationRecord, Store, TemplateRecord } from '../store/store.ts';
 import { mapLimit } from '../util/concurrency.ts';
@@ -219,7 +219,7 @@ export class Delivery {
     for (const key of template.recipients) {
       try {
         if (key === 'si') {
-          for (const site of await this.#store.listSiteContacts(protocol)) {
+          for (const site of await this.#store.listSiteContacts({ protocol })) {
             const setting = site.settings[state.notification.key];
             const enabled = site.enableFilter === 'whitelist' ? setting === true : setting !== false;
             if (!enabled || seen.has(`si:${site.id}`)) continue;
@@ -232,8 +232,8 @@ export class Delivery {
         const [prefix, channelKey = ''] = key.split(':') as [string, string?];
         const role = ROLES.find((r) => r.channelPrefix === prefix)?.role;
         if (!role) throw new VoxError(ErrorCode.channel, `unknown recipients key ${JSON.stringify(key)}`);
-        const modelName = role === 'object' ? state.notification.model : role === 'actor' ? state.notification.actorModel : state.notification.targetModel;
-        const source = state.objects[role as Role];
+        const modelName = modelForRole(state.notification, role);
+        const source = state.objects[role];
         if (!modelName || source === undefined) throw new VoxError(ErrorCode.channel, `recipients ${key}: this notification has no ${role}`);
         const channel = this.#registry.get(modelName).channels.get(channelKey);
         if (!channel) throw new VoxError(ErrorCode.channel, `recipients ${key}: ${modelName} has no channel ${JSON.stringify(channelKey || 'self')}`);

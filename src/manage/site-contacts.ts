@@ -57,13 +57,13 @@ export class SiteContacts {
       }
       return contactId;
     });
-    const saved = (await this.#store.listSiteContacts()).find((c) => c.id === id);
+    const [saved] = await this.#store.listSiteContacts({ id });
     if (!saved) throw new VoxError(ErrorCode.notFound, `site contact ${id} vanished while saving`);
     return saved;
   }
 
   async list(protocol?: string): Promise<SiteContactRecord[]> {
-    return this.#store.listSiteContacts(protocol);
+    return this.#store.listSiteContacts(protocol === undefined ? {} : { protocol });
   }
 
   async delete(id: number): Promise<void> {

@@ -58,7 +58,7 @@ export class Templates {
 
   /** Validates and saves a template. Throws {@link TemplateValidationError} on errors; returns warnings. */
   async save(input: TemplateInput): Promise<{ readonly template: TemplateRecord; readonly warnings: readonly TemplateProblem[] }> {
-    const notification = await this.#notification(input.notification);
+    const notification = await this.#store.requireNotification(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
     const timestamp = now();
@@ -95,7 +95,7 @@ export class Templates {
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
   async validate(input: TemplateInput): Promise<TemplateCheck> {
-    return this.#check(input, await this.#notification(input.notification));
+    return this.#check(input, await this.#store.requireNotification(input.notification));
   }
 
   async get(id: number): Promise<TemplateRecord | undefined> {
@@ -105,19 +105,12 @@ export class Templates {
   /** Templates, all or of one notification (`<model>.<codename>`). */
   async list(notification?: string): Promise<TemplateRecord[]> {
     if (notification === undefined) return this.#store.listTemplates();
-    return this.#store.listTemplates({ notificationId: (await this.#notification(notification)).id });
+    return this.#store.listTemplates({ notificationId: (await this.#store.requireNotification(notification)).id });
   }
 
   async delete(id: number): Promise<void> {
     const result = await this.#store.db.deleteFrom('vox_templates').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new VoxError(ErrorCode.notFound, `template ${id} does not exist`);
-  }
-
-  async #notification(key: string): Promise<NotificationRecord> {
-    const dot = key.lastIndexOf('.');
-    const found = dot > 0 ? await this.#store.findNotification(key.slice(0, dot), key.slice(dot + 1)) : undefined;
-    if (!found) throw new VoxError(ErrorCode.unknownNotification, `notification ${JSON.stringify(key)} does not exist; run \`vox sync\` after declaring it in code`);
-    return found;
   }
 
   #check(input: TemplateInput, notification: NotificationRecord): TemplateCheck {

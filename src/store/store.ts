@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { MessagePayload } from '../backends/backend.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { MessageStatus } from '../registry/model.ts';
+import { ErrorCode, VoxError } from '../errors.ts';
 import type { Flag, MessageTable, NotificationTable, VoxDatabase } from './schema.ts';
 
 /** A notification row. */
@@ -132,6 +133,14 @@ export class Store {
     return row && toNotification(row);
   }
 
+  /** The notification `<model>.<codename>`; a clear error when it does not exist. */
+  async requireNotification(key: string, db: Db = this.db): Promise<NotificationRecord> {
+    const dot = key.lastIndexOf('.');
+    const found = dot > 0 ? await this.findNotification(key.slice(0, dot), key.slice(dot + 1), db) : undefined;
+    if (!found) throw new VoxError(ErrorCode.unknownNotification, `notification ${JSON.stringify(key)} does not exist; run \`vox sync\` after declaring it in code`);
+    return found;
+  }
+
   async getNotification(id: number, db: Db = this.db): Promise<NotificationRecord | undefined> {
     const row = await db.selectFrom('vox_notifications').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toNotification(row);
@@ -185,9 +194,10 @@ export class Store {
     return (await this.listTemplates({ ids: [id] }, db))[0];
   }
 
-  async listSiteContacts(protocol?: string, db: Db = this.db): Promise<SiteContactRecord[]> {
+  async listSiteContacts(filter: { protocol?: string; id?: number } = {}, db: Db = this.db): Promise<SiteContactRecord[]> {
     let query = db.selectFrom('vox_site_contacts').selectAll().orderBy('id');
-    if (protocol !== undefined) query = query.where('protocol', '=', protocol);
+    if (filter.protocol !== undefined) query = query.where('protocol', '=', filter.protocol);
+    if (filter.id !== undefined) query = query.where('id', '=', filter.id);
     const contacts = await query.execute();
     if (contacts.length === 0) return [];
     const settings = await db
