@@ -175,6 +175,22 @@ for (const database of databases) {
       assert.equal(smtp.received[0]?.parsed.text?.trim(), 'Read by Alan Author');
     });
 
+    test('resending a render failure re-loads the objects through load() to attach their files', async () => {
+      const broken = { notification: 'blog.article.created', backend: 'email-html', recipients: ['c:author'], subject: 'Card', attachments: ['object.author.vcard'] };
+      const { template } = await blog.vox.templates.save({ ...broken, content: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' });
+      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const [failed] = (await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' })).filter((m) => m.templateId === template.id);
+      assert.ok(failed);
+      author.name = 'Alan Renamed';
+      await blog.vox.templates.save({ ...broken, id: template.id, content: '<p>Card of {{ object.author.name }}</p>' });
+      smtp.received.length = 0;
+      const [outcome] = await blog.vox.messages.resend([failed.id]);
+      assert.equal(outcome?.status, 'sent');
+      const [mail] = smtp.received;
+      assert.match(String(mail?.parsed.html), /Card of Alan Author/, 'variables are the ones seen at issue time');
+      assert.match(mail?.parsed.attachments[0]?.content.toString('utf8') ?? '', /FN:Alan Renamed/, 'files come from the re-loaded object');
+    });
+
     test('a template for a backend that is no longer configured is logged without stopping the others', async () => {
       await blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:author'], subject: 'x', content: 'y' });
       const { htmlEmail } = await import('../src/backends/email/index.ts');

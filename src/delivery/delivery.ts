@@ -5,7 +5,7 @@ import type { Contact } from '../registry/contact.ts';
 import type { IssueResult, MessageOutcome } from '../registry/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
-import type { NotificationRecord, Store, TemplateRecord } from '../store/store.ts';
+import type { IssueParty, NotificationRecord, Store, TemplateRecord } from '../store/store.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 
@@ -106,7 +106,7 @@ export class Delivery {
       const outcome = (error: unknown): MessageOutcome => outcomeOf(message, 'failed', errorText(error));
       if (!backend) {
         const error = unknownBackend(message.backend);
-        await this.#store.updateMessage(id, { status: 'failed', error: error.message, errorCode: error.code, permanent: true });
+        await this.#store.updateMessage(id, { status: 'failed', ...failureOf(error), permanent: true });
         outcomes.push(outcome(error));
         continue;
       }
@@ -115,7 +115,7 @@ export class Delivery {
       if (payload === null) {
         const template = message.templateId === null ? undefined : await this.#store.getTemplate(message.templateId);
         if (!template || message.renderContext === null) {
-          const error = new VoxError(ErrorCode.invalidInput, `message ${id} failed before its recipients were known (${message.error ?? 'no error recorded'}); fix the cause and issue the notification again`);
+          const error = new VoxError(ErrorCode.invalidInput, `message ${id} failed before it could be rendered (${message.error ?? 'no error recorded'}); fix the cause and issue the notification again`);
           outcomes.push(outcome(error));
           continue;
         }
@@ -147,26 +147,15 @@ export class Delivery {
   }
 
   async #recordIssue(notification: NotificationRecord, objects: IssueObjects, variables: IssueVariables): Promise<number> {
-    const idOf = (model: string | null, object: unknown) => (model && object !== undefined ? this.#registry.get(model).idOf(object) : null);
-    const row = await this.#store.db
-      .insertInto('vox_issues')
-      .values({
-        notification_id: notification.id,
-        notification: notification.key,
-        object_model: notification.model,
-        object_id: this.#registry.get(notification.model).idOf(objects.object),
-        object_snapshot: JSON.stringify(variables.object),
-        actor_model: notification.actorModel,
-        actor_id: idOf(notification.actorModel, objects.actor),
-        actor_snapshot: variables.actor === undefined ? null : JSON.stringify(variables.actor),
-        target_model: notification.targetModel,
-        target_id: idOf(notification.targetModel, objects.target),
-        target_snapshot: variables.target === undefined ? null : JSON.stringify(variables.target),
-        created_at: new Date().toISOString(),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+    const party = (model: string | null, object: unknown, snapshot: View | undefined) =>
+      model && object !== undefined ? { model, id: this.#registry.get(model).idOf(object), snapshot } : null;
+    return this.#store.insertIssue({
+      notificationId: notification.id,
+      notification: notification.key,
+      object: { model: notification.model, id: this.#registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
+      actor: party(notification.actorModel, objects.actor, variables.actor),
+      target: party(notification.targetModel, objects.target, variables.target),
+    });
   }
 
   /** Delivers one template of an issue. Nothing thrown here escapes: failures become log rows. */
@@ -299,18 +288,18 @@ export class Delivery {
   /** Attachments of a re-rendered message, computed from the issue's objects re-loaded through `load`. */
   async #attachmentsFromIssue(issueId: number | null, template: TemplateRecord): Promise<MessagePayload['attachments']> {
     if (template.attachments.length === 0 || issueId === null) return undefined;
-    const issue = await this.#store.db.selectFrom('vox_issues').selectAll().where('id', '=', issueId).executeTakeFirstOrThrow();
-    const notification = await this.#store.getNotification(issue.notification_id ?? -1);
-    if (!notification) throw new VoxError(ErrorCode.notFound, `the notification of issue ${issueId} no longer exists`);
+    const issue = await this.#store.getIssue(issueId);
+    const notification = issue?.notificationId == null ? undefined : await this.#store.getNotification(issue.notificationId);
+    if (!issue || !notification) throw new VoxError(ErrorCode.notFound, `issue ${issueId} or its notification no longer exists`);
     const objects: IssueObjects = {
-      object: await this.#reload(issue.object_model, issue.object_id),
-      actor: issue.actor_model && issue.actor_id !== null ? await this.#reload(issue.actor_model, issue.actor_id) : undefined,
-      target: issue.target_model && issue.target_id !== null ? await this.#reload(issue.target_model, issue.target_id) : undefined,
+      object: await this.#reload(issue.object),
+      actor: issue.actor ? await this.#reload(issue.actor) : undefined,
+      target: issue.target ? await this.#reload(issue.target) : undefined,
     };
     return resolveAttachments(this.#registry, notification, objects, template.attachments, this.#settings.attachmentBytes);
   }
 
-  async #reload(modelName: string, id: string): Promise<unknown> {
+  async #reload({ model: modelName, id }: IssueParty): Promise<unknown> {
     const model = this.#registry.get(modelName);
     if (!model.options.load) throw new VoxError(ErrorCode.configuration, `${modelName} has no load function, so its attachments cannot be computed again`);
     for (const object of await model.options.load([id])) if (model.idOf(object) === id) return object;

@@ -22,6 +22,25 @@ export interface NotificationRecord {
   readonly updatedAt: string;
 }
 
+/** An object taking part in an issue: its model, id, and what templates saw of it then. */
+export interface IssueParty {
+  readonly model: string;
+  readonly id: string;
+  readonly snapshot: unknown;
+}
+
+/** One call of notify(), as recorded. */
+export interface IssueRecord {
+  readonly id: number;
+  readonly notificationId: number | null;
+  /** `<model>.<codename>`. */
+  readonly notification: string;
+  readonly object: IssueParty;
+  readonly actor: IssueParty | null;
+  readonly target: IssueParty | null;
+  readonly createdAt: string;
+}
+
 /** A template as stored. */
 export interface TemplateRecord {
   readonly id: number;
@@ -144,6 +163,45 @@ export class Store {
   async getNotification(id: number, db: Db = this.db): Promise<NotificationRecord | undefined> {
     const row = await db.selectFrom('vox_notifications').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toNotification(row);
+  }
+
+  async insertIssue(issue: Omit<IssueRecord, 'id' | 'createdAt'>, db: Db = this.db): Promise<number> {
+    const { actor, target } = issue;
+    const row = await db
+      .insertInto('vox_issues')
+      .values({
+        notification_id: issue.notificationId,
+        notification: issue.notification,
+        object_model: issue.object.model,
+        object_id: issue.object.id,
+        object_snapshot: JSON.stringify(issue.object.snapshot),
+        actor_model: actor?.model ?? null,
+        actor_id: actor?.id ?? null,
+        actor_snapshot: actor ? JSON.stringify(actor.snapshot) : null,
+        target_model: target?.model ?? null,
+        target_id: target?.id ?? null,
+        target_snapshot: target ? JSON.stringify(target.snapshot) : null,
+        created_at: now(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async getIssue(id: number, db: Db = this.db): Promise<IssueRecord | undefined> {
+    const row = await db.selectFrom('vox_issues').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const party = (model: string | null, partyId: string | null, snapshot: string | null): IssueParty | null =>
+      model !== null && partyId !== null ? { model, id: partyId, snapshot: snapshot === null ? null : JSON.parse(snapshot) } : null;
+    return {
+      id: row.id,
+      notificationId: row.notification_id,
+      notification: row.notification,
+      object: { model: row.object_model, id: row.object_id, snapshot: JSON.parse(row.object_snapshot) },
+      actor: party(row.actor_model, row.actor_id, row.actor_snapshot),
+      target: party(row.target_model, row.target_id, row.target_snapshot),
+      createdAt: row.created_at,
+    };
   }
 
   async templateCounts(db: Db = this.db): Promise<Map<number, number>> {
