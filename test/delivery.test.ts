@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { contact, createVox, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 import { databases } from './support/databases.ts';
-import { addressesOf, startSmtp, type TestSmtp } from './support/smtp.ts';
+import { addressesOf, smtpForSuite, type TestSmtp } from './support/smtp.ts';
 
 interface Member {
   id: number;
@@ -18,6 +18,7 @@ interface Event {
 
 for (const database of databases) {
   describe(`email delivery on ${database.name}`, { skip: database.skip }, () => {
+    const smtpServer = smtpForSuite();
     let smtp: TestSmtp;
     let vox: Vox;
     let drop: () => Promise<void>;
@@ -48,13 +49,8 @@ for (const database of databases) {
       });
     }
 
-    before(async () => {
-      smtp = await startSmtp();
-    });
-    after(async () => {
-      await smtp.close();
-    });
     beforeEach(async () => {
+      smtp = smtpServer();
       const db = await database.create();
       drop = db.drop;
       vox = createVox({
@@ -73,7 +69,6 @@ for (const database of databases) {
         { id: 2, name: 'Bob', emails: ['shared@example.org'] },
         { id: 3, name: 'Cy', emails: ['shared@example.org'] },
       ];
-      smtp.received.length = 0;
     });
     afterEach(async () => {
       await vox.close();

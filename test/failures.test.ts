@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { VoxError} from '../src/index.ts';
 import { createVox, DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, type Vox } from '../src/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { createBlog, seedBlog, type Article, type User } from './support/blog.ts';
 import { databases } from './support/databases.ts';
-import { startSmtp, type TestSmtp } from './support/smtp.ts';
+import { smtpForSuite, type TestSmtp } from './support/smtp.ts';
 
 for (const database of databases) {
   describe(`bad input and failures on ${database.name}`, { skip: database.skip }, () => {
+    const smtpServer = smtpForSuite();
     let smtp: TestSmtp;
     let connection: Connection;
     let drop: () => Promise<void>;
@@ -16,14 +17,8 @@ for (const database of databases) {
     let author: User;
     let article: Article;
 
-    before(async () => {
-      smtp = await startSmtp();
-    });
-    after(async () => {
-      await smtp.close();
-    });
-
     beforeEach(async () => {
+      smtp = smtpServer();
       const db = await database.create();
       drop = db.drop;
       connection = connect(db.options);
@@ -39,8 +34,6 @@ for (const database of databases) {
         { id: 2, name: 'Two', email: 'two@example.org', token: 't2' },
         { id: 3, name: 'Three', email: 'three@example.org', token: 't3' },
       );
-      smtp.received.length = 0;
-      smtp.refuse(undefined);
     });
     afterEach(async () => {
       await blog.vox.close();

@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
@@ -75,4 +76,26 @@ export function addressesOf(field: ParsedMail['to'] | ParsedMail['from']): strin
   if (!field) return [];
   const list = Array.isArray(field) ? field : [field];
   return list.flatMap((a) => a.value.map((v) => v.address ?? ''));
+}
+
+/**
+ * Starts a test SMTP server for the enclosing suite and closes it after; call the result for it.
+ * Each test starts with no mail received and every recipient accepted.
+ */
+export function smtpForSuite(): () => TestSmtp {
+  let smtp: TestSmtp | undefined;
+  before(async () => {
+    smtp = await startSmtp();
+  });
+  beforeEach(() => {
+    smtp?.refuse(undefined);
+    smtp?.received.splice(0);
+  });
+  after(async () => {
+    await smtp?.close();
+  });
+  return () => {
+    if (!smtp) throw new Error('the test SMTP server is not started yet');
+    return smtp;
+  };
 }
