@@ -10,6 +10,7 @@ export type {
   ContactsFunction,
   ContactsResult,
   IssueResult,
+  IssueTicket,
   ManyOf,
   MessageOutcome,
   MessageStatus,
@@ -24,7 +25,14 @@ export type {
   NotifyOptions,
   RelationSpec,
   SelfChannelSpec,
+  TransactionLike,
 } from './registry/model.ts';
+export type { RetryPolicy } from './delivery/retry.ts';
+export type { BackendLimits } from './delivery/limits.ts';
+export type { WorkerOptions } from './delivery/worker.ts';
+export type { Queue, QueueJob } from './queue/queue.ts';
+export { InProcessQueue } from './queue/in-process.ts';
+export type { InProcessQueueOptions } from './queue/in-process.ts';
 export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
 export type {
   AttachmentPayload,

@@ -4,7 +4,12 @@ import { ErrorCode, VoxError } from './errors.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueResult, MessageOutcome, ModelHandle, ModelOptions, NotificationsSpec } from './registry/model.ts';
+import type { IssueTicket, MessageOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './registry/model.ts';
+import { Worker, type WorkerOptions } from './delivery/worker.ts';
+import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
+import type { BackendLimits } from './delivery/limits.ts';
+import { InProcessQueue } from './queue/in-process.ts';
+import type { Queue } from './queue/queue.ts';
 import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/registry.ts';
 import { Renderer, type RenderLimits } from './render/renderer.ts';
 import { connect, type DatabaseOptions, type SqlDialectName } from './store/connect.ts';
@@ -32,8 +37,28 @@ export interface VoxOptions<DB = unknown> {
     /** Most bytes of attachments in one message. @default 10485760 (10 MiB) */
     readonly attachmentBytes?: number;
   };
-  /** Messages of one template sent at once. @default 8 */
-  readonly concurrency?: number;
+  /**
+   * Carries work to the workers: `'in-process'` (the embedded default: this process's worker, with
+   * the database as the durable record) or a {@link Queue} such as the BullMQ adapter.
+   * @default 'in-process'
+   */
+  readonly queue?: 'in-process' | Queue;
+  /**
+   * This process's worker, which fans issues out and sends messages. It starts with the first
+   * notify() or with {@link Vox.start}; `false` makes a process that only issues (web processes
+   * when `vox worker` runs elsewhere). @default {}
+   */
+  readonly worker?: false | WorkerOptions;
+  /** How transient failures are retried. */
+  readonly retry?: RetryPolicy;
+  /** Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. */
+  readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
+  readonly delivery?: {
+    /** Messages rendered and written per round trip in fan-out, and claimed per send round. @default 500 */
+    readonly batchSize?: number;
+    /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
+    readonly leaseMs?: number;
+  };
 }
 
 /** The message log. */
@@ -72,7 +97,11 @@ export interface Vox {
   readonly messages: Messages;
   readonly backends: readonly Backend[];
   readonly dialect: SqlDialectName;
-  /** Closes the database connection Vox opened (a Kysely instance you passed in stays open). */
+  /** Starts this process's worker (notify() does it too, unless `worker: false`). */
+  start(): void;
+  /** Stops this process's worker after the jobs in flight finish. */
+  stop(): Promise<void>;
+  /** Stops the worker and closes what Vox opened (a Kysely instance you passed in stays open). */
   close(): Promise<void>;
 }
 
@@ -93,11 +122,16 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const store = new Store(connection.db);
   const registry = new Registry();
   const renderer = new Renderer(options.limits?.render);
-  const delivery = new Delivery(registry, store, renderer, backends, {
+  const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;
+  const delivery = new Delivery(registry, store, renderer, backends, queue, connection.dialect, {
     site: { ...options.site },
     attachmentBytes: options.limits?.attachmentBytes ?? 10 * 1024 * 1024,
-    concurrency: options.concurrency ?? 8,
+    retry: retryPolicy(options.retry),
+    backendLimits: options.backendLimits ?? {},
+    leaseMs: options.delivery?.leaseMs ?? 300_000,
+    batchSize: options.delivery?.batchSize ?? 500,
   });
+  const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
 
   return {
     model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
@@ -105,8 +139,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       return {
         name,
         label: def.label,
-        notify: (object, codename, ...rest): Promise<IssueResult> =>
-          delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown }),
+        notify: (object, codename, ...rest): Promise<IssueTicket> => {
+          worker?.start();
+          return delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown; trx?: TransactionLike });
+        },
       };
     },
     migrate: () => migrateToLatest(connection.db, connection.dialect),
@@ -125,6 +161,12 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
-    close: () => connection.close(),
+    start: () => worker?.start(),
+    stop: async () => worker?.stop(),
+    async close() {
+      await worker?.stop();
+      await queue.close?.();
+      await connection.close();
+    },
   };
 }

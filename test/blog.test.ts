@@ -35,7 +35,7 @@ for (const database of databases) {
       data.articles.push(article);
       smtp.received.length = 0;
 
-      const result = await models.Article.notify(article, 'created', { actor: author });
+      const result = await (await models.Article.notify(article, 'created', { actor: author })).settled();
 
       assert.equal(result.sent, 2);
       assert.equal(result.failed, 0);
@@ -77,7 +77,7 @@ for (const database of databases) {
       data.subscribers.push(subscriber);
       smtp.received.length = 0;
 
-      const result = await models.Subscriber.notify(subscriber, 'created');
+      const result = await (await models.Subscriber.notify(subscriber, 'created')).settled();
 
       assert.equal(result.sent, 1);
       const [mail] = smtp.received;
@@ -94,7 +94,7 @@ for (const database of databases) {
       data.comments.push(comment);
       smtp.received.length = 0;
 
-      const result = await models.Comment.notify(comment, 'posted');
+      const result = await (await models.Comment.notify(comment, 'posted')).settled();
 
       assert.equal(result.sent, 1);
       const [mail] = smtp.received;
@@ -114,7 +114,7 @@ for (const database of databases) {
       });
       assert.deepEqual(warnings.map((w) => w.message), ['unknown variable recipient.passwordHash', 'unknown variable object.article.author.passwordHash']);
       smtp.received.length = 0;
-      await models.Comment.notify(data.comments[0]!, 'posted');
+      await (await models.Comment.notify(data.comments[0]!, 'posted')).settled();
       const leak = smtp.received.find((m) => m.parsed.subject === 'Leak test');
       assert.match(String(leak?.parsed.html), /\[\]\[\]\[author@example\.org\]/);
       assert.ok(!String(leak?.parsed.html).includes('secret-hash'));

@@ -85,7 +85,7 @@ for (const database of databases) {
         subject: 'Announced: {{ object.title }}',
         content: '# {{ object.title }}\n\nHello **{{ recipient.name }}**, you are reached at {{ contact.address }}.\n\n<b>raw html is not allowed</b>',
       });
-      await Event.notify(event(), 'announced');
+      await (await Event.notify(event(), 'announced')).settled();
       const [mail] = smtp.received;
       assert.equal(mail?.parsed.subject, 'Announced: Picnic *at* <noon>');
       const html = String(mail?.parsed.html);
@@ -102,7 +102,7 @@ for (const database of databases) {
         recipients: ['c:host'],
         content: '{% block subject %}Block: {{ object.title }}{% endblock %}\n{% block text_body %}Plain {{ object.title }}{% endblock %}\n{% block html_body %}<p>Rich {{ object.title }}</p>{% endblock %}',
       });
-      await Event.notify(event(), 'announced');
+      await (await Event.notify(event(), 'announced')).settled();
       const [mail] = smtp.received;
       assert.equal(mail?.parsed.subject, 'Block: Picnic *at* <noon>');
       assert.equal(mail?.parsed.text?.trim(), 'Plain Picnic *at* <noon>');
@@ -118,7 +118,7 @@ for (const database of databases) {
         fromAddress: '"{{ object.host.name }} via Club" <club@example.org>',
         content: '<p>{{ contact.address }}</p>',
       });
-      const result = await Event.notify(event(), 'announced');
+      const result = await (await Event.notify(event(), 'announced')).settled();
       const to = smtp.received.map((m) => m.envelopeTo.join()).sort();
       assert.deepEqual(to, ['ann@example.org', 'ann@work.example.org', 'shared@example.org']);
       assert.equal(result.sent, 3);
@@ -129,7 +129,7 @@ for (const database of databases) {
 
     test('a bulk template sends one message to all addresses', async () => {
       await vox.templates.save({ notification: 'club.event.announced', backend: 'email-html', recipients: ['c:members'], bulk: true, subject: 'All: {{ object.title }}', content: '<p>Everyone</p>' });
-      const result = await Event.notify(event(), 'announced');
+      const result = await (await Event.notify(event(), 'announced')).settled();
       assert.equal(smtp.received.length, 1);
       assert.deepEqual([...smtp.received[0]!.envelopeTo].sort(), ['ann@example.org', 'ann@work.example.org', 'shared@example.org']);
       assert.deepEqual(addressesOf(smtp.received[0]!.parsed.to), [], 'bulk recipients are in Bcc, never shown to each other');
@@ -143,8 +143,8 @@ for (const database of databases) {
       for (const codename of ['announced', 'cancelled'] as const) {
         await vox.templates.save({ notification: `club.event.${codename}`, backend: 'email-html', recipients: ['si'], subject: codename, content: '<p>{{ recipient.name }} / {{ contact.address }}</p>' });
       }
-      await Event.notify(event(), 'announced');
-      await Event.notify(event(), 'cancelled');
+      await (await Event.notify(event(), 'announced')).settled();
+      await (await Event.notify(event(), 'cancelled')).settled();
       const got = smtp.received.map((m) => `${m.parsed.subject} -> ${m.envelopeTo.join()}`).sort();
       assert.deepEqual(got, ['announced -> black@example.org', 'cancelled -> white@example.org']);
       assert.match(String(smtp.received.find((m) => m.parsed.subject === 'cancelled')?.parsed.html), /Only cancellations \/ white@example\.org/);

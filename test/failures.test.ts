@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { VoxError} from '../src/index.ts';
+import type { VoxError, VoxOptions } from '../src/index.ts';
 import { createVox, DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, type Vox } from '../src/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { createBlog, seedBlog, type Article, type User } from './support/blog.ts';
@@ -35,7 +35,16 @@ for (const database of databases) {
         { id: 3, name: 'Three', email: 'three@example.org', token: 't3' },
       );
     });
+    /** Another Vox over the same database, as after a configuration change; closed after the test. */
+    const opened: Vox[] = [];
+    function another<DB>(options: VoxOptions<DB>): Vox {
+      const vox = createVox(options);
+      opened.push(vox);
+      return vox;
+    }
+
     afterEach(async () => {
+      for (const vox of opened.splice(0)) await vox.close();
       await blog.vox.close();
       await connection.close();
       await drop();
@@ -90,12 +99,12 @@ for (const database of databases) {
     });
 
     test('a contacts function throwing for one recipient does not stop the others', async () => {
-      const vox = createVox({ database: connection.db, backends: blog.vox.backends });
+      const vox = another({ database: connection.db, backends: blog.vox.backends });
       const Article = createBlogModels(vox, (s) => {
         if (s.id === 2) throw new Error('address book is down');
         return s.email;
       });
-      const result = await Article.notify(article, 'created', { actor: author });
+      const result = await (await Article.notify(article, 'created', { actor: author })).settled();
       assert.deepEqual(received(), ['one@example.org', 'three@example.org']);
       assert.equal(result.sent, 2);
       const failed = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
@@ -106,7 +115,7 @@ for (const database of databases) {
 
     test('a 550 for one recipient fails that message at once, the others arrive, and resend works after recovery', async () => {
       smtp.refuse((address) => (address === 'two@example.org' ? { code: 550, message: 'Mailbox unavailable' } : undefined));
-      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const result = await (await blog.models.Article.notify(article, 'created', { actor: author })).settled();
       assert.deepEqual(received(), ['one@example.org', 'three@example.org']);
       const [failed] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
       assert.ok(failed);
@@ -130,7 +139,7 @@ for (const database of databases) {
     test('a refused address in a bulk message gets its own failed row, and resend reaches it', async () => {
       await blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:subscribers'], bulk: true, subject: 'Digest', content: '# {{ object.title }}' });
       smtp.refuse((address) => (address === 'three@example.org' ? { code: 550, message: 'No such user' } : undefined));
-      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const result = await (await blog.models.Article.notify(article, 'created', { actor: author })).settled();
       const bulk = smtp.received.find((m) => m.parsed.subject === 'Digest');
       assert.deepEqual([...(bulk?.envelopeTo ?? [])].sort(), ['one@example.org', 'two@example.org']);
       assert.match(String(bulk?.parsed.html), /<h1>A title<\/h1>/);
@@ -153,7 +162,7 @@ for (const database of databases) {
         recipients: ['c:author'],
         content: '{% block subject %}Stats{% endblock %}{% block text_body %}{% for i in (1..100000000) %}{{ i }}{% endfor %}{% endblock %}',
       });
-      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const result = await (await blog.models.Article.notify(article, 'created', { actor: author })).settled();
       assert.deepEqual(received(), ['one@example.org', 'three@example.org', 'two@example.org']);
       const [failed] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
       assert.ok(failed);
@@ -171,7 +180,7 @@ for (const database of databases) {
     test('resending a render failure re-loads the objects through load() to attach their files', async () => {
       const broken = { notification: 'blog.article.created', backend: 'email-html', recipients: ['c:author'], subject: 'Card', attachments: ['object.author.vcard'] };
       const { template } = await blog.vox.templates.save({ ...broken, content: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' });
-      const result = await blog.models.Article.notify(article, 'created', { actor: author });
+      const result = await (await blog.models.Article.notify(article, 'created', { actor: author })).settled();
       const [failed] = (await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' })).filter((m) => m.templateId === template.id);
       assert.ok(failed);
       author.name = 'Alan Renamed';
@@ -187,9 +196,9 @@ for (const database of databases) {
     test('a template for a backend that is no longer configured is logged without stopping the others', async () => {
       await blog.vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:author'], subject: 'x', content: 'y' });
       const { htmlEmail } = await import('../src/backends/email/index.ts');
-      const smaller: Vox = createVox({ database: connection.db, backends: [htmlEmail({ transport: smtp.transport, from: 'blog@example.org' })] });
+      const smaller: Vox = another({ database: connection.db, backends: [htmlEmail({ transport: smtp.transport, from: 'blog@example.org' })] });
       const again = createBlogModels(smaller);
-      const result = await again.notify(article, 'created', { actor: author });
+      const result = await (await again.notify(article, 'created', { actor: author })).settled();
       assert.equal(result.sent, 3);
       const failed = result.messages.filter((m) => m.status === 'failed');
       assert.equal(failed.length, 1);
@@ -199,14 +208,14 @@ for (const database of databases) {
     });
 
     test('a required notification that reaches nobody throws, and the log keeps the failure', async () => {
-      const vox = createVox({ database: connection.db, backends: blog.vox.backends });
+      const vox = another({ database: connection.db, backends: blog.vox.backends });
       const Subscriber = vox.model('blog.subscriber', {
         id: (s: { id: number }) => s.id,
         notifications: { created: { description: 'Somebody subscribed to the blog', required: true } },
       });
       await vox.sync();
       smtp.refuse(() => ({ code: 550, message: 'Everything refused' }));
-      await assert.rejects(Subscriber.notify({ id: 9 }, 'created'), (error: unknown) => {
+      await assert.rejects((await Subscriber.notify({ id: 9 }, 'created')).settled(), (error: unknown) => {
         assert.ok(error instanceof NothingSentError);
         assert.match(error.message, /required notification blog\.subscriber\.created reached nobody/);
         assert.match(error.failures.join(), /Everything refused/);
@@ -217,19 +226,44 @@ for (const database of databases) {
     });
 
     test('attachments over the size limit fail with a clear error', async () => {
-      const vox = createVox({ database: connection.db, backends: blog.vox.backends, limits: { attachmentBytes: 10 } });
+      const vox = another({ database: connection.db, backends: blog.vox.backends, limits: { attachmentBytes: 10 } });
       const models = createBlogModels(vox);
-      const result = await models.notify(article, 'created', { actor: author });
+      const result = await (await models.notify(article, 'created', { actor: author })).settled();
       assert.equal(result.sent, 0);
       assert.match(result.messages[0]?.error ?? '', /attachments reach \d+ bytes with object\.author\.vcard, over the limit of 10 bytes/);
       assert.equal(smtp.received.length, 0);
     });
 
-    test('delivery errors carry status and permanence as data', async () => {
+    for (const code of [421, 451]) {
+      test(`an SMTP server answering ${code} for a while: messages retry with backoff and arrive once`, async () => {
+        const vox = another({ database: connection.db, backends: blog.vox.backends, retry: { initialDelayMs: 20, factor: 2, attempts: 8 } });
+        const Article = createBlogModels(vox);
+        const until = Date.now() + 150;
+        smtp.refuse(() => (Date.now() < until ? { code, message: 'Service not available, try later' } : undefined));
+        const result = await (await Article.notify(article, 'created', { actor: author })).settled();
+        assert.equal(result.sent, 3);
+        assert.deepEqual(received(), ['one@example.org', 'three@example.org', 'two@example.org'], 'each arrives once');
+        for (const row of await vox.messages.list({ issueId: result.issueId })) {
+          assert.equal(row.status, 'sent');
+          assert.equal(row.error, null);
+          // A 421 closes the connection, and Nodemailer's pool may retry on a new one before Vox does.
+          if (code === 451) assert.ok(row.attempts >= 2, `refused at first, then retried: ${row.attempts} attempts`);
+        }
+      });
+    }
+
+    test('transient failures that outlast the retry policy fail, with the last reply kept', async () => {
+      const vox = another({ database: connection.db, backends: blog.vox.backends, retry: { initialDelayMs: 10, attempts: 2 } });
+      const Article = createBlogModels(vox);
       smtp.refuse(() => ({ code: 452, message: 'Try later' }));
-      const result = await blog.models.Article.notify(article, 'created', { actor: author });
-      const [row] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
-      assert.equal(row?.permanent, false, '4xx is transient');
+      const result = await (await Article.notify(article, 'created', { actor: author })).settled();
+      const rows = await vox.messages.list({ issueId: result.issueId });
+      assert.equal(rows.length, 3);
+      for (const row of rows) {
+        assert.deepEqual([row.status, row.attempts, row.permanent, row.errorCode], ['failed', 2, false, '452']);
+        assert.match(row.error ?? '', /452 Try later/);
+      }
+      assert.equal(smtp.received.length, 0);
       assert.ok(new DeliveryError('x', { backend: 'b', permanent: true, responseBody: 'y'.repeat(5000) }).responseBody?.length === 2000);
     });
 

@@ -1,20 +1,31 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { Backend, MessagePayload } from '../backends/backend.ts';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { Backend, MessagePayload, OutboundMessage } from '../backends/backend.ts';
 import { DeliveryError, ErrorCode, NothingSentError, VoxError, errorText } from '../errors.ts';
 import type { Contact } from '../registry/contact.ts';
-import type { IssueResult, MessageOutcome } from '../registry/model.ts';
+import type { IssueResult, IssueTicket, MessageOutcome, TransactionLike } from '../registry/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
-import type { IssueParty, NotificationRecord, Store, TemplateRecord } from '../store/store.ts';
-import { mapLimit } from '../util/concurrency.ts';
+import type { Queue } from '../queue/queue.ts';
+import type { SqlDialectName } from '../store/connect.ts';
+import type { VoxDatabase } from '../store/schema.ts';
+import { later, now, type ClaimedMessage, type IssueParty, type NewMessage, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
+import { Throttle, type BackendLimits } from './limits.ts';
+import { nextAttempt, type RetryPolicy } from './retry.ts';
 
 /** Settings the delivery engine needs from createVox. */
 export interface DeliverySettings {
   readonly site: Readonly<Record<string, unknown>>;
   readonly attachmentBytes: number;
-  /** Messages of one template sent at once. */
-  readonly concurrency: number;
+  readonly retry: Required<RetryPolicy>;
+  /** Per-backend limits, by backend id. */
+  readonly backendLimits: Readonly<Record<string, BackendLimits>>;
+  /** How long a worker may hold an issue or a message before others take it to be lost. */
+  readonly leaseMs: number;
+  /** Messages rendered and written per database round trip during fan-out, and claimed per send round. */
+  readonly batchSize: number;
 }
 
 /** The template variables shared by every message of an issue. */
@@ -27,13 +38,12 @@ interface IssueVariables {
   readonly site: Readonly<Record<string, unknown>>;
 }
 
-/** One recipient of a template, with the contacts it is reached at. */
-interface Recipient {
-  readonly view: () => Promise<View>;
-  readonly contacts: readonly Contact[];
-}
+/** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
+type RecipientItem =
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[] }
+  | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
 
-/** What one issue is about. */
+/** What one issue is about, during its fan-out. */
 interface IssueState {
   readonly issueId: number;
   readonly notification: NotificationRecord;
@@ -41,29 +51,58 @@ interface IssueState {
   readonly variables: IssueVariables;
 }
 
-/** What the engine writes before it sends: a message to `to`, or a failure that happened first. */
+/** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
   | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown> }
-  | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown };
+  | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
 
-/** Issue → templates → channels → recipients → contacts → render → backend, with every outcome logged. */
+/** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
+const LIVE_OBJECTS_MS = 60_000;
+/** Addresses remembered per template to skip rendering duplicates; the log's unique key does the rest. */
+const SEEN_ADDRESSES = 50_000;
+
+/**
+ * Issue → (worker) fan-out: templates → channels → recipients → contacts → rendered messages in
+ * the log → (worker) send, with retries. Every outcome is a row of the message log.
+ */
 export class Delivery {
   readonly #registry: Registry;
   readonly #store: Store;
   readonly #renderer: Renderer;
   readonly #backends: ReadonlyMap<string, Backend>;
+  readonly #queue: Queue;
+  readonly #dialect: SqlDialectName;
   readonly #settings: DeliverySettings;
+  readonly #throttles = new Map<string, Throttle>();
+  readonly #live = new Map<number, { readonly objects: IssueObjects; readonly at: number }>();
+  /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
+  readonly events = new EventEmitter();
 
-  constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, settings: DeliverySettings) {
+  constructor(
+    registry: Registry,
+    store: Store,
+    renderer: Renderer,
+    backends: ReadonlyMap<string, Backend>,
+    queue: Queue,
+    dialect: SqlDialectName,
+    settings: DeliverySettings,
+  ) {
     this.#registry = registry;
     this.#store = store;
     this.#renderer = renderer;
     this.#backends = backends;
+    this.#queue = queue;
+    this.#dialect = dialect;
     this.#settings = settings;
+    this.events.setMaxListeners(0);
   }
 
-  /** Checks the call, records the issue, and delivers it through every enabled template. */
-  async issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown } = {}): Promise<IssueResult> {
+  /**
+   * Checks the call and records the issue: one write, in the caller's transaction when given, so a
+   * rolled-back transaction sends nothing and a committed one always sends. Fan-out and sending
+   * happen in workers.
+   */
+  async issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } = {}): Promise<IssueTicket> {
     const declared = model.notifications.get(codename);
     if (!declared) {
       const known = [...model.notifications.keys()];
@@ -71,66 +110,122 @@ export class Delivery {
     }
     checkParty(declared.id, 'actor', declared.actorModel, options.actor);
     checkParty(declared.id, 'target', declared.targetModel, options.target);
-    const notification = await this.#store.findNotification(model.name, codename);
+    const db = options.trx === undefined ? this.#store.db : transactionOf(options.trx);
+    const notification = await this.#store.findNotification(model.name, codename, db);
     if (!notification) {
       throw new VoxError(ErrorCode.notificationNotSynced, `notification ${declared.id} is not in the database yet: run \`vox sync\` (or vox.sync()) after changing notifications in code`);
     }
     const objects: IssueObjects = { object, actor: options.actor, target: options.target };
     const variables = await this.#variables(notification, objects);
-    const issueId = await this.#recordIssue(notification, objects, variables);
-    const state: IssueState = { issueId, notification, objects, variables };
-    const templates = await this.#store.listTemplates({ notificationId: notification.id, enabledOnly: true });
-    const messages: MessageOutcome[] = [];
-    for (const template of templates) messages.push(...(await this.#deliverTemplate(state, template)));
-    const result = summarise(issueId, notification.key, messages);
-    if (notification.required && result.sent === 0) {
-      throw new NothingSentError(notification.key, issueId, messages.filter((m) => m.error).map((m) => m.error as string));
-    }
-    return result;
+    const party = (modelName: string | null, value: unknown, snapshot: View | undefined): IssueParty | null =>
+      modelName && value !== undefined ? { model: modelName, id: this.#registry.get(modelName).idOf(value), snapshot } : null;
+    const issueId = await this.#store.insertIssue(
+      {
+        notificationId: notification.id,
+        notification: notification.key,
+        object: { model: notification.model, id: model.idOf(object), snapshot: variables.object },
+        actor: party(notification.actorModel, options.actor, variables.actor),
+        target: party(notification.targetModel, options.target, variables.target),
+      },
+      db,
+    );
+    this.#live.set(issueId, { objects, at: Date.now() });
+    // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
+    await this.#queue.enqueue({ kind: 'issue', issueId }, options.trx === undefined ? {} : { delayMs: 50 });
+    return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
   }
 
-  /** Sends failed messages again: stored payloads as they were, render failures with the current template. */
+  /** Waits until every message of the issue is sent or failed for good, and sums them up. */
+  async settled(issueId: number): Promise<IssueResult> {
+    for (;;) {
+      const issue = await this.#store.getIssue(issueId);
+      if (!issue) throw new VoxError(ErrorCode.notFound, `issue ${issueId} does not exist (was its transaction rolled back?)`);
+      if (issue.status === 'failed') throw new VoxError(ErrorCode.delivery, `issue ${issueId} could not be fanned out: ${issue.error ?? 'unknown error'}`);
+      if (issue.status === 'done' && (await this.#store.countUnsettled(issueId)) === 0) {
+        const messages = (await this.#store.listMessages({ issueId })).reverse().map(outcomeOf);
+        const result = summarise(issueId, issue.notification, messages);
+        const notification = issue.notificationId === null ? undefined : await this.#store.getNotification(issue.notificationId);
+        if (notification?.required && result.sent === 0) {
+          throw new NothingSentError(notification.key, issueId, messages.filter((m) => m.error).map((m) => m.error as string));
+        }
+        return result;
+      }
+      await this.#progress(250);
+    }
+  }
+
+  /** Fans one issue out into messages. Safe to run again after a crash: existing messages are kept. */
+  async fanOut(issueId: number): Promise<void> {
+    if (!(await this.#store.claimIssue(issueId, this.#settings.leaseMs))) return;
+    try {
+      const issue = await this.#store.getIssue(issueId);
+      const notification = issue?.notificationId == null ? undefined : await this.#store.getNotification(issue.notificationId);
+      if (!issue || !notification) throw new VoxError(ErrorCode.notFound, `issue ${issueId} lost its notification`);
+      const live = this.#live.get(issueId)?.objects;
+      const objects: IssueObjects = live ?? {
+        object: await this.#reload(issue.object, true),
+        actor: issue.actor ? await this.#reload(issue.actor, true) : undefined,
+        target: issue.target ? await this.#reload(issue.target, true) : undefined,
+      };
+      const variables = await this.#variables(notification, objects);
+      const state: IssueState = { issueId, notification, objects, variables };
+      for (const template of await this.#store.listTemplates({ notificationId: notification.id, enabledOnly: true })) {
+        await this.#fanOutTemplate(state, template);
+      }
+      await this.#store.finishIssue(issueId, 'done', null);
+    } catch (error) {
+      await this.#store.finishIssue(issueId, 'failed', errorText(error));
+    } finally {
+      this.#live.delete(issueId);
+      this.events.emit('progress');
+    }
+  }
+
+  /** Sends one batch of due messages; returns how many were taken (0 when nothing is due). */
+  async sendDue(): Promise<number> {
+    const claimed = await this.#store.claimDueMessages(this.#settings.batchSize, this.#settings.leaseMs, this.#dialect);
+    await Promise.all(claimed.map((message) => this.#attempt(message, true)));
+    if (claimed.length > 0) this.events.emit('progress');
+    return claimed.length;
+  }
+
+  /** Sends failed messages again, now: stored payloads as they were, render failures with the current template. */
   async resend(ids: readonly number[]): Promise<MessageOutcome[]> {
+    const claimed = new Map((await this.#store.claimFailedMessages(ids, this.#settings.leaseMs)).map((m) => [m.id, m]));
     const outcomes: MessageOutcome[] = [];
     for (const id of ids) {
-      const message = await this.#store.getMessage(id);
+      const message = claimed.get(id);
       if (!message) {
-        outcomes.push({ id, backend: '', templateId: null, to: [], status: 'failed', error: `message ${id} does not exist` });
+        const current = await this.#store.getMessage(id);
+        outcomes.push(
+          current
+            ? outcomeOf({ ...current, error: `not resent: message ${id} is ${current.status}; only failed messages are resent` })
+            : { id, backend: '', templateId: null, to: [], status: 'failed', error: `message ${id} does not exist` },
+        );
         continue;
       }
-      if (message.status !== 'failed') {
-        outcomes.push(outcomeOf(message, message.status, `not resent: message ${id} is ${message.status}; only failed messages are resent`));
-        continue;
-      }
-      const backend = this.#backends.get(message.backend);
-      const outcome = (error: unknown): MessageOutcome => outcomeOf(message, 'failed', errorText(error));
-      if (!backend) {
-        const error = unknownBackend(message.backend);
-        await this.#store.updateMessage(id, { status: 'failed', ...failureOf(error), permanent: true });
-        outcomes.push(outcome(error));
-        continue;
-      }
-      let payload = message.payload;
-      let from = message.from ?? undefined;
-      if (payload === null) {
-        const template = message.templateId === null ? undefined : await this.#store.getTemplate(message.templateId);
-        if (!template || message.renderContext === null) {
-          const error = new VoxError(ErrorCode.invalidInput, `message ${id} failed before it could be rendered (${message.error ?? 'no error recorded'}); fix the cause and issue the notification again`);
-          outcomes.push(outcome(error));
-          continue;
-        }
-        try {
-          ({ payload, from } = await this.#render(template, backend, message.renderContext as Record<string, unknown>, await this.#attachmentsFromIssue(message.issueId, template)));
-          await this.#store.updateMessage(id, { status: 'failed', payload, subject: payload.subject ?? null, from: from ?? null, renderContext: null });
-        } catch (error) {
-          await this.#store.updateMessage(id, { status: 'failed', ...failureOf(error), permanent: true });
-          outcomes.push(outcome(error));
-          continue;
-        }
-      }
-      outcomes.push(...(await this.#send(backend, { id, idempotencyKey: message.idempotencyKey, from, to: message.to, payload }, message.attempts, message.templateId)));
+      outcomes.push(...(await this.#attempt(message, false)));
     }
+    this.events.emit('progress');
     return outcomes;
+  }
+
+  /** Forgets live objects of issues that were never fanned out here (their transaction rolled back). */
+  pruneLiveObjects(): void {
+    const cutoff = Date.now() - LIVE_OBJECTS_MS;
+    for (const [id, entry] of this.#live) if (entry.at < cutoff) this.#live.delete(id);
+  }
+
+  #progress(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('progress', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.events.on('progress', done);
+    });
   }
 
   async #variables(notification: NotificationRecord, objects: IssueObjects): Promise<IssueVariables> {
@@ -146,64 +241,66 @@ export class Delivery {
     return variables;
   }
 
-  async #recordIssue(notification: NotificationRecord, objects: IssueObjects, variables: IssueVariables): Promise<number> {
-    const party = (model: string | null, object: unknown, snapshot: View | undefined) =>
-      model && object !== undefined ? { model, id: this.#registry.get(model).idOf(object), snapshot } : null;
-    return this.#store.insertIssue({
-      notificationId: notification.id,
-      notification: notification.key,
-      object: { model: notification.model, id: this.#registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
-      actor: party(notification.actorModel, objects.actor, variables.actor),
-      target: party(notification.targetModel, objects.target, variables.target),
-    });
-  }
-
-  /** Delivers one template of an issue. Nothing thrown here escapes: failures become log rows. */
-  async #deliverTemplate(state: IssueState, template: TemplateRecord): Promise<MessageOutcome[]> {
+  /** Fans one template out, writing messages in batches so that memory stays flat. Failures become log rows. */
+  async #fanOutTemplate(state: IssueState, template: TemplateRecord): Promise<void> {
+    const prefix = `i${state.issueId}:t${template.id}`;
     const backend = this.#backends.get(template.backend);
-    if (!backend) return [await this.#recordFailure(state, template, template.backend, 'unknown', [], unknownBackend(template.backend))];
-    const planned: Planned[] = [];
+    if (!backend) {
+      await this.#write(state, template, template.backend, 'unknown', [{ kind: 'failure', to: [], error: unknownBackend(template.backend), key: `${prefix}:backend` }], undefined);
+      return;
+    }
     let attachments: MessagePayload['attachments'];
     try {
       attachments = backend.capabilities.attachments && template.attachments.length > 0
         ? await resolveAttachments(this.#registry, state.notification, state.objects, template.attachments, this.#settings.attachmentBytes)
         : undefined;
     } catch (error) {
-      return [await this.#recordFailure(state, template, backend.id, backend.protocol, [], error)];
+      await this.#write(state, template, backend.id, backend.protocol, [{ kind: 'failure', to: [], error, key: `${prefix}:attachments` }], undefined);
+      return;
     }
-    const recipients = await this.#recipients(state, template, backend.protocol, planned);
-    if (template.bulk) {
-      const all = uniqueContacts(recipients.flatMap((r) => r.contacts));
-      const chunk = backend.capabilities.maxRecipients ?? all.length;
-      for (let i = 0; i < all.length; i += Math.max(chunk, 1)) {
-        planned.push({ kind: 'send', to: all.slice(i, i + chunk), variables: { ...state.variables } });
+    let batch: Planned[] = [];
+    const flush = async () => {
+      await this.#write(state, template, backend.id, backend.protocol, batch, attachments);
+      batch = [];
+    };
+    const plan = async (item: Planned) => {
+      batch.push(item);
+      if (batch.length >= this.#settings.batchSize) await flush();
+    };
+    const seen = new Set<string>();
+    let bulk: Contact[] = [];
+    const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
+    for await (const item of this.#recipients(state, template, backend.protocol, prefix)) {
+      if (item.kind === 'failure') {
+        await plan({ kind: 'failure', to: [], error: item.error, key: item.key });
+        continue;
       }
-    } else {
-      const seen = new Set<string>();
-      for (const recipient of recipients) {
-        for (const contact of recipient.contacts) {
-          if (seen.has(contact.address)) continue;
-          seen.add(contact.address);
-          try {
-            const recipientView = await recipient.view();
-            planned.push({ kind: 'send', to: [contact], variables: { ...state.variables, recipient: recipientView, contact: { ...contact } } });
-          } catch (error) {
-            planned.push({ kind: 'failure', to: [contact], error });
+      for (const contact of item.contacts) {
+        if (seen.has(contact.address)) continue;
+        if (!template.bulk && seen.size >= SEEN_ADDRESSES) seen.clear();
+        seen.add(contact.address);
+        if (template.bulk) {
+          bulk.push(contact);
+          if (bulk.length >= chunk) {
+            await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+            bulk = [];
           }
+          continue;
+        }
+        try {
+          const recipient = await item.view();
+          await plan({ kind: 'send', to: [contact], variables: { ...state.variables, recipient, contact: { ...contact } } });
+        } catch (error) {
+          await plan({ kind: 'failure', to: [contact], error, key: messageKey(state.issueId, template.id, [contact]) });
         }
       }
     }
-    const outcomes = await mapLimit(planned, this.#settings.concurrency, async (plan) => {
-      if (plan.kind === 'failure') return [await this.#recordFailure(state, template, backend.id, backend.protocol, plan.to, plan.error)];
-      return this.#renderAndSend(state, template, backend, plan.to, plan.variables, attachments);
-    });
-    return outcomes.flat();
+    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+    await flush();
   }
 
-  /** Resolves the template's channels into de-duplicated recipients; failures are added to `planned`. */
-  async #recipients(state: IssueState, template: TemplateRecord, protocol: string, planned: Planned[]): Promise<Recipient[]> {
-    const recipients: Recipient[] = [];
-    const seen = new Set<string>();
+  /** Streams the template's recipients, channel by channel; failures are yielded, never thrown. */
+  async *#recipients(state: IssueState, template: TemplateRecord, protocol: string, prefix: string): AsyncGenerator<RecipientItem> {
     const ref = notificationRef(state.notification);
     for (const key of template.recipients) {
       try {
@@ -211,15 +308,14 @@ export class Delivery {
           for (const site of await this.#store.listSiteContacts({ protocol })) {
             const setting = site.settings[state.notification.key];
             const enabled = site.enableFilter === 'whitelist' ? setting === true : setting !== false;
-            if (!enabled || seen.has(`si:${site.id}`)) continue;
-            seen.add(`si:${site.id}`);
+            if (!enabled) continue;
             const view = { name: site.name, protocol: site.protocol, address: site.address };
-            recipients.push({ view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }] });
+            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }] };
           }
           continue;
         }
-        const [prefix, channelKey = ''] = key.split(':') as [string, string?];
-        const role = ROLES.find((r) => r.channelPrefix === prefix)?.role;
+        const [channelPrefix, channelKey = ''] = key.split(':') as [string, string?];
+        const role = ROLES.find((r) => r.channelPrefix === channelPrefix)?.role;
         if (!role) throw new VoxError(ErrorCode.channel, `unknown recipients key ${JSON.stringify(key)}`);
         const modelName = modelForRole(state.notification, role);
         const source = state.objects[role];
@@ -228,52 +324,47 @@ export class Delivery {
         if (!channel) throw new VoxError(ErrorCode.channel, `recipients ${key}: ${modelName} has no channel ${JSON.stringify(channelKey || 'self')}`);
         const recipientModel = this.#registry.get(channel.recipientModel);
         const contactsFn = recipientModel.contacts.get(protocol);
+        if (!contactsFn) continue;
         for await (const object of await channel.resolve(source)) {
           if (object === null || object === undefined) continue;
           const identity = `${recipientModel.name}:${recipientModel.idOf(object)}`;
-          if (seen.has(identity)) continue;
-          seen.add(identity);
-          if (!contactsFn) continue;
           try {
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
-            recipients.push({ view: () => (view ??= viewOf(recipientModel, object)), contacts });
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts };
           } catch (error) {
-            planned.push({ kind: 'failure', to: [], error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }) });
+            yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
           }
         }
       } catch (error) {
         const failure = error instanceof VoxError ? error : new VoxError(ErrorCode.channel, `recipients ${key} failed: ${errorText(error)}`, { cause: error });
-        planned.push({ kind: 'failure', to: [], error: failure });
+        yield { kind: 'failure', error: failure, key: `${prefix}:channel:${key}` };
       }
     }
-    return recipients;
   }
 
-  async #renderAndSend(
-    state: IssueState,
-    template: TemplateRecord,
-    backend: Backend,
-    to: readonly Contact[],
-    variables: Record<string, unknown>,
-    attachments: MessagePayload['attachments'],
-  ): Promise<MessageOutcome[]> {
-    const idempotencyKey = messageKey(state.issueId, template.id, to);
-    let rendered: { payload: MessagePayload; from: string | undefined };
-    try {
-      rendered = await this.#render(template, backend, variables, attachments);
-    } catch (error) {
-      return [await this.#recordFailure(state, template, backend.id, backend.protocol, to, error, idempotencyKey, variables)];
+  /** Renders a batch of planned messages and writes them to the log in one statement, then wakes a sender. */
+  async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], attachments: MessagePayload['attachments']): Promise<void> {
+    if (batch.length === 0) return;
+    const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
+    const backend = this.#backends.get(backendId);
+    const rows: NewMessage[] = [];
+    for (const plan of batch) {
+      if (plan.kind === 'failure' || !backend) {
+        const error = plan.kind === 'failure' ? plan.error : unknownBackend(backendId);
+        rows.push({ ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) });
+        continue;
+      }
+      const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
+      try {
+        const { payload, from } = await this.#render(template, backend, plan.variables, attachments);
+        rows.push({ ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey });
+      } catch (error) {
+        rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });
+      }
     }
-    const id = await this.#store.insertMessage({
-      ...this.#origin(state, template, backend.id, backend.protocol),
-      from: rendered.from ?? null,
-      to,
-      payload: rendered.payload,
-      status: 'sending',
-      idempotencyKey,
-    });
-    return this.#send(backend, { id, idempotencyKey, from: rendered.from, to, payload: rendered.payload }, 0, template.id);
+    await this.#store.insertMessages(rows);
+    if (rows.some((r) => r.status === 'queued')) await this.#queue.enqueue({ kind: 'send' });
   }
 
   async #render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments']) {
@@ -285,6 +376,95 @@ export class Delivery {
     return { payload, from: from === '' ? undefined : from };
   }
 
+  /**
+   * One attempt at a claimed message. A transient failure is retried later per the retry policy
+   * when `retry` is on; a human's resend gets one attempt. Returns the outcomes it logged.
+   */
+  async #attempt(message: ClaimedMessage, retry: boolean): Promise<MessageOutcome[]> {
+    const fail = async (error: unknown): Promise<MessageOutcome[]> => {
+      const failure = failureOf(error);
+      const next = retry ? nextAttempt(this.#settings.retry, message.attempts, failure.permanent, Math.random()) : { retry: false as const };
+      if (next.retry) {
+        await this.#store.updateMessage(message.id, { status: 'retrying', ...failure, nextAttemptAt: later(next.delayMs), lockedUntil: null });
+        await this.#queue.enqueue({ kind: 'send' }, { delayMs: next.delayMs });
+        return [outcomeOf({ ...message, status: 'retrying', error: failure.error })];
+      }
+      await this.#store.updateMessage(message.id, { status: 'failed', ...failure, lockedUntil: null, nextAttemptAt: null });
+      return [outcomeOf({ ...message, status: 'failed', error: failure.error })];
+    };
+    const backend = this.#backends.get(message.backend);
+    if (!backend) return fail(unknownBackend(message.backend));
+    let { payload, from } = message;
+    try {
+      if (payload === null) {
+        // Rendering failed at fan-out; render again with the current template (a resend after a fix).
+        const template = message.templateId === null ? undefined : await this.#store.getTemplate(message.templateId);
+        if (!template || message.renderContext === null) {
+          throw new VoxError(ErrorCode.invalidInput, `message ${message.id} failed before it could be rendered (${message.error ?? 'no error recorded'}); fix the cause and issue the notification again`);
+        }
+        const rendered = await this.#render(template, backend, message.renderContext as Record<string, unknown>, await this.#attachmentsFromIssue(message.issueId, template));
+        payload = rendered.payload;
+        from = rendered.from ?? null;
+        await this.#store.updateMessage(message.id, { status: 'sending', payload, subject: payload.subject ?? null, from, renderContext: null });
+      }
+    } catch (error) {
+      await this.#store.updateMessage(message.id, { status: 'failed', ...failureOf(error), permanent: true, lockedUntil: null });
+      return [outcomeOf({ ...message, status: 'failed', error: errorText(error) })];
+    }
+    const outbound: OutboundMessage = { id: message.id, idempotencyKey: message.idempotencyKey, from: from ?? undefined, to: message.to, payload };
+    let result: Awaited<ReturnType<Backend['send']>>;
+    try {
+      result = await this.#throttle(backend.id).run(() => backend.send(outbound));
+    } catch (error) {
+      return fail(error);
+    }
+    const rejected = result.rejected ?? [];
+    await this.#store.updateMessage(message.id, {
+      status: 'sent',
+      error: null,
+      errorCode: null,
+      permanent: false,
+      providerMessageId: result.providerMessageId ?? null,
+      sentAt: now(),
+      lockedUntil: null,
+      nextAttemptAt: null,
+    });
+    const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
+    const sent: MessageOutcome = { ...outcomeOf({ ...message, status: 'sent', error: null }), to: delivered.map((c) => c.address) };
+    return rejected.length > 0 ? [sent, ...(await this.#splitRejected(message, outbound, rejected))] : [sent];
+  }
+
+  #throttle(backendId: string): Throttle {
+    let throttle = this.#throttles.get(backendId);
+    if (!throttle) {
+      throttle = new Throttle(this.#settings.backendLimits[backendId]);
+      this.#throttles.set(backendId, throttle);
+    }
+    return throttle;
+  }
+
+  /** Addresses a provider refused inside an accepted message get their own failed row, so resend reaches them. */
+  async #splitRejected(message: ClaimedMessage, outbound: OutboundMessage, rejected: NonNullable<Awaited<ReturnType<Backend['send']>>['rejected']>): Promise<MessageOutcome[]> {
+    const outcomes: MessageOutcome[] = [];
+    for (const { address, error } of rejected) {
+      const id = await this.#store.insertMessage({
+        issueId: message.issueId,
+        notificationId: message.notificationId,
+        templateId: message.templateId,
+        backend: message.backend,
+        protocol: message.protocol,
+        from: outbound.from ?? null,
+        to: message.to.filter((c) => c.address === address),
+        payload: outbound.payload,
+        status: 'failed',
+        ...failureOf(error),
+        idempotencyKey: `${message.idempotencyKey}:rejected:${address}`,
+      });
+      outcomes.push({ id, backend: message.backend, templateId: message.templateId, to: [address], status: 'failed', error: errorText(error) });
+    }
+    return outcomes;
+  }
+
   /** Attachments of a re-rendered message, computed from the issue's objects re-loaded through `load`. */
   async #attachmentsFromIssue(issueId: number | null, template: TemplateRecord): Promise<MessagePayload['attachments']> {
     if (template.attachments.length === 0 || issueId === null) return undefined;
@@ -292,97 +472,31 @@ export class Delivery {
     const notification = issue?.notificationId == null ? undefined : await this.#store.getNotification(issue.notificationId);
     if (!issue || !notification) throw new VoxError(ErrorCode.notFound, `issue ${issueId} or its notification no longer exists`);
     const objects: IssueObjects = {
-      object: await this.#reload(issue.object),
-      actor: issue.actor ? await this.#reload(issue.actor) : undefined,
-      target: issue.target ? await this.#reload(issue.target) : undefined,
+      object: await this.#reload(issue.object, false),
+      actor: issue.actor ? await this.#reload(issue.actor, false) : undefined,
+      target: issue.target ? await this.#reload(issue.target, false) : undefined,
     };
     return resolveAttachments(this.#registry, notification, objects, template.attachments, this.#settings.attachmentBytes);
   }
 
-  async #reload({ model: modelName, id }: IssueParty): Promise<unknown> {
-    const model = this.#registry.get(modelName);
-    if (!model.options.load) throw new VoxError(ErrorCode.configuration, `${modelName} has no load function, so its attachments cannot be computed again`);
-    for (const object of await model.options.load([id])) if (model.idOf(object) === id) return object;
-    throw new VoxError(ErrorCode.notFound, `${modelName} ${JSON.stringify(id)} no longer exists`);
-  }
-
-  /** One attempt at a message whose row exists; addresses the provider refused come back as their own outcomes. */
-  async #send(
-    backend: Backend,
-    message: { id: number; idempotencyKey: string; from: string | undefined; to: readonly Contact[]; payload: MessagePayload },
-    previousAttempts: number,
-    templateId: number | null,
-  ): Promise<MessageOutcome[]> {
-    const attempts = previousAttempts + 1;
-    await this.#store.updateMessage(message.id, { status: 'sending', attempts });
-    try {
-      const result = await backend.send(message);
-      const rejected = result.rejected ?? [];
-      await this.#store.updateMessage(message.id, { status: 'sent', error: null, errorCode: null, permanent: false, providerMessageId: result.providerMessageId ?? null, sentAt: new Date().toISOString() });
-      const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
-      const sent: MessageOutcome = { id: message.id, backend: backend.id, templateId, to: delivered.map((c) => c.address), status: 'sent', error: null };
-      return rejected.length > 0 ? [sent, ...(await this.#splitRejected(message, backend, rejected, templateId))] : [sent];
-    } catch (error) {
-      await this.#store.updateMessage(message.id, { status: 'failed', ...failureOf(error) });
-      return [{ id: message.id, backend: backend.id, templateId, to: message.to.map((c) => c.address), status: 'failed', error: errorText(error) }];
+  /**
+   * An issue's object, re-loaded through its model's `load`. When it no longer exists (or the model
+   * has no `load`), the snapshot taken at issue time stands in for it if `snapshotFallback` is on.
+   */
+  async #reload(party: IssueParty, snapshotFallback: boolean): Promise<unknown> {
+    const model = this.#registry.get(party.model);
+    if (model.options.load) {
+      for (const object of await model.options.load([party.id])) if (model.idOf(object) === party.id) return object;
     }
+    if (snapshotFallback) return party.snapshot;
+    throw new VoxError(ErrorCode.notFound, model.options.load ? `${party.model} ${JSON.stringify(party.id)} no longer exists` : `${party.model} has no load function, so its objects cannot be re-loaded`);
   }
+}
 
-  /** Addresses a provider refused inside an accepted message get their own failed row, so resend reaches them. */
-  async #splitRejected(
-    message: { id: number; idempotencyKey: string; from: string | undefined; to: readonly Contact[]; payload: MessagePayload },
-    backend: Backend,
-    rejected: NonNullable<Awaited<ReturnType<Backend['send']>>['rejected']>,
-    templateId: number | null,
-  ): Promise<MessageOutcome[]> {
-    const original = await this.#store.getMessage(message.id);
-    const outcomes: MessageOutcome[] = [];
-    for (const { address, error } of rejected) {
-      const id = await this.#store.insertMessage({
-        issueId: original?.issueId ?? null,
-        notificationId: original?.notificationId ?? null,
-        templateId,
-        backend: backend.id,
-        protocol: backend.protocol,
-        from: message.from ?? null,
-        to: message.to.filter((c) => c.address === address),
-        payload: message.payload,
-        status: 'failed',
-        ...failureOf(error),
-        idempotencyKey: `${message.idempotencyKey}:rejected:${address}`,
-      });
-      outcomes.push({ id, backend: backend.id, templateId, to: [address], status: 'failed', error: errorText(error) });
-    }
-    return outcomes;
-  }
-
-  /** Where a message comes from: its issue, notification, template and backend. */
-  #origin(state: IssueState, template: TemplateRecord, backend: string, protocol: string) {
-    return { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend, protocol };
-  }
-
-  async #recordFailure(
-    state: IssueState,
-    template: TemplateRecord,
-    backendId: string,
-    protocol: string,
-    to: readonly Contact[],
-    error: unknown,
-    key?: string,
-    renderContext?: Record<string, unknown>,
-  ): Promise<MessageOutcome> {
-    const idempotencyKey = key ?? `i${state.issueId}:t${template.id}:failure:${randomUUID()}`;
-    const id = await this.#store.insertMessage({
-      ...this.#origin(state, template, backendId, protocol),
-      to,
-      renderContext,
-      status: 'failed',
-      ...failureOf(error),
-      permanent: true,
-      idempotencyKey,
-    });
-    return { id, backend: backendId, templateId: template.id, to: to.map((c) => c.address), status: 'failed', error: errorText(error) };
-  }
+/** The caller's Kysely transaction, as Vox's own tables see it. */
+function transactionOf(trx: TransactionLike): Kysely<VoxDatabase> {
+  if (!trx.isTransaction) throw new VoxError(ErrorCode.invalidInput, 'trx must be a Kysely transaction (db.transaction().execute(async (trx) => …)), not the Kysely instance');
+  return trx as unknown as Kysely<VoxDatabase>;
 }
 
 function checkParty(notification: string, role: 'actor' | 'target', model: string | null, value: unknown): void {
@@ -398,12 +512,6 @@ function unknownBackend(id: string): VoxError {
   return new VoxError(ErrorCode.unknownBackend, `backend ${JSON.stringify(id)} is not configured (createVox({ backends }))`);
 }
 
-function uniqueContacts(contacts: readonly Contact[]): Contact[] {
-  const byAddress = new Map<string, Contact>();
-  for (const c of contacts) if (!byAddress.has(c.address)) byAddress.set(c.address, c);
-  return [...byAddress.values()];
-}
-
 /** A message's idempotency key: the same issue, template and addresses always give the same key. */
 function messageKey(issueId: number, templateId: number, to: readonly Contact[]): string {
   const addresses = to.map((c) => c.address).sort().join('\n');
@@ -412,17 +520,18 @@ function messageKey(issueId: number, templateId: number, to: readonly Contact[])
 
 /** The message log's error fields for a failure. */
 function failureOf(error: unknown): { error: string; errorCode: string | null; permanent: boolean } {
-  return { error: errorText(error), errorCode: codeOf(error), permanent: error instanceof DeliveryError ? error.permanent : false };
+  const permanent = error instanceof DeliveryError ? error.permanent : error instanceof VoxError;
+  return { error: errorText(error), errorCode: codeOf(error), permanent };
 }
 
 function codeOf(error: unknown): string | null {
-  if (error instanceof DeliveryError) return error.providerCode ?? (error.statusCode === undefined ? error.code : String(error.statusCode));
+  if (error instanceof DeliveryError) return error.statusCode === undefined ? (error.providerCode ?? error.code) : String(error.statusCode);
   if (error instanceof VoxError) return error.code;
   return null;
 }
 
-function outcomeOf(message: { id: number; backend: string; templateId: number | null; to: readonly Contact[] }, status: MessageOutcome['status'], error: string | null): MessageOutcome {
-  return { id: message.id, backend: message.backend, templateId: message.templateId, to: message.to.map((c) => c.address), status, error };
+function outcomeOf(message: { id: number; backend: string; templateId: number | null; to: readonly Contact[]; status: MessageOutcome['status']; error: string | null }): MessageOutcome {
+  return { id: message.id, backend: message.backend, templateId: message.templateId, to: message.to.map((c) => c.address), status: message.status, error: message.error };
 }
 
 function summarise(issueId: number, notification: string, messages: MessageOutcome[]): IssueResult {

@@ -113,7 +113,30 @@ type ActorOption<S> = S extends { readonly actor: infer A } ? { readonly actor: 
 type TargetOption<S> = S extends { readonly target: infer A } ? { readonly target: ObjectOf<A> } : { readonly target?: undefined };
 
 /** The options notify() takes for one notification: actor and target exactly when declared. */
-export type NotifyOptions<S> = ActorOption<S> & TargetOption<S>;
+export type NotifyOptions<S> = ActorOption<S> & TargetOption<S> & {
+  /**
+   * Your Kysely transaction on the database Vox uses: the issue is recorded in it, so it is sent
+   * exactly when the transaction commits (transactional outbox).
+   */
+  readonly trx?: TransactionLike;
+};
+
+/** A Kysely transaction, whatever its database type: Vox writes only its own tables through it. */
+export interface TransactionLike {
+  readonly isTransaction: boolean;
+}
+
+/** What notify() returns once the issue is recorded; delivery goes on in the background. */
+export interface IssueTicket {
+  readonly issueId: number;
+  /** `<model>.<codename>`. */
+  readonly notification: string;
+  /**
+   * Waits until every message is sent or failed for good and sums them up. Rejects with
+   * {@link NothingSentError} when a `required` notification reached nobody. Needs a running worker.
+   */
+  settled(): Promise<IssueResult>;
+}
 
 /** notify()'s options argument: required when the notification declares an actor or a target. */
 export type NotifyArgs<S> = S extends { readonly actor: unknown } | { readonly target: unknown }
@@ -133,7 +156,7 @@ export interface MessageOutcome {
 /** Status of a message in the log. */
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
 
-/** What notify() returns. */
+/** The outcome of an issue, once settled. */
 export interface IssueResult {
   readonly issueId: number;
   readonly notification: string;
@@ -154,5 +177,5 @@ export interface ModelHandle<T, N extends NotificationsSpec> extends ModelRefere
    * @example
    * await Article.notify(article, 'created', { actor: author });
    */
-  notify<C extends keyof N & string>(object: T, codename: C, ...options: NotifyArgs<N[C]>): Promise<IssueResult>;
+  notify<C extends keyof N & string>(object: T, codename: C, ...options: NotifyArgs<N[C]>): Promise<IssueTicket>;
 }

@@ -79,8 +79,14 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('target_model', 'text')
           .addColumn('target_id', 'text')
           .addColumn('target_snapshot', 'text')
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_until', 'text')
           .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
           .execute();
+        await db.schema.createIndex('vox_issues_status').on('vox_issues').columns(['status', 'locked_until']).execute();
 
         await idColumn(db, 'vox_messages')
           .addColumn('issue_id', 'integer', (c) => c.references('vox_issues.id').onDelete('set null'))
@@ -101,6 +107,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('provider_message_id', 'text')
           .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
           .addColumn('next_attempt_at', 'text')
+          .addColumn('locked_until', 'text')
           .addColumn('sent_at', 'text')
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'text', (c) => c.notNull())

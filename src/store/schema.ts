@@ -69,7 +69,13 @@ export interface IssueTable {
   target_model: string | null;
   target_id: string | null;
   target_snapshot: string | null;
+  /** pending: recorded, waiting for fan-out; fanning: a worker holds it until `locked_until`; done; failed. */
+  status: string;
+  error: string | null;
+  attempts: number;
+  locked_until: string | null;
   created_at: string;
+  updated_at: string;
 }
 
 export interface MessageTable {
@@ -95,6 +101,8 @@ export interface MessageTable {
   provider_message_id: string | null;
   idempotency_key: string;
   next_attempt_at: string | null;
+  /** While `sending`, the worker's lease: past it, the message is taken to be lost in a crash. */
+  locked_until: string | null;
   sent_at: string | null;
   created_at: string;
   updated_at: string;

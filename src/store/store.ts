@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { MessagePayload } from '../backends/backend.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { MessageStatus } from '../registry/model.ts';
@@ -38,8 +38,19 @@ export interface IssueRecord {
   readonly object: IssueParty;
   readonly actor: IssueParty | null;
   readonly target: IssueParty | null;
+  readonly status: IssueStatus;
+  /** Why fan-out failed, when it did. */
+  readonly error: string | null;
+  /** How many times a worker took the issue for fan-out. */
+  readonly attempts: number;
   readonly createdAt: string;
 }
+
+/** pending: recorded, waiting for fan-out; fanning: a worker is on it; done: every message is in the log; failed: fan-out gave up. */
+export type IssueStatus = 'pending' | 'fanning' | 'done' | 'failed';
+
+/** A new issue, as notify() records it. */
+export type NewIssue = Pick<IssueRecord, 'notificationId' | 'notification' | 'object' | 'actor' | 'target'>;
 
 /** A template as stored. */
 export interface TemplateRecord {
@@ -118,6 +129,8 @@ export interface MessageUpdate {
   readonly from?: string | null;
   readonly renderContext?: unknown;
   readonly sentAt?: string | null;
+  readonly nextAttemptAt?: string | null;
+  readonly lockedUntil?: string | null;
 }
 
 /** Filters of {@link Store.listMessages}. */
@@ -133,6 +146,11 @@ type Db = Kysely<VoxDatabase> | Transaction<VoxDatabase>;
 
 export const flag = (value: boolean): Flag => (value ? 1 : 0);
 export const now = (): string => new Date().toISOString();
+/** The timestamp `ms` milliseconds from now. */
+export const later = (ms: number): string => new Date(Date.now() + ms).toISOString();
+
+/** A message a worker has taken to send, with what resend and retries need. */
+export type ClaimedMessage = MessageRecord & { readonly renderContext: unknown };
 
 /** Data access to Vox's tables. No business rules live here. */
 export class Store {
@@ -165,7 +183,7 @@ export class Store {
     return row && toNotification(row);
   }
 
-  async insertIssue(issue: Omit<IssueRecord, 'id' | 'createdAt'>, db: Db = this.db): Promise<number> {
+  async insertIssue(issue: NewIssue, db: Db = this.db): Promise<number> {
     const { actor, target } = issue;
     const row = await db
       .insertInto('vox_issues')
@@ -181,7 +199,10 @@ export class Store {
         target_model: target?.model ?? null,
         target_id: target?.id ?? null,
         target_snapshot: target ? JSON.stringify(target.snapshot) : null,
+        status: 'pending',
+        attempts: 0,
         created_at: now(),
+        updated_at: now(),
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -200,8 +221,50 @@ export class Store {
       object: { model: row.object_model, id: row.object_id, snapshot: JSON.parse(row.object_snapshot) },
       actor: party(row.actor_model, row.actor_id, row.actor_snapshot),
       target: party(row.target_model, row.target_id, row.target_snapshot),
+      status: row.status as IssueStatus,
+      error: row.error,
+      attempts: row.attempts,
       createdAt: row.created_at,
     };
+  }
+
+  /** Takes an issue for fan-out: pending ones, or ones whose worker's lease ran out. False when another has it. */
+  async claimIssue(id: number, leaseMs: number, db: Db = this.db): Promise<boolean> {
+    const timestamp = now();
+    const result = await db
+      .updateTable('vox_issues')
+      .set((eb) => ({ status: 'fanning', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', timestamp)])]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async finishIssue(id: number, status: 'done' | 'failed', error: string | null, db: Db = this.db): Promise<void> {
+    await db.updateTable('vox_issues').set({ status, error, locked_until: null, updated_at: now() }).where('id', '=', id).execute();
+  }
+
+  /** Issues waiting for fan-out, or abandoned by a worker that stopped. */
+  async issuesToFanOut(limit: number, db: Db = this.db): Promise<number[]> {
+    const rows = await db
+      .selectFrom('vox_issues')
+      .select('id')
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', now())])]))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Messages of an issue that are not yet sent or failed for good. */
+  async countUnsettled(issueId: number, db: Db = this.db): Promise<number> {
+    const row = await db
+      .selectFrom('vox_messages')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('issue_id', '=', issueId)
+      .where('status', 'in', ['queued', 'sending', 'retrying'])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async templateCounts(db: Db = this.db): Promise<Map<number, number>> {
@@ -277,35 +340,82 @@ export class Store {
   }
 
   async insertMessage(message: NewMessage, db: Db = this.db): Promise<number> {
+    const row = await db.insertInto('vox_messages').values(messageRow(message, now())).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /**
+   * Writes a batch of messages; a message whose idempotency key is already in the log is skipped,
+   * so a fan-out that runs again after a crash adds only what is missing. Returns how many were new.
+   */
+  async insertMessages(messages: readonly NewMessage[], db: Db = this.db): Promise<number> {
+    if (messages.length === 0) return 0;
+    const timestamp = now();
+    const result = await db
+      .insertInto('vox_messages')
+      .values(messages.map((m) => messageRow(m, timestamp)))
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+
+  /**
+   * Takes up to `limit` messages to send: queued or retrying ones that are due, and `sending` ones
+   * whose worker's lease ran out (it crashed). Each taken message counts one attempt.
+   */
+  async claimDueMessages(limit: number, leaseMs: number, dialect: 'sqlite' | 'postgres', db: Db = this.db): Promise<ClaimedMessage[]> {
+    const timestamp = now();
+    const rows = await db
+      .updateTable('vox_messages')
+      .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+      .where('id', 'in', (eb) => {
+        const due = eb
+          .selectFrom('vox_messages')
+          .select('id')
+          .where((w) =>
+            w.or([
+              w.and([w('status', 'in', ['queued', 'retrying']), w('next_attempt_at', '<=', timestamp)]),
+              w.and([w('status', '=', 'sending'), w('locked_until', '<', timestamp)]),
+            ]),
+          )
+          .orderBy('id')
+          .limit(limit);
+        // PostgreSQL workers on several machines skip each other's rows instead of waiting.
+        return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+    return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+  }
+
+  /** Takes failed messages for an immediate resend; ids that are not failed are left alone. */
+  async claimFailedMessages(ids: readonly number[], leaseMs: number, db: Db = this.db): Promise<ClaimedMessage[]> {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .updateTable('vox_messages')
+      .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: now() }))
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'failed')
+      .returningAll()
+      .execute();
+    return rows.map(toClaimed);
+  }
+
+  /** Whether any message is waiting to be sent now. */
+  async hasDueMessages(db: Db = this.db): Promise<boolean> {
     const timestamp = now();
     const row = await db
-      .insertInto('vox_messages')
-      .values({
-        issue_id: message.issueId,
-        notification_id: message.notificationId,
-        template_id: message.templateId,
-        backend: message.backend,
-        protocol: message.protocol,
-        from_address: message.from ?? null,
-        recipients: JSON.stringify(message.to.map(plainContact)),
-        subject: message.subject ?? message.payload?.subject ?? null,
-        payload: message.payload ? JSON.stringify(message.payload) : null,
-        render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
-        status: message.status,
-        attempts: 0,
-        error: message.error ?? null,
-        error_code: message.errorCode ?? null,
-        permanent: flag(message.permanent ?? false),
-        provider_message_id: null,
-        idempotency_key: message.idempotencyKey,
-        next_attempt_at: null,
-        sent_at: null,
-        created_at: timestamp,
-        updated_at: timestamp,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+      .selectFrom('vox_messages')
+      .select('id')
+      .where((w) =>
+        w.or([
+          w.and([w('status', 'in', ['queued', 'retrying']), w('next_attempt_at', '<=', timestamp)]),
+          w.and([w('status', '=', 'sending'), w('locked_until', '<', timestamp)]),
+        ]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
@@ -320,12 +430,14 @@ export class Store {
     if (update.from !== undefined) values.from_address = update.from;
     if (update.renderContext !== undefined) values.render_context = update.renderContext === null ? null : JSON.stringify(update.renderContext);
     if (update.sentAt !== undefined) values.sent_at = update.sentAt;
+    if (update.nextAttemptAt !== undefined) values.next_attempt_at = update.nextAttemptAt;
+    if (update.lockedUntil !== undefined) values.locked_until = update.lockedUntil;
     await db.updateTable('vox_messages').set(values).where('id', '=', id).execute();
   }
 
-  async getMessage(id: number, db: Db = this.db): Promise<(MessageRecord & { readonly renderContext: unknown }) | undefined> {
+  async getMessage(id: number, db: Db = this.db): Promise<ClaimedMessage | undefined> {
     const row = await db.selectFrom('vox_messages').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context) };
+    return row && toClaimed(row);
   }
 
   async listMessages(filter: MessageFilter = {}, db: Db = this.db): Promise<MessageRecord[]> {
@@ -337,6 +449,37 @@ export class Store {
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toMessage);
   }
+}
+
+function messageRow(message: NewMessage, timestamp: string): Insertable<MessageTable> {
+  return {
+    issue_id: message.issueId,
+    notification_id: message.notificationId,
+    template_id: message.templateId,
+    backend: message.backend,
+    protocol: message.protocol,
+    from_address: message.from ?? null,
+    recipients: JSON.stringify(message.to.map(plainContact)),
+    subject: message.subject ?? message.payload?.subject ?? null,
+    payload: message.payload ? JSON.stringify(message.payload) : null,
+    render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
+    status: message.status,
+    attempts: 0,
+    error: message.error ?? null,
+    error_code: message.errorCode ?? null,
+    permanent: flag(message.permanent ?? false),
+    provider_message_id: null,
+    idempotency_key: message.idempotencyKey,
+    next_attempt_at: message.status === 'queued' ? timestamp : null,
+    locked_until: null,
+    sent_at: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+  };
+}
+
+function toClaimed(row: Selectable<MessageTable>): ClaimedMessage {
+  return { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context) };
 }
 
 function plainContact(c: Contact): Contact {
