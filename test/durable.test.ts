@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { createVox, type Vox } from '../src/index.ts';
+import { htmlEmail } from '../src/backends/email/index.ts';
+import { connect, type Connection } from '../src/store/connect.ts';
+import { databases } from './support/databases.ts';
+import { smtpForSuite, type TestSmtp } from './support/smtp.ts';
+
+interface Post {
+  id: number;
+  title: string;
+}
+
+/** Counts the statements Vox runs through a transaction, by kind. */
+class StatementCounter implements KyselyPlugin {
+  readonly kinds: string[] = [];
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.kinds.push(args.node.kind);
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+  get writes(): number {
+    return this.kinds.filter((k) => k !== 'SelectQueryNode').length;
+  }
+}
+
+for (const database of databases) {
+  describe(`durable issuing on ${database.name}`, { skip: database.skip }, () => {
+    const smtpServer = smtpForSuite();
+    let smtp: TestSmtp;
+    let connection: Connection;
+    let drop: () => Promise<void>;
+    const posts = new Map<number, Post>();
+    let readers: string[] = [];
+    const opened: Vox[] = [];
+
+    /** A Vox over the shared database, with the blog's post model. */
+    function app(options: { worker?: false } = {}) {
+      const vox = createVox({
+        database: connection.db,
+        backends: [htmlEmail({ transport: smtp.transport, from: 'news@example.org' })],
+        worker: options.worker ?? { sweepIntervalMs: 50 },
+      });
+      opened.push(vox);
+      const Reader = vox.model('news.reader', { id: (r: string) => r, contacts: { email: (r) => r } });
+      const Post = vox.model('news.post', {
+        id: (p: Post) => p.id,
+        load: (ids) => ids.map((id) => posts.get(Number(id))).filter((p): p is Post => p !== undefined),
+        notifications: { published: 'A post was published' },
+        channels: { readers: { recipients: Reader, resolve: () => readers } },
+      });
+      return { vox, Post };
+    }
+
+    beforeEach(async () => {
+      smtp = smtpServer();
+      const db = await database.create();
+      drop = db.drop;
+      connection = connect(db.options);
+      const { vox } = app({ worker: false });
+      await vox.migrate();
+      await vox.sync();
+      await vox.templates.save({ notification: 'news.post.published', backend: 'email-html', recipients: ['c:readers'], subject: '{{ object.title }}', content: '<p>{{ object.title }}</p>' });
+      posts.clear();
+      readers = ['a@example.org', 'b@example.org'];
+    });
+    afterEach(async () => {
+      for (const vox of opened.splice(0)) await vox.close();
+      await connection.close();
+      await drop();
+    });
+
+    test('an issue in a rolled-back transaction sends nothing; a committed one sends', async () => {
+      const { vox, Post } = app();
+      const post = { id: 1, title: 'Rolled back' };
+      await assert.rejects(
+        connection.db.transaction().execute(async (trx) => {
+          await Post.notify(post, 'published', { trx });
+          throw new Error('the request failed');
+        }),
+        /the request failed/,
+      );
+      const committed = { id: 2, title: 'Committed' };
+      posts.set(2, committed);
+      const ticket = await connection.db.transaction().execute((trx) => Post.notify(committed, 'published', { trx }));
+      const result = await ticket.settled();
+      assert.equal(result.sent, 2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(smtp.received.map((m) => m.parsed.subject), ['Committed', 'Committed']);
+      assert.equal((await vox.messages.list()).length, 2);
+    });
+
+    test('notify() does the same writes whatever the number of recipients', async () => {
+      const { Post } = app({ worker: false });
+      const writes: number[] = [];
+      for (const count of [1, 1000]) {
+        readers = Array.from({ length: count }, (_, i) => `r${i}@example.org`);
+        const counter = new StatementCounter();
+        await connection.db.transaction().execute((trx) => Post.notify({ id: count, title: 'x' }, 'published', { trx: trx.withPlugin(counter) }));
+        writes.push(counter.writes);
+      }
+      assert.deepEqual(writes, [1, 1]);
+    });
+
+    test('a worker elsewhere re-loads objects by id, and uses the snapshot of one deleted since', async () => {
+      const { Post } = app({ worker: false });
+      posts.set(1, { id: 1, title: 'First draft' });
+      posts.set(2, { id: 2, title: 'Soon deleted' });
+      const edited = await Post.notify(posts.get(1)!, 'published');
+      const deleted = await Post.notify(posts.get(2)!, 'published');
+      posts.set(1, { id: 1, title: 'Final title' });
+      posts.delete(2);
+
+      const worker = app();
+      worker.vox.start();
+      await edited.settled();
+      await deleted.settled();
+      const subjects = smtp.received.map((m) => m.parsed.subject).sort();
+      assert.deepEqual(subjects, ['Final title', 'Final title', 'Soon deleted', 'Soon deleted']);
+    });
+
+    test('trx must be a transaction', async () => {
+      const { Post } = app({ worker: false });
+      await assert.rejects(Post.notify({ id: 1, title: 'x' }, 'published', { trx: connection.db }), /trx must be a Kysely transaction/);
+    });
+  });
+}
