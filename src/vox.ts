@@ -54,8 +54,10 @@ export interface VoxOptions<DB = unknown> {
   /** Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. */
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {
-    /** Messages rendered and written per round trip in fan-out, and claimed per send round. @default 500 */
+    /** Messages rendered and written per round trip in fan-out. @default 500 */
     readonly batchSize?: number;
+    /** Messages a worker takes to send at a time; a crash leaves at most these in flight. @default 32 */
+    readonly sendBatchSize?: number;
     /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
     readonly leaseMs?: number;
   };
@@ -130,6 +132,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
+    sendBatchSize: options.delivery?.sendBatchSize ?? 32,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
 

@@ -24,8 +24,10 @@ export interface DeliverySettings {
   readonly backendLimits: Readonly<Record<string, BackendLimits>>;
   /** How long a worker may hold an issue or a message before others take it to be lost. */
   readonly leaseMs: number;
-  /** Messages rendered and written per database round trip during fan-out, and claimed per send round. */
+  /** Messages rendered and written per database round trip during fan-out. */
   readonly batchSize: number;
+  /** Messages a worker takes per send round; few, so that a crash leaves few in flight. */
+  readonly sendBatchSize: number;
 }
 
 /** The template variables shared by every message of an issue. */
@@ -183,7 +185,7 @@ export class Delivery {
 
   /** Sends one batch of due messages; returns how many were taken (0 when nothing is due). */
   async sendDue(): Promise<number> {
-    const claimed = await this.#store.claimDueMessages(this.#settings.batchSize, this.#settings.leaseMs, this.#dialect);
+    const claimed = await this.#store.claimDueMessages(this.#settings.sendBatchSize, this.#settings.leaseMs, this.#dialect);
     await Promise.all(claimed.map((message) => this.#attempt(message, true)));
     if (claimed.length > 0) this.events.emit('progress');
     return claimed.length;

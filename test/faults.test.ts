@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp.ts';
+
+const READERS = 5000;
+const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
+
+/** Starts a worker process of the news app and waits until it is ready. */
+async function startWorker(database: FixtureDatabase, sink: SmtpSink): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/news-worker.ts')], {
+    env: { ...process.env, VOX_FIXTURE_DB: JSON.stringify(database), VOX_FIXTURE_SMTP_PORT: String(sink.port), VOX_FIXTURE_READERS: String(READERS), VOX_FIXTURE_LEASE_MS: '1000' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+  return child;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const targets: { name: string; skip: string | false; create(): Promise<{ database: FixtureDatabase; drop(): Promise<void> }> }[] = [
+  {
+    name: 'sqlite',
+    skip: false,
+    async create() {
+      const dir = await mkdtemp(join(tmpdir(), 'vox-fault-'));
+      return { database: { dialect: 'sqlite', path: join(dir, 'news.db') }, drop: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: postgresUrl ? false : 'VOX_TEST_POSTGRES_URL is not set',
+    async create() {
+      const schema = `vox_fault_${randomBytes(6).toString('hex')}`;
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`create schema ${schema}`);
+      await client.end();
+      return {
+        database: { dialect: 'postgres', url: postgresUrl as string, schema },
+        async drop() {
+          const c = new pg.Client({ connectionString: postgresUrl });
+          await c.connect();
+          await c.query(`drop schema ${schema} cascade`);
+          await c.end();
+        },
+      };
+    },
+  },
+];
+
+for (const target of targets) {
+  describe(`a worker killed mid-run on ${target.name}`, { skip: target.skip }, () => {
+    let sink: SmtpSink;
+    before(async () => {
+      sink = await startSmtpSink();
+    });
+    after(async () => {
+      await sink.close();
+    });
+
+    test(`kill -9 in the middle of a ${READERS}-recipient fan-out, then restart: everyone gets it, no duplicates beyond the in-flight`, async (t) => {
+      const { database, drop } = await target.create();
+      const issuer = newsApp(database, sink.port, READERS, { worker: false });
+      const workers: ChildProcess[] = [];
+      try {
+        await setUpNews(issuer.vox);
+        const ticket = await issuer.Post.notify({ id: 1, title: 'Big news' }, 'published');
+
+        const first = await startWorker(database, sink);
+        workers.push(first);
+        await until(() => sink.delivered() >= 1000, 60_000, 'the first 1,000 deliveries');
+        first.kill('SIGKILL');
+        await new Promise((resolve) => first.once('exit', resolve));
+        const inFlight = (await issuer.vox.messages.list({ status: 'sending' })).length;
+        const deliveredAtKill = sink.delivered();
+        assert.ok(deliveredAtKill < READERS, `the kill came too late to test anything (${deliveredAtKill} delivered)`);
+
+        workers.push(await startWorker(database, sink));
+        const result = await ticket.settled();
+
+        assert.equal(sink.counts.size, READERS, 'every recipient got the message');
+        const duplicates = [...sink.counts.values()].reduce((sum, n) => sum + n - 1, 0);
+        t.diagnostic(`killed after ${deliveredAtKill} deliveries with ${inFlight} in flight; ${duplicates} duplicates`);
+        assert.ok(duplicates <= inFlight, `${duplicates} duplicates, but only ${inFlight} messages were in flight at the kill`);
+        assert.equal(result.sent, READERS);
+        assert.equal(result.failed, 0);
+      } finally {
+        for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+        await issuer.close();
+        await drop();
+      }
+    });
+  });
+}
