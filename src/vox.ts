@@ -164,7 +164,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
-    start: () => worker?.start(),
+    start() {
+      if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
+      worker.start();
+    },
     stop: async () => worker?.stop(),
     async close() {
       await worker?.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,30 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp.ts';
+import { startWorker, until } from './support/workers.ts';
 
 const READERS = 5000;
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
-
-/** Starts a worker process of the news app and waits until it is ready. */
-async function startWorker(database: FixtureDatabase, sink: SmtpSink): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures/news-worker.ts')], {
-    env: { ...process.env, VOX_FIXTURE_DB: JSON.stringify(database), VOX_FIXTURE_SMTP_PORT: String(sink.port), VOX_FIXTURE_READERS: String(READERS), VOX_FIXTURE_LEASE_MS: '1000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  return child;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const targets: { name: string; skip: string | false; create(): Promise<{ database: FixtureDatabase; drop(): Promise<void> }> }[] = [
   {
@@ -82,7 +62,7 @@ for (const target of targets) {
         await setUpNews(issuer.vox);
         const ticket = await issuer.Post.notify({ id: 1, title: 'Big news' }, 'published');
 
-        const first = await startWorker(database, sink);
+        const first = await startWorker(database, sink, READERS);
         workers.push(first);
         await until(() => sink.delivered() >= 1000, 60_000, 'the first 1,000 deliveries');
         first.kill('SIGKILL');
@@ -91,7 +71,7 @@ for (const target of targets) {
         const deliveredAtKill = sink.delivered();
         assert.ok(deliveredAtKill < READERS, `the kill came too late to test anything (${deliveredAtKill} delivered)`);
 
-        workers.push(await startWorker(database, sink));
+        workers.push(await startWorker(database, sink, READERS));
         const result = await ticket.settled();
 
         assert.equal(sink.counts.size, READERS, 'every recipient got the message');

@@ -83,6 +83,25 @@ program
     }),
   );
 
+program
+  .command('worker')
+  .description('run a worker: fan issues out and send messages until SIGTERM or SIGINT')
+  .addOption(config)
+  .action(async (options: { config?: string }) => {
+    const vox = await loadVox(options.config);
+    vox.start();
+    console.log(`vox worker ${process.pid} started (${vox.dialect})`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    console.log(`vox worker ${process.pid} stopping: finishing the jobs in flight`);
+    await vox.close();
+    console.log(`vox worker ${process.pid} stopped`);
+    // The app's config may hold other connections (a mail transport pool); the worker is done.
+    process.exit(0);
+  });
+
 program.parseAsync().catch((error: unknown) => {
   console.error(`vox: ${errorText(error)}`);
   process.exitCode = 1;

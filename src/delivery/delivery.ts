@@ -7,7 +7,7 @@ import type { Contact } from '../registry/contact.ts';
 import type { IssueResult, IssueTicket, MessageOutcome, TransactionLike } from '../registry/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
-import type { Queue } from '../queue/queue.ts';
+import type { Queue, QueueJob } from '../queue/queue.ts';
 import type { SqlDialectName } from '../store/connect.ts';
 import type { VoxDatabase } from '../store/schema.ts';
 import { later, now, type ClaimedMessage, type IssueParty, type NewMessage, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
@@ -133,7 +133,7 @@ export class Delivery {
     );
     this.#live.set(issueId, { objects, at: Date.now() });
     // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
-    await this.#queue.enqueue({ kind: 'issue', issueId }, options.trx === undefined ? {} : { delayMs: 50 });
+    this.#wake({ kind: 'issue', issueId }, options.trx === undefined ? 0 : 50);
     return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
   }
 
@@ -216,6 +216,14 @@ export class Delivery {
   pruneLiveObjects(): void {
     const cutoff = Date.now() - LIVE_OBJECTS_MS;
     for (const [id, entry] of this.#live) if (entry.at < cutoff) this.#live.delete(id);
+  }
+
+  /**
+   * Tells a worker about work. The database already holds it, so a queue that is down (Redis
+   * restarting) only delays it until a worker's sweep: issuing never waits for or fails with it.
+   */
+  #wake(job: QueueJob, delayMs: number): void {
+    this.#queue.enqueue(job, delayMs > 0 ? { delayMs } : {}).catch(() => {});
   }
 
   #progress(timeoutMs: number): Promise<void> {
@@ -366,7 +374,7 @@ export class Delivery {
       }
     }
     await this.#store.insertMessages(rows);
-    if (rows.some((r) => r.status === 'queued')) await this.#queue.enqueue({ kind: 'send' });
+    if (rows.some((r) => r.status === 'queued')) this.#wake({ kind: 'send' }, 0);
   }
 
   async #render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments']) {
@@ -383,12 +391,13 @@ export class Delivery {
    * when `retry` is on; a human's resend gets one attempt. Returns the outcomes it logged.
    */
   async #attempt(message: ClaimedMessage, retry: boolean): Promise<MessageOutcome[]> {
+    const claimedAt = Date.now();
     const fail = async (error: unknown): Promise<MessageOutcome[]> => {
       const failure = failureOf(error);
       const next = retry ? nextAttempt(this.#settings.retry, message.attempts, failure.permanent, Math.random()) : { retry: false as const };
       if (next.retry) {
         await this.#store.updateMessage(message.id, { status: 'retrying', ...failure, nextAttemptAt: later(next.delayMs), lockedUntil: null });
-        await this.#queue.enqueue({ kind: 'send' }, { delayMs: next.delayMs });
+        this.#wake({ kind: 'send' }, next.delayMs);
         return [outcomeOf({ ...message, status: 'retrying', error: failure.error })];
       }
       await this.#store.updateMessage(message.id, { status: 'failed', ...failure, lockedUntil: null, nextAttemptAt: null });
@@ -416,7 +425,15 @@ export class Delivery {
     const outbound: OutboundMessage = { id: message.id, idempotencyKey: message.idempotencyKey, from: from ?? undefined, to: message.to, payload };
     let result: Awaited<ReturnType<Backend['send']>>;
     try {
-      result = await this.#throttle(backend.id).run(() => backend.send(outbound));
+      const sendResult = await this.#throttle(backend.id).run(async () => {
+        // A message that waited long for its turn may have lost its lease to another worker.
+        if (message.lockedUntil !== null && Date.now() - claimedAt > this.#settings.leaseMs / 2) {
+          if (!(await this.#store.renewLease(message.id, message.lockedUntil, this.#settings.leaseMs))) return undefined;
+        }
+        return backend.send(outbound);
+      });
+      if (!sendResult) return [];
+      result = sendResult;
     } catch (error) {
       return fail(error);
     }

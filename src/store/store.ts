@@ -150,7 +150,11 @@ export const now = (): string => new Date().toISOString();
 export const later = (ms: number): string => new Date(Date.now() + ms).toISOString();
 
 /** A message a worker has taken to send, with what resend and retries need. */
-export type ClaimedMessage = MessageRecord & { readonly renderContext: unknown };
+export type ClaimedMessage = MessageRecord & {
+  readonly renderContext: unknown;
+  /** The lease the claim set; it doubles as the claim's token (see {@link Store.renewLease}). */
+  readonly lockedUntil: string | null;
+};
 
 /** Data access to Vox's tables. No business rules live here. */
 export class Store {
@@ -401,6 +405,22 @@ export class Store {
     return rows.map(toClaimed);
   }
 
+  /**
+   * Extends a claim that is still ours (its lease is the one we set); false when the lease ran out
+   * and another worker took the message, which must then not be sent here.
+   */
+  async renewLease(id: number, lease: string, leaseMs: number, db: Db = this.db): Promise<string | undefined> {
+    const next = later(leaseMs);
+    const result = await db
+      .updateTable('vox_messages')
+      .set({ locked_until: next })
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('locked_until', '=', lease)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? next : undefined;
+  }
+
   /** Whether any message is waiting to be sent now. */
   async hasDueMessages(db: Db = this.db): Promise<boolean> {
     const timestamp = now();
@@ -479,7 +499,7 @@ function messageRow(message: NewMessage, timestamp: string): Insertable<MessageT
 }
 
 function toClaimed(row: Selectable<MessageTable>): ClaimedMessage {
-  return { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context) };
+  return { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context), lockedUntil: row.locked_until };
 }
 
 function plainContact(c: Contact): Contact {

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { bullmq } from '../src/queue/bullmq.ts';
+import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
+import { startWorker, until } from './support/workers.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp.ts';
+
+const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
+const redisUrl = process.env.VOX_TEST_REDIS_URL;
+const READERS = 5000;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A Redis server of this test's own, so that it can be killed and restarted. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return child;
+}
+
+const skip = !postgresUrl ? 'VOX_TEST_POSTGRES_URL is not set' : !redisUrl ? 'VOX_TEST_REDIS_URL is not set' : false;
+
+describe('scale-out: vox worker processes on BullMQ and PostgreSQL', { skip }, () => {
+  let sink: SmtpSink;
+  let database: FixtureDatabase;
+  let schema: string;
+
+  before(async () => {
+    sink = await startSmtpSink();
+    schema = `vox_scale_${randomBytes(6).toString('hex')}`;
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+    await client.end();
+    database = { dialect: 'postgres', url: postgresUrl as string, schema };
+  });
+  after(async () => {
+    await sink.close();
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query(`drop schema ${schema} cascade`);
+    await client.end();
+  });
+
+  test(`two worker processes share a ${READERS}-recipient fan-out; a Redis restart mid-run loses nothing`, async (t) => {
+    const port = await freePort();
+    let redis = await startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const queueName = `vox-scale-${randomBytes(4).toString('hex')}`;
+    const issuer = newsApp(database, sink.port, READERS, { worker: false, queue: bullmq({ connection: { url, maxRetriesPerRequest: null }, name: queueName }) });
+    const workers: ChildProcess[] = [];
+    try {
+      await setUpNews(issuer.vox);
+      const env = { VOX_FIXTURE_REDIS_URL: url, VOX_FIXTURE_QUEUE_NAME: queueName };
+      workers.push(await startWorker(database, sink, READERS, env), await startWorker(database, sink, READERS, env));
+      const first = await issuer.Post.notify({ id: 1, title: 'Big news' }, 'published');
+
+      await until(() => sink.delivered() >= 1000, 60_000, 'the first 1,000 deliveries');
+      redis.kill('SIGKILL');
+      await new Promise((resolve) => redis.once('exit', resolve));
+      // Issuing goes on while Redis is down: the issue is in the database.
+      const during = await issuer.Post.notify({ id: 2, title: 'While Redis was down' }, 'published');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      t.diagnostic(`Redis killed after ${sink.delivered()} deliveries; restarting it empty`);
+      redis = await startRedis(port);
+
+      const [a, b] = await Promise.all([first.settled(), during.settled()]);
+      assert.equal(a.sent, READERS);
+      assert.equal(b.sent, READERS);
+      assert.equal(sink.counts.size, READERS);
+      const notTwo = [...sink.counts.entries()].filter(([, n]) => n !== 2);
+      assert.deepEqual(notTwo, [], 'every reader got each post exactly once');
+    } finally {
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(workers.map((w) => (w.exitCode === null ? new Promise((resolve) => w.once('exit', resolve)) : undefined)));
+      await issuer.close();
+      redis.kill('SIGKILL');
+    }
+  });
+});
