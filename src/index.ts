@@ -1,5 +1,5 @@
 export { createVox } from './vox.ts';
-export type { Messages, Notifications, SiteOptions, Vox, VoxOptions } from './vox.ts';
+export type { Issues, Messages, Notifications, SiteOptions, Vox, VoxOptions } from './vox.ts';
 export { contact } from './registry/contact.ts';
 export type { Contact } from './registry/contact.ts';
 export type {
@@ -47,7 +47,7 @@ export type {
 export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './errors.ts';
 export type { DeliveryErrorDetails, TemplateProblem } from './errors.ts';
 export type { DatabaseOptions, PgPoolLike, SqlDialectName } from './store/connect.ts';
-export type { EnableFilter, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './store/store.ts';
+export type { EnableFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './store/store.ts';
 export type { TemplateCheck, TemplateInput } from './manage/templates.ts';
 export { Templates } from './manage/templates.ts';
 export type { SiteContactInput } from './manage/site-contacts.ts';

@@ -4,7 +4,7 @@ import { ErrorCode, VoxError } from './errors.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './registry/model.ts';
+import type { IssueTicket, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './registry/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
@@ -14,7 +14,7 @@ import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/
 import { Renderer, type RenderLimits } from './render/renderer.ts';
 import { connect, type DatabaseOptions, type SqlDialectName } from './store/connect.ts';
 import { migrateToLatest } from './store/migrations.ts';
-import { Store, type MessageFilter, type MessageRecord, type NotificationRecord } from './store/store.ts';
+import { Store, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './store/store.ts';
 
 /** Site settings, visible to templates as `site`. */
 export interface SiteOptions {
@@ -56,7 +56,7 @@ export interface VoxOptions<DB = unknown> {
   readonly delivery?: {
     /** Messages rendered and written per round trip in fan-out. @default 500 */
     readonly batchSize?: number;
-    /** Messages a worker takes to send at a time; a crash leaves at most these in flight. @default 32 */
+    /** Messages a worker takes to send at a time; a crash leaves at most these in flight. @default 64 */
     readonly sendBatchSize?: number;
     /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
     readonly leaseMs?: number;
@@ -69,6 +69,12 @@ export interface Messages {
   get(id: number): Promise<MessageRecord | undefined>;
   /** Sends failed messages again; each outcome says whether it went out this time. */
   resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+}
+
+/** Issues: each call of notify(), with how far its delivery got. */
+export interface Issues {
+  /** The issue and how many of its messages are in each status; undefined when it does not exist. */
+  get(issueId: number): Promise<(IssueRecord & { readonly messages: Record<MessageStatus, number> }) | undefined>;
 }
 
 /** Notifications as stored, with what templates of each may use. */
@@ -97,6 +103,7 @@ export interface Vox {
   readonly siteContacts: SiteContacts;
   readonly notifications: Notifications;
   readonly messages: Messages;
+  readonly issues: Issues;
   readonly backends: readonly Backend[];
   readonly dialect: SqlDialectName;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
@@ -132,7 +139,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
-    sendBatchSize: options.delivery?.sendBatchSize ?? 32,
+    sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
 
@@ -156,6 +163,12 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       list: () => store.listNotifications(),
       channels: async (key) => registry.channelChoices(await store.requireNotification(key)),
       attachments: async (key) => registry.attachmentChoices(await store.requireNotification(key)),
+    },
+    issues: {
+      async get(issueId) {
+        const issue = await store.getIssue(issueId);
+        return issue && { ...issue, messages: await store.messageCounts(issueId) };
+      },
     },
     messages: {
       list: (filter) => store.listMessages(filter),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
-import { startSmtpSink, type SmtpSink } from './support/smtp.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { startWorker, until } from './support/workers.ts';
 
 const READERS = 5000;

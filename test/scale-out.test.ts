@@ -7,7 +7,7 @@ import pg from 'pg';
 import { bullmq } from '../src/queue/bullmq.ts';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startWorker, until } from './support/workers.ts';
-import { startSmtpSink, type SmtpSink } from './support/smtp.ts';
+import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 const redisUrl = process.env.VOX_TEST_REDIS_URL;

@@ -10,7 +10,7 @@ import type { Renderer } from '../render/renderer.ts';
 import type { Queue, QueueJob } from '../queue/queue.ts';
 import type { SqlDialectName } from '../store/connect.ts';
 import type { VoxDatabase } from '../store/schema.ts';
-import { later, now, type ClaimedMessage, type IssueParty, type NewMessage, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
+import { later, type ClaimedMessage, type IssueParty, type NewMessage, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import { Throttle, type BackendLimits } from './limits.ts';
 import { nextAttempt, type RetryPolicy } from './retry.ts';
@@ -60,6 +60,9 @@ type Planned =
 
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
+/** Sent messages recorded per statement, and how long a record may wait for others to join it. */
+const SENT_BATCH = 64;
+const SENT_DELAY_MS = 20;
 /** Addresses remembered per template to skip rendering duplicates; the log's unique key does the rest. */
 const SEEN_ADDRESSES = 50_000;
 
@@ -77,6 +80,8 @@ export class Delivery {
   readonly #settings: DeliverySettings;
   readonly #throttles = new Map<string, Throttle>();
   readonly #live = new Map<number, { readonly objects: IssueObjects; readonly at: number }>();
+  readonly #sent: { id: number; providerMessageId: string | null; resolve(): void; reject(error: unknown): void }[] = [];
+  #sentTimer: NodeJS.Timeout | undefined;
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
   readonly events = new EventEmitter();
 
@@ -183,12 +188,38 @@ export class Delivery {
     }
   }
 
-  /** Sends one batch of due messages; returns how many were taken (0 when nothing is due). */
-  async sendDue(): Promise<number> {
-    const claimed = await this.#store.claimDueMessages(this.#settings.sendBatchSize, this.#settings.leaseMs, this.#dialect);
-    await Promise.all(claimed.map((message) => this.#attempt(message, true)));
-    if (claimed.length > 0) this.events.emit('progress');
-    return claimed.length;
+  /**
+   * Sends due messages until none is left or `stop()` says so. Keeps up to `sendBatchSize` in
+   * flight, claiming more as sends finish, so that the backends never wait for a whole batch.
+   */
+  async sendDue(stop: () => boolean = () => false): Promise<void> {
+    const limit = this.#settings.sendBatchSize;
+    const inFlight = new Set<Promise<void>>();
+    while (!stop()) {
+      if (inFlight.size > limit / 2) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const claimed = await this.#store.claimDueMessages(limit - inFlight.size, this.#settings.leaseMs, this.#dialect);
+      if (claimed.length === 0) {
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
+        continue;
+      }
+      for (const message of claimed) {
+        const sending: Promise<void> = this.#attempt(message, true).then(
+          () => {
+            inFlight.delete(sending);
+            this.events.emit('progress');
+          },
+          () => {
+            inFlight.delete(sending);
+          },
+        );
+        inFlight.add(sending);
+      }
+    }
+    await Promise.all(inFlight);
   }
 
   /** Sends failed messages again, now: stored payloads as they were, render failures with the current template. */
@@ -438,19 +469,35 @@ export class Delivery {
       return fail(error);
     }
     const rejected = result.rejected ?? [];
-    await this.#store.updateMessage(message.id, {
-      status: 'sent',
-      error: null,
-      errorCode: null,
-      permanent: false,
-      providerMessageId: result.providerMessageId ?? null,
-      sentAt: now(),
-      lockedUntil: null,
-      nextAttemptAt: null,
-    });
+    await this.#recordSent(message.id, result.providerMessageId ?? null);
     const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
     const sent: MessageOutcome = { ...outcomeOf({ ...message, status: 'sent', error: null }), to: delivered.map((c) => c.address) };
     return rejected.length > 0 ? [sent, ...(await this.#splitRejected(message, outbound, rejected))] : [sent];
+  }
+
+  /**
+   * Records a sent message. Sends finishing together are recorded in one statement: until then
+   * their rows stay `sending`, so a crash in between can only repeat messages that were in flight.
+   */
+  #recordSent(id: number, providerMessageId: string | null): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#sent.push({ id, providerMessageId, resolve, reject });
+      if (this.#sent.length >= SENT_BATCH) void this.#flushSent();
+      else this.#sentTimer ??= setTimeout(() => void this.#flushSent(), SENT_DELAY_MS);
+    });
+  }
+
+  async #flushSent(): Promise<void> {
+    clearTimeout(this.#sentTimer);
+    this.#sentTimer = undefined;
+    const batch = this.#sent.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.#store.markSent(batch);
+      for (const entry of batch) entry.resolve();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    }
   }
 
   #throttle(backendId: string): Throttle {

@@ -74,7 +74,7 @@ export class Worker {
         await this.#delivery.fanOut(job.issueId);
         return;
       }
-      while (!signal.aborted && (await this.#delivery.sendDue()) > 0);
+      await this.#delivery.sendDue(() => signal.aborted);
     } catch {
       // Failures of single messages are in the log already; anything else is found again by the sweep.
     }

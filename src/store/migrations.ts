@@ -113,6 +113,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('vox_messages_status').on('vox_messages').columns(['status', 'next_attempt_at']).execute();
+        await db.schema.createIndex('vox_messages_lease').on('vox_messages').columns(['status', 'locked_until']).execute();
         await db.schema.createIndex('vox_messages_issue').on('vox_messages').column('issue_id').execute();
         await db.schema.createIndex('vox_messages_created').on('vox_messages').column('created_at').execute();
       },

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 /**
@@ -12,6 +12,9 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
       db.exec('PRAGMA foreign_keys = ON');
       if (path !== ':memory:') {
         db.exec('PRAGMA journal_mode = WAL');
+        // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a crash of the
+        // process loses nothing; only a power loss may lose the last commits.
+        db.exec('PRAGMA synchronous = NORMAL');
         db.exec('PRAGMA busy_timeout = 5000');
       }
       return wrap(db);
@@ -19,11 +22,24 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
   });
 }
 
+/** Statements kept prepared; Kysely's queries come from a small set of shapes. */
+const STATEMENT_CACHE_SIZE = 200;
+
 function wrap(db: DatabaseSync): SqliteDatabase {
+  const cache = new Map<string, StatementSync>();
+  const prepared = (sql: string): StatementSync => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
-      const statement = db.prepare(sql);
+      const statement = prepared(sql);
       const params = (values: ReadonlyArray<unknown>) => values.map(toSqlite);
       return {
         reader: statement.columns().length > 0,

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, type Updateable } from 'kysely';
 import type { MessagePayload } from '../backends/backend.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { MessageStatus } from '../registry/model.ts';
@@ -105,6 +105,8 @@ export interface MessageRecord {
   readonly providerMessageId: string | null;
   readonly idempotencyKey: string;
   readonly sentAt: string | null;
+  /** When a `queued` or `retrying` message is due. */
+  readonly nextAttemptAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -260,6 +262,19 @@ export class Store {
     return rows.map((r) => r.id);
   }
 
+  /** How many messages of an issue are in each status. */
+  async messageCounts(issueId: number, db: Db = this.db): Promise<Record<MessageStatus, number>> {
+    const rows = await db
+      .selectFrom('vox_messages')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('issue_id', '=', issueId)
+      .groupBy('status')
+      .execute();
+    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0 };
+    for (const row of rows) counts[row.status as MessageStatus] = Number(row.count);
+    return counts;
+  }
+
   /** Messages of an issue that are not yet sent or failed for good. */
   async countUnsettled(issueId: number, db: Db = this.db): Promise<number> {
     const row = await db
@@ -369,27 +384,22 @@ export class Store {
    */
   async claimDueMessages(limit: number, leaseMs: number, dialect: 'sqlite' | 'postgres', db: Db = this.db): Promise<ClaimedMessage[]> {
     const timestamp = now();
-    const rows = await db
-      .updateTable('vox_messages')
-      .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
-      .where('id', 'in', (eb) => {
-        const due = eb
-          .selectFrom('vox_messages')
-          .select('id')
-          .where((w) =>
-            w.or([
-              w.and([w('status', 'in', ['queued', 'retrying']), w('next_attempt_at', '<=', timestamp)]),
-              w.and([w('status', '=', 'sending'), w('locked_until', '<', timestamp)]),
-            ]),
-          )
-          .orderBy('id')
-          .limit(limit);
-        // PostgreSQL workers on several machines skip each other's rows instead of waiting.
-        return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-      })
-      .returningAll()
-      .execute();
-    return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+    const claimed: ClaimedMessage[] = [];
+    for (const kind of DUE_KINDS) {
+      if (claimed.length >= limit) break;
+      const rows = await db
+        .updateTable('vox_messages')
+        .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+        .where('id', 'in', (eb) => {
+          const due = dueWhere(eb.selectFrom('vox_messages').select('id'), kind, timestamp).limit(limit - claimed.length);
+          // PostgreSQL workers on several machines skip each other's rows instead of waiting.
+          return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+        })
+        .returningAll()
+        .execute();
+      claimed.push(...rows.map(toClaimed));
+    }
+    return claimed.sort((a, b) => a.id - b.id);
   }
 
   /** Takes failed messages for an immediate resend; ids that are not failed are left alone. */
@@ -421,21 +431,25 @@ export class Store {
     return Number(result.numUpdatedRows) === 1 ? next : undefined;
   }
 
+  /** Records sent messages, with each one's provider id, in one statement. */
+  async markSent(messages: readonly { readonly id: number; readonly providerMessageId: string | null }[], db: Db = this.db): Promise<void> {
+    if (messages.length === 0) return;
+    const timestamp = now();
+    const providerIds = sql<string | null>`case ${sql.join(messages.map((m) => sql`when id = ${m.id} then ${m.providerMessageId}`), sql` `)} else null end`;
+    await db
+      .updateTable('vox_messages')
+      .set({ status: 'sent', error: null, error_code: null, permanent: 0, provider_message_id: providerIds, sent_at: timestamp, locked_until: null, next_attempt_at: null, updated_at: timestamp })
+      .where('id', 'in', messages.map((m) => m.id))
+      .execute();
+  }
+
   /** Whether any message is waiting to be sent now. */
   async hasDueMessages(db: Db = this.db): Promise<boolean> {
     const timestamp = now();
-    const row = await db
-      .selectFrom('vox_messages')
-      .select('id')
-      .where((w) =>
-        w.or([
-          w.and([w('status', 'in', ['queued', 'retrying']), w('next_attempt_at', '<=', timestamp)]),
-          w.and([w('status', '=', 'sending'), w('locked_until', '<', timestamp)]),
-        ]),
-      )
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+    for (const kind of DUE_KINDS) {
+      if (await dueWhere(db.selectFrom('vox_messages').select('id'), kind, timestamp).limit(1).executeTakeFirst()) return true;
+    }
+    return false;
   }
 
   async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
@@ -469,6 +483,20 @@ export class Store {
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toMessage);
   }
+}
+
+/**
+ * The three kinds of sendable messages, each one status so that an index answers it and LIMIT stops
+ * early (no sort over every queued row of a large fan-out).
+ */
+const DUE_KINDS = ['queued', 'retrying', 'abandoned'] as const;
+
+function dueWhere<Q extends SelectQueryBuilder<VoxDatabase, 'vox_messages', { id: number }>>(query: Q, kind: (typeof DUE_KINDS)[number], timestamp: string): Q {
+  return (
+    kind === 'abandoned'
+      ? query.where('status', '=', 'sending').where('locked_until', '<', timestamp)
+      : query.where('status', '=', kind).where('next_attempt_at', '<=', timestamp)
+  ) as Q;
 }
 
 function messageRow(message: NewMessage, timestamp: string): Insertable<MessageTable> {
@@ -542,6 +570,7 @@ function toMessage(row: Selectable<MessageTable>): MessageRecord {
     providerMessageId: row.provider_message_id,
     idempotencyKey: row.idempotency_key,
     sentAt: row.sent_at,
+    nextAttemptAt: row.next_attempt_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { FixtureDatabase } from '../fixtures/news.ts';
-import type { SmtpSink } from './smtp.ts';
+import type { SmtpSink } from './smtp-sink.ts';
 
 /** Starts `vox worker` for the news app and waits until it is ready. */
 export async function startWorker(database: FixtureDatabase, sink: SmtpSink, readers: number, env: Record<string, string> = {}): Promise<ChildProcess> {
