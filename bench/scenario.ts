@@ -129,7 +129,7 @@ async function fanout(): Promise<Record<string, number>> {
     }
     if (process.env.VOX_BENCH_TRACE) {
       const m = process.memoryUsage();
-      console.error(`${((performance.now() - started) / 1000).toFixed(1)}s rss=${(m.rss / 2 ** 20).toFixed(0)} heap=${(m.heapUsed / 2 ** 20).toFixed(0)} sent=${issue?.messages.sent} queued=${issue?.messages.queued}`);
+      console.error(`${((performance.now() - started) / 1000).toFixed(1)}s rss=${(m.rss / 2 ** 20).toFixed(0)} heap=${(m.heapUsed / 2 ** 20).toFixed(0)}/${(m.heapTotal / 2 ** 20).toFixed(0)} ext=${(m.external / 2 ** 20).toFixed(0)} ab=${(m.arrayBuffers / 2 ** 20).toFixed(0)} sent=${issue?.messages.sent} queued=${issue?.messages.queued}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

@@ -51,12 +51,15 @@ export interface VoxOptions<DB = unknown> {
   readonly worker?: false | WorkerOptions;
   /** How transient failures are retried. */
   readonly retry?: RetryPolicy;
-  /** Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. */
+  /**
+   * Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. They apply
+   * per worker process: with N workers, divide a provider-wide rate by N.
+   */
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {
     /** Messages rendered and written per round trip in fan-out. @default 500 */
     readonly batchSize?: number;
-    /** Messages a worker takes to send at a time; a crash leaves at most these in flight. @default 64 */
+    /** Messages a send loop keeps in flight; a crash repeats at most these (per loop). @default 64 */
     readonly sendBatchSize?: number;
     /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
     readonly leaseMs?: number;
@@ -150,7 +153,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         name,
         label: def.label,
         notify: (object, codename, ...rest): Promise<IssueTicket> => {
-          worker?.start();
+          if (worker && !worker.running) {
+            delivery.keepLiveObjects = true;
+            worker.start();
+          }
           return delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown; trx?: TransactionLike });
         },
       };
@@ -172,13 +178,19 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     },
     messages: {
       list: (filter) => store.listMessages(filter),
-      get: (id) => store.getMessage(id),
+      async get(id) {
+        const message = await store.getMessage(id);
+        if (!message) return undefined;
+        const { renderContext: _renderContext, lockedUntil: _lockedUntil, ...record } = message;
+        return record;
+      },
       resend: (ids) => delivery.resend(ids),
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
+      delivery.keepLiveObjects = true;
       worker.start();
     },
     stop: async () => worker?.stop(),

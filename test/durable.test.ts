@@ -38,17 +38,25 @@ for (const database of databases) {
     const opened: Vox[] = [];
 
     /** A Vox over the shared database, with the blog's post model. */
+    let loadFailures = 0;
     function app(options: { worker?: false } = {}) {
       const vox = createVox({
         database: connection.db,
         backends: [htmlEmail({ transport: smtp.transport, from: 'news@example.org' })],
         worker: options.worker ?? { sweepIntervalMs: 50 },
+        retry: { initialDelayMs: 30 },
       });
       opened.push(vox);
       const Reader = vox.model('news.reader', { id: (r: string) => r, contacts: { email: (r) => r } });
       const Post = vox.model('news.post', {
         id: (p: Post) => p.id,
-        load: (ids) => ids.map((id) => posts.get(Number(id))).filter((p): p is Post => p !== undefined),
+        load: (ids) => {
+          if (loadFailures > 0) {
+            loadFailures--;
+            throw new Error('the posts database is restarting');
+          }
+          return ids.map((id) => posts.get(Number(id))).filter((p): p is Post => p !== undefined);
+        },
         notifications: { published: 'A post was published' },
         channels: { readers: { recipients: Reader, resolve: () => readers } },
       });
@@ -120,6 +128,20 @@ for (const database of databases) {
       await deleted.settled();
       const subjects = smtp.received.map((m) => m.parsed.subject).sort();
       assert.deepEqual(subjects, ['Final title', 'Final title', 'Soon deleted', 'Soon deleted']);
+    });
+
+    test('a fan-out that fails (load() throwing) is tried again later', async () => {
+      const { Post } = app({ worker: false });
+      posts.set(1, { id: 1, title: 'Eventually' });
+      const ticket = await Post.notify(posts.get(1)!, 'published');
+      loadFailures = 2;
+      const worker = app();
+      worker.vox.start();
+      const result = await ticket.settled();
+      assert.equal(result.sent, 2);
+      const issue = await worker.vox.issues.get(ticket.issueId);
+      assert.deepEqual([issue?.status, issue?.attempts, issue?.messages.sent], ['done', 3, 2]);
+      assert.match(issue?.error ?? '', /the posts database is restarting/, 'the last failure stays visible');
     });
 
     test('trx must be a transaction', async () => {

@@ -89,7 +89,12 @@ program
   .addOption(config)
   .action(async (options: { config?: string }) => {
     const vox = await loadVox(options.config);
-    vox.start();
+    try {
+      vox.start();
+    } catch (error) {
+      await vox.close();
+      throw error;
+    }
     console.log(`vox worker ${process.pid} started (${vox.dialect})`);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);

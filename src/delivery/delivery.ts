@@ -60,6 +60,8 @@ type Planned =
 
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
+/** Fan-outs tried before an issue is marked failed. */
+const FAN_OUT_ATTEMPTS = 5;
 /** Sent messages recorded per statement, and how long a record may wait for others to join it. */
 const SENT_BATCH = 64;
 const SENT_DELAY_MS = 20;
@@ -82,6 +84,11 @@ export class Delivery {
   readonly #live = new Map<number, { readonly objects: IssueObjects; readonly at: number }>();
   readonly #sent: { id: number; providerMessageId: string | null; resolve(): void; reject(error: unknown): void }[] = [];
   #sentTimer: NodeJS.Timeout | undefined;
+  /**
+   * Whether notify() keeps the objects it was given for this process's worker (which then needs no
+   * re-load). Only worth it, and only bounded, when this process runs a worker.
+   */
+  keepLiveObjects = false;
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
   readonly events = new EventEmitter();
 
@@ -136,7 +143,7 @@ export class Delivery {
       },
       db,
     );
-    this.#live.set(issueId, { objects, at: Date.now() });
+    if (this.keepLiveObjects) this.#live.set(issueId, { objects, at: Date.now() });
     // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
     this.#wake({ kind: 'issue', issueId }, options.trx === undefined ? 0 : 50);
     return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
@@ -179,9 +186,17 @@ export class Delivery {
       for (const template of await this.#store.listTemplates({ notificationId: notification.id, enabledOnly: true })) {
         await this.#fanOutTemplate(state, template);
       }
-      await this.#store.finishIssue(issueId, 'done', null);
+      await this.#store.finishIssue(issueId, 'done');
     } catch (error) {
-      await this.#store.finishIssue(issueId, 'failed', errorText(error));
+      // A database blip or a failing load() may pass: try again later, a few times, then give up.
+      const issue = await this.#store.getIssue(issueId).catch(() => undefined);
+      const attempt = issue?.attempts ?? FAN_OUT_ATTEMPTS;
+      if (attempt < FAN_OUT_ATTEMPTS) {
+        const delayMs = nextAttempt(this.#settings.retry, attempt, false, Math.random());
+        await this.#store.deferIssue(issueId, delayMs.retry ? delayMs.delayMs : this.#settings.retry.initialDelayMs, errorText(error));
+      } else {
+        await this.#store.finishIssue(issueId, 'failed', errorText(error));
+      }
     } finally {
       this.#live.delete(issueId);
       this.events.emit('progress');
@@ -405,6 +420,8 @@ export class Delivery {
       }
     }
     await this.#store.insertMessages(rows);
+    // Keep the issue while a long fan-out goes on, so that no other worker starts it again.
+    await this.#store.renewIssueLease(state.issueId, this.#settings.leaseMs);
     if (rows.some((r) => r.status === 'queued')) this.#wake({ kind: 'send' }, 0);
   }
 

@@ -42,7 +42,7 @@ export interface NotificationSpec {
   readonly actor?: ModelRef;
   /** Model of whatever the action affects; makes the `target` option of notify() required. */
   readonly target?: ModelRef;
-  /** When true, notify() throws {@link NothingSentError} if no message could be sent. @default false */
+  /** When true, the issue's settled() rejects with {@link NothingSentError} if no message could be sent. @default false */
   readonly required?: boolean;
 }
 

@@ -246,8 +246,22 @@ export class Store {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async finishIssue(id: number, status: 'done' | 'failed', error: string | null, db: Db = this.db): Promise<void> {
-    await db.updateTable('vox_issues').set({ status, error, locked_until: null, updated_at: now() }).where('id', '=', id).execute();
+  /** Leaves an issue whose fan-out failed to be taken again once `delayMs` has passed. */
+  async deferIssue(id: number, delayMs: number, error: string, db: Db = this.db): Promise<void> {
+    await db.updateTable('vox_issues').set({ status: 'fanning', error, locked_until: later(delayMs), updated_at: now() }).where('id', '=', id).execute();
+  }
+
+  async renewIssueLease(id: number, leaseMs: number, db: Db = this.db): Promise<void> {
+    await db.updateTable('vox_issues').set({ locked_until: later(leaseMs) }).where('id', '=', id).where('status', '=', 'fanning').execute();
+  }
+
+  /** Ends an issue's fan-out. A failure's error is recorded; a success keeps the last failure that preceded it. */
+  async finishIssue(id: number, status: 'done' | 'failed', error?: string, db: Db = this.db): Promise<void> {
+    await db
+      .updateTable('vox_issues')
+      .set({ status, ...(error === undefined ? {} : { error }), locked_until: null, updated_at: now() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Issues waiting for fan-out, or abandoned by a worker that stopped. */
