@@ -26,28 +26,26 @@ interface Subscriber {
 }
 const subscriber = (i: number): Subscriber => ({ id: i, name: `Subscriber ${i}`, email: `s${i}@example.org`, token: `t${i.toString(36)}` });
 
+/** With VOX_BENCH_SQLLOG set, time spent per statement shape, printed to stderr at exit. */
+function statementLog(stats: Map<string, { n: number; ms: number }>) {
+  process.on('exit', () => {
+    for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.error(`${v.ms.toFixed(0)}ms ${v.n}x ${k}`);
+  });
+  return (event: { query: { sql: string }; queryDurationMillis: number }) => {
+    const key = event.query.sql.replace(/\((\?|\$\d+)(, (\?|\$\d+))*\)/g, '(…)').slice(0, 90);
+    const entry = stats.get(key) ?? { n: 0, ms: 0 };
+    entry.n++;
+    entry.ms += event.queryDurationMillis;
+    stats.set(key, entry);
+  };
+}
+
 /** A fresh database for the scenario: a SQLite file, or a PostgreSQL schema. */
 async function database(): Promise<{ db: Kysely<unknown>; drop(): Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'vox-bench-'));
     const stats = new Map<string, { n: number; ms: number }>();
-    const db = new Kysely<unknown>({
-      dialect: nodeSqliteDialect(join(dir, 'bench.db')),
-      ...(process.env.VOX_BENCH_SQLLOG
-        ? {
-            log: (event: { query: { sql: string }; queryDurationMillis: number }) => {
-              const key = event.query.sql.replace(/\(\?(, \?)*\)/g, '(…)').slice(0, 90);
-              const entry = stats.get(key) ?? { n: 0, ms: 0 };
-              entry.n++;
-              entry.ms += event.queryDurationMillis;
-              stats.set(key, entry);
-            },
-          }
-        : {}),
-    });
-    process.on('exit', () => {
-      for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.error(`${v.ms.toFixed(0)}ms ${v.n}x ${k}`);
-    });
+    const db = new Kysely<unknown>({ dialect: nodeSqliteDialect(join(dir, 'bench.db')), ...(process.env.VOX_BENCH_SQLLOG ? { log: statementLog(stats) } : {}) });
     return { db, drop: async () => { await db.destroy(); await rm(dir, { recursive: true, force: true }); } };
   }
   const schema = `vox_bench_${randomBytes(4).toString('hex')}`;
@@ -55,7 +53,11 @@ async function database(): Promise<{ db: Kysely<unknown>; drop(): Promise<void> 
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: 6 }) }) });
+  const stats = new Map<string, { n: number; ms: number }>();
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: 6 }) }),
+    ...(process.env.VOX_BENCH_SQLLOG ? { log: statementLog(stats) } : {}),
+  });
   return {
     db,
     async drop() {
@@ -115,7 +117,7 @@ async function baseline(): Promise<Record<string, number>> {
 async function fanout(): Promise<Record<string, number>> {
   const { db, drop } = await database();
   const transport = nodemailer.createTransport(transportOptions);
-  const vox = createVox({ database: db, backends: [htmlEmail({ transport, from: 'blog@example.org' })], backendLimits: { 'email-html': { concurrency: Number(process.env.VOX_BENCH_CONCURRENCY ?? 32) } } });
+  const vox = createVox({ database: db, backends: [htmlEmail({ transport, from: 'blog@example.org' })], backendLimits: { 'email-html': { concurrency: Number(process.env.VOX_BENCH_CONCURRENCY ?? 32) } }, ...(process.env.VOX_BENCH_BATCH ? { delivery: { batchSize: Number(process.env.VOX_BENCH_BATCH) } } : {}) });
   const Article = blog(vox);
   await setUp(vox);
   const started = performance.now();

@@ -57,7 +57,7 @@ export interface VoxOptions<DB = unknown> {
    */
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {
-    /** Messages rendered and written per round trip in fan-out. @default 500 */
+    /** Messages rendered and written per round trip in fan-out. @default 100 */
     readonly batchSize?: number;
     /** Messages a send loop keeps in flight; a crash repeats at most these (per loop). @default 64 */
     readonly sendBatchSize?: number;
@@ -141,7 +141,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     retry: retryPolicy(options.retry),
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,
-    batchSize: options.delivery?.batchSize ?? 500,
+    batchSize: options.delivery?.batchSize ?? 100,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);

@@ -97,8 +97,6 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('from_address', 'text')
           .addColumn('recipients', 'text', (c) => c.notNull())
           .addColumn('subject', 'text')
-          .addColumn('payload', 'text')
-          .addColumn('render_context', 'text')
           .addColumn('status', 'text', (c) => c.notNull())
           .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('error', 'text')
@@ -111,6 +109,12 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('sent_at', 'text')
           .addColumn('created_at', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('vox_message_bodies')
+          .addColumn('message_id', 'integer', (c) => c.primaryKey().references('vox_messages.id').onDelete('cascade'))
+          .addColumn('payload', 'text')
+          .addColumn('render_context', 'text')
           .execute();
         await db.schema.createIndex('vox_messages_status').on('vox_messages').columns(['status', 'next_attempt_at']).execute();
         await db.schema.createIndex('vox_messages_lease').on('vox_messages').columns(['status', 'locked_until']).execute();

@@ -89,10 +89,6 @@ export interface MessageTable {
   /** JSON array of contacts (name, protocol, address). */
   recipients: string;
   subject: string | null;
-  /** JSON of the rendered {@link MessagePayload}; null when rendering failed. */
-  payload: string | null;
-  /** JSON of the variables, kept when rendering failed so that resend can render again. */
-  render_context: string | null;
   status: string;
   attempts: number;
   error: string | null;
@@ -108,6 +104,18 @@ export interface MessageTable {
   updated_at: string;
 }
 
+/**
+ * A message's bulky part, apart from its row so that status changes (claims, sent records) rewrite
+ * only the narrow row.
+ */
+export interface MessageBodyTable {
+  message_id: number;
+  /** JSON of the rendered {@link MessagePayload}; null when rendering failed. */
+  payload: string | null;
+  /** JSON of the variables, kept when rendering failed so that resend can render again. */
+  render_context: string | null;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -117,4 +125,5 @@ export interface VoxDatabase {
   vox_site_contact_settings: SiteContactSettingTable;
   vox_issues: IssueTable;
   vox_messages: MessageTable;
+  vox_message_bodies: MessageBodyTable;
 }

@@ -374,6 +374,7 @@ export class Store {
 
   async insertMessage(message: NewMessage, db: Db = this.db): Promise<number> {
     const row = await db.insertInto('vox_messages').values(messageRow(message, now())).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('vox_message_bodies').values(bodyRow(row.id, message)).execute();
     return row.id;
   }
 
@@ -384,12 +385,19 @@ export class Store {
   async insertMessages(messages: readonly NewMessage[], db: Db = this.db): Promise<number> {
     if (messages.length === 0) return 0;
     const timestamp = now();
-    const result = await db
+    const inserted = await db
       .insertInto('vox_messages')
       .values(messages.map((m) => messageRow(m, timestamp)))
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0);
+      .returning(['id', 'idempotency_key'])
+      .execute();
+    if (inserted.length === 0) return 0;
+    const byKey = new Map(messages.map((m) => [m.idempotencyKey, m]));
+    await db
+      .insertInto('vox_message_bodies')
+      .values(inserted.map((row) => bodyRow(row.id, byKey.get(row.idempotency_key) as NewMessage)))
+      .execute();
+    return inserted.length;
   }
 
   /**
@@ -411,7 +419,7 @@ export class Store {
         })
         .returningAll()
         .execute();
-      claimed.push(...rows.map(toClaimed));
+      claimed.push(...(await this.#withBodies(rows, db)));
     }
     return claimed.sort((a, b) => a.id - b.id);
   }
@@ -426,7 +434,7 @@ export class Store {
       .where('status', '=', 'failed')
       .returningAll()
       .execute();
-    return rows.map(toClaimed);
+    return this.#withBodies(rows, db);
   }
 
   /**
@@ -473,30 +481,69 @@ export class Store {
     if (update.errorCode !== undefined) values.error_code = update.errorCode;
     if (update.permanent !== undefined) values.permanent = flag(update.permanent);
     if (update.providerMessageId !== undefined) values.provider_message_id = update.providerMessageId;
-    if (update.payload !== undefined) values.payload = update.payload === null ? null : JSON.stringify(update.payload);
     if (update.subject !== undefined) values.subject = update.subject;
     if (update.from !== undefined) values.from_address = update.from;
-    if (update.renderContext !== undefined) values.render_context = update.renderContext === null ? null : JSON.stringify(update.renderContext);
     if (update.sentAt !== undefined) values.sent_at = update.sentAt;
     if (update.nextAttemptAt !== undefined) values.next_attempt_at = update.nextAttemptAt;
     if (update.lockedUntil !== undefined) values.locked_until = update.lockedUntil;
     await db.updateTable('vox_messages').set(values).where('id', '=', id).execute();
+    if (update.payload !== undefined || update.renderContext !== undefined) {
+      const body: Partial<Record<'payload' | 'render_context', string | null>> = {};
+      if (update.payload !== undefined) body.payload = update.payload === null ? null : JSON.stringify(update.payload);
+      if (update.renderContext !== undefined) body.render_context = update.renderContext === null ? null : JSON.stringify(update.renderContext);
+      await db
+        .insertInto('vox_message_bodies')
+        .values({ message_id: id, payload: null, render_context: null, ...body })
+        .onConflict((oc) => oc.column('message_id').doUpdateSet(body))
+        .execute();
+    }
   }
 
   async getMessage(id: number, db: Db = this.db): Promise<ClaimedMessage | undefined> {
-    const row = await db.selectFrom('vox_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await withBody(db).where('m.id', '=', id).executeTakeFirst();
     return row && toClaimed(row);
   }
 
   async listMessages(filter: MessageFilter = {}, db: Db = this.db): Promise<MessageRecord[]> {
-    let query = db.selectFrom('vox_messages').selectAll().orderBy('id', 'desc');
-    if (filter.status) query = query.where('status', '=', filter.status);
-    if (filter.backend) query = query.where('backend', '=', filter.backend);
-    if (filter.issueId !== undefined) query = query.where('issue_id', '=', filter.issueId);
-    if (filter.notificationId !== undefined) query = query.where('notification_id', '=', filter.notificationId);
+    let query = withBody(db).orderBy('m.id', 'desc');
+    if (filter.status) query = query.where('m.status', '=', filter.status);
+    if (filter.backend) query = query.where('m.backend', '=', filter.backend);
+    if (filter.issueId !== undefined) query = query.where('m.issue_id', '=', filter.issueId);
+    if (filter.notificationId !== undefined) query = query.where('m.notification_id', '=', filter.notificationId);
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toMessage);
   }
+
+  /** Claimed rows with their bodies, read in one query. */
+  async #withBodies(rows: readonly Selectable<MessageTable>[], db: Db): Promise<ClaimedMessage[]> {
+    if (rows.length === 0) return [];
+    const bodies = await db
+      .selectFrom('vox_message_bodies')
+      .selectAll()
+      .where('message_id', 'in', rows.map((r) => r.id))
+      .execute();
+    const byId = new Map(bodies.map((b) => [b.message_id, b]));
+    return rows.map((row) => toClaimed({ ...row, payload: byId.get(row.id)?.payload ?? null, render_context: byId.get(row.id)?.render_context ?? null }));
+  }
+}
+
+/** A message row with its body columns. */
+type FullMessageRow = Selectable<MessageTable> & { payload: string | null; render_context: string | null };
+
+function withBody(db: Db) {
+  return db
+    .selectFrom('vox_messages as m')
+    .leftJoin('vox_message_bodies as b', 'b.message_id', 'm.id')
+    .selectAll('m')
+    .select(['b.payload', 'b.render_context']);
+}
+
+function bodyRow(id: number, message: NewMessage): Insertable<VoxDatabase['vox_message_bodies']> {
+  return {
+    message_id: id,
+    payload: message.payload ? JSON.stringify(message.payload) : null,
+    render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
+  };
 }
 
 /**
@@ -523,8 +570,6 @@ function messageRow(message: NewMessage, timestamp: string): Insertable<MessageT
     from_address: message.from ?? null,
     recipients: JSON.stringify(message.to.map(plainContact)),
     subject: message.subject ?? message.payload?.subject ?? null,
-    payload: message.payload ? JSON.stringify(message.payload) : null,
-    render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
     status: message.status,
     attempts: 0,
     error: message.error ?? null,
@@ -540,7 +585,7 @@ function messageRow(message: NewMessage, timestamp: string): Insertable<MessageT
   };
 }
 
-function toClaimed(row: Selectable<MessageTable>): ClaimedMessage {
+function toClaimed(row: FullMessageRow): ClaimedMessage {
   return { ...toMessage(row), renderContext: row.render_context === null ? null : JSON.parse(row.render_context), lockedUntil: row.locked_until };
 }
 
@@ -564,7 +609,7 @@ function toNotification(row: Selectable<NotificationTable>): NotificationRecord 
   };
 }
 
-function toMessage(row: Selectable<MessageTable>): MessageRecord {
+function toMessage(row: FullMessageRow): MessageRecord {
   return {
     id: row.id,
     issueId: row.issue_id,
