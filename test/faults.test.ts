@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
+import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { startWorker, until } from './support/workers.ts';
 
@@ -26,20 +25,8 @@ const targets: { name: string; skip: string | false; create(): Promise<{ databas
     name: 'postgres',
     skip: postgresUrl ? false : 'VOX_TEST_POSTGRES_URL is not set',
     async create() {
-      const schema = `vox_fault_${randomBytes(6).toString('hex')}`;
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`create schema ${schema}`);
-      await client.end();
-      return {
-        database: { dialect: 'postgres', url: postgresUrl as string, schema },
-        async drop() {
-          const c = new pg.Client({ connectionString: postgresUrl });
-          await c.connect();
-          await c.query(`drop schema ${schema} cascade`);
-          await c.end();
-        },
-      };
+      const { schema, drop } = await createSchema(postgresUrl as string, 'vox_fault');
+      return { database: { dialect: 'postgres', url: postgresUrl as string, schema }, drop };
     },
   },
 ];

@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { bullmq } from '../src/queue/bullmq.ts';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startWorker, until } from './support/workers.ts';
+import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
@@ -38,23 +38,18 @@ const skip = !postgresUrl ? 'VOX_TEST_POSTGRES_URL is not set' : !redisUrl ? 'VO
 describe('scale-out: vox worker processes on BullMQ and PostgreSQL', { skip }, () => {
   let sink: SmtpSink;
   let database: FixtureDatabase;
-  let schema: string;
+
+  let dropSchema: () => Promise<void>;
 
   before(async () => {
     sink = await startSmtpSink();
-    schema = `vox_scale_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
-    database = { dialect: 'postgres', url: postgresUrl as string, schema };
+    const created = await createSchema(postgresUrl as string, 'vox_scale');
+    dropSchema = created.drop;
+    database = { dialect: 'postgres', url: postgresUrl as string, schema: created.schema };
   });
   after(async () => {
     await sink.close();
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(`drop schema ${schema} cascade`);
-    await client.end();
+    await dropSchema();
   });
 
   test(`two worker processes share a ${READERS}-recipient fan-out; a Redis restart mid-run loses nothing`, async (t) => {

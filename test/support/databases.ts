@@ -23,22 +23,25 @@ export const databases: readonly TestDatabase[] = [
     name: 'postgres',
     skip: postgresUrl ? false : 'VOX_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (.ci/run sets it)',
     async create() {
-      // Each test gets its own schema, so tests can run in parallel against one database.
-      const schema = `vox_test_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: postgresUrl });
-      await admin.connect();
-      await admin.query(`create schema ${schema}`);
-      await admin.end();
+      const { schema, drop } = await createSchema(postgresUrl as string, 'vox_test');
       const pool = new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: 5 });
-      return {
-        options: { dialect: 'postgres', pool },
-        async drop() {
-          const client = new pg.Client({ connectionString: postgresUrl });
-          await client.connect();
-          await client.query(`drop schema ${schema} cascade`);
-          await client.end();
-        },
-      };
+      return { options: { dialect: 'postgres', pool }, drop };
     },
   },
 ];
+
+/** A new PostgreSQL schema, so that tests can run in parallel against one database; `drop()` removes it. */
+export async function createSchema(url: string, prefix: string): Promise<{ readonly schema: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`create schema ${schema}`);
+  return { schema, drop: () => run(`drop schema ${schema} cascade`) };
+}
