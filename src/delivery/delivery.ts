@@ -192,8 +192,8 @@ export class Delivery {
       const issue = await this.#store.getIssue(issueId).catch(() => undefined);
       const attempt = issue?.attempts ?? FAN_OUT_ATTEMPTS;
       if (attempt < FAN_OUT_ATTEMPTS) {
-        const delayMs = nextAttempt(this.#settings.retry, attempt, false, Math.random());
-        await this.#store.deferIssue(issueId, delayMs.retry ? delayMs.delayMs : this.#settings.retry.initialDelayMs, errorText(error));
+        const next = nextAttempt(this.#settings.retry, attempt, false, Math.random());
+        await this.#store.deferIssue(issueId, next.retry ? next.delayMs : this.#settings.retry.initialDelayMs, errorText(error));
       } else {
         await this.#store.finishIssue(issueId, 'failed', errorText(error));
       }
