@@ -1,0 +1,304 @@
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import * as z from 'zod';
+import { contact, type Vox } from '../src/index.ts';
+import { hashPassword, newToken } from './auth.ts';
+
+/** The blog's own tables; they live in the same SQLite database as Vox's `vox_` tables. */
+export interface BlogDatabase {
+  blog_meta: { key: string; value: string };
+  blog_users: { id: Generated<number>; name: string; email: string; password_hash: string };
+  blog_sessions: { key: string; user_id: number; created_at: string };
+  blog_subscribers: { id: Generated<number>; name: string; email: string; token: string; created_at: string };
+  blog_articles: { slug: string; title: string; body: string; author_id: number; created_at: string };
+  blog_comments: { id: Generated<number>; article_slug: string; subscriber_id: number | null; poster: string; body: string; created_at: string };
+}
+
+export type BlogDb = Kysely<BlogDatabase> | Transaction<BlogDatabase>;
+
+export interface User {
+  id: number;
+  name: string;
+  email: string;
+  passwordHash: string;
+}
+export interface Subscriber {
+  id: number;
+  name: string;
+  email: string;
+  token: string;
+}
+export interface Article {
+  slug: string;
+  title: string;
+  body: string;
+  createdAt: string;
+  author: User;
+}
+export interface Comment {
+  id: number;
+  poster: string;
+  body: string;
+  createdAt: string;
+  article: Article;
+}
+
+/** The seeded author, who can post articles (and reach the admin). */
+export const AUTHOR = { name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
+export const SUBSCRIBER = { name: 'Sam Subscriber', email: 'sam@example.org' } as const;
+export const SITE_CONTACT = { name: 'Site admin', email: 'admin@example.org' } as const;
+
+/** Creates the blog's tables when they are missing; safe to run at every start. */
+export async function createBlogTables(db: Kysely<BlogDatabase>): Promise<void> {
+  await db.schema.createTable('blog_meta').ifNotExists().addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+  await db.schema
+    .createTable('blog_users')
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('email', 'text', (c) => c.notNull().unique())
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('blog_sessions')
+    .ifNotExists()
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('blog_users.id').onDelete('cascade'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('blog_subscribers')
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('email', 'text', (c) => c.notNull().unique())
+    .addColumn('token', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('blog_articles')
+    .ifNotExists()
+    .addColumn('slug', 'text', (c) => c.primaryKey())
+    .addColumn('title', 'text', (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('author_id', 'integer', (c) => c.notNull().references('blog_users.id'))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('blog_comments')
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('article_slug', 'text', (c) => c.notNull().references('blog_articles.slug').onDelete('cascade'))
+    .addColumn('subscriber_id', 'integer', (c) => c.references('blog_subscribers.id').onDelete('set null'))
+    .addColumn('poster', 'text', (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+type UserRow = Selectable<BlogDatabase['blog_users']>;
+const toUser = (row: UserRow): User => ({ id: row.id, name: row.name, email: row.email, passwordHash: row.password_hash });
+
+/** Reads and writes of the blog's data. Every method takes the database or a transaction. */
+export const blogData = {
+  async usersByIds(db: BlogDb, ids: readonly number[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    return (await db.selectFrom('blog_users').selectAll().where('id', 'in', ids).execute()).map(toUser);
+  },
+
+  async userByEmail(db: BlogDb, email: string): Promise<User | undefined> {
+    const row = await db.selectFrom('blog_users').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+    return row && toUser(row);
+  },
+
+  async userBySession(db: BlogDb, key: string): Promise<User | undefined> {
+    const row = await db.selectFrom('blog_sessions').innerJoin('blog_users', 'blog_users.id', 'blog_sessions.user_id').selectAll('blog_users').where('blog_sessions.key', '=', key).executeTakeFirst();
+    return row && toUser(row);
+  },
+
+  async subscribers(db: BlogDb): Promise<Subscriber[]> {
+    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).orderBy('id').execute();
+  },
+
+  async subscribersByIds(db: BlogDb, ids: readonly number[]): Promise<Subscriber[]> {
+    if (ids.length === 0) return [];
+    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).where('id', 'in', ids).execute();
+  },
+
+  async subscriberByToken(db: BlogDb, token: string): Promise<Subscriber | undefined> {
+    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).where('token', '=', token).executeTakeFirst();
+  },
+
+  async articlesBySlugs(db: BlogDb, slugs?: readonly string[]): Promise<Article[]> {
+    if (slugs?.length === 0) return [];
+    let query = db.selectFrom('blog_articles').selectAll().orderBy('created_at', 'desc').orderBy('slug');
+    if (slugs) query = query.where('slug', 'in', slugs);
+    const rows = await query.execute();
+    const authors = new Map((await this.usersByIds(db, [...new Set(rows.map((r) => r.author_id))])).map((u) => [u.id, u]));
+    return rows.flatMap((r) => {
+      const author = authors.get(r.author_id);
+      return author ? [{ slug: r.slug, title: r.title, body: r.body, createdAt: r.created_at, author }] : [];
+    });
+  },
+
+  async commentsByIds(db: BlogDb, ids: readonly number[]): Promise<Comment[]> {
+    if (ids.length === 0) return [];
+    return this.comments(db, await db.selectFrom('blog_comments').selectAll().where('id', 'in', ids).execute());
+  },
+
+  async commentsOn(db: BlogDb, article: Article): Promise<Comment[]> {
+    const rows = await db.selectFrom('blog_comments').selectAll().where('article_slug', '=', article.slug).orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, poster: r.poster, body: r.body, createdAt: r.created_at, article }));
+  },
+
+  async commentCounts(db: BlogDb): Promise<Map<string, number>> {
+    const rows = await db.selectFrom('blog_comments').select(['article_slug', db.fn.countAll<number>().as('count')]).groupBy('article_slug').execute();
+    return new Map(rows.map((r) => [r.article_slug, Number(r.count)]));
+  },
+
+  async comments(db: BlogDb, rows: readonly Selectable<BlogDatabase['blog_comments']>[]): Promise<Comment[]> {
+    const articles = new Map((await this.articlesBySlugs(db, [...new Set(rows.map((r) => r.article_slug))])).map((a) => [a.slug, a]));
+    return rows.flatMap((r) => {
+      const article = articles.get(r.article_slug);
+      return article ? [{ id: r.id, poster: r.poster, body: r.body, createdAt: r.created_at, article }] : [];
+    });
+  },
+
+  /** A URL-friendly slug from the title, unique among the articles (and never `new`, a page of its own). */
+  async freeSlug(db: BlogDb, title: string): Promise<string> {
+    const base =
+      title
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 60)
+        .replace(/-+$/, '') || 'article';
+    const taken = new Set((await db.selectFrom('blog_articles').select('slug').where('slug', 'like', `${base}%`).execute()).map((r) => r.slug));
+    taken.add('new');
+    let slug = base;
+    for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
+    return slug;
+  },
+};
+
+/** The author's contact card, attached to "new article" emails. */
+export function vcardOf(user: User): string {
+  const text = (value: string) => value.replace(/[\\,;]/g, (c) => `\\${c}`).replace(/\r?\n/g, '\\n');
+  return ['BEGIN:VCARD', 'VERSION:4.0', `FN:${text(user.name)}`, `EMAIL:${text(user.email)}`, 'END:VCARD', ''].join('\r\n');
+}
+
+const userSchema = z.object({ id: z.number(), name: z.string(), email: z.string() });
+const subscriberSchema = z.object({ id: z.number(), name: z.string(), email: z.string(), token: z.string() });
+const articleSchema = z.object({ slug: z.string(), title: z.string(), body: z.string(), createdAt: z.string(), author: userSchema });
+const commentSchema = z.object({ id: z.number(), poster: z.string(), body: z.string(), createdAt: z.string(), article: articleSchema });
+
+/**
+ * Declares the blog's notifications, channels, contacts and attachments, as the seed's demo does:
+ * a new article goes to every subscriber, a comment to the article's author (not the commenter),
+ * a new subscriber to the site contacts.
+ */
+export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
+  const ids = (keys: readonly string[]) => keys.map(Number);
+
+  const User = vox.model('auth.user', {
+    label: 'User',
+    id: (u: User) => u.id,
+    load: (keys) => blogData.usersByIds(db, ids(keys)),
+    schema: userSchema, // templates never see passwordHash
+    channels: { self: true },
+    contacts: { email: (u) => contact(u.name, 'email', u.email) },
+    attachments: { vcard: { label: 'Contact info', mime: 'text/vcard', data: (u) => vcardOf(u) } },
+  });
+
+  const Subscriber = vox.model('blog.subscriber', {
+    id: (s: Subscriber) => s.id,
+    load: (keys) => blogData.subscribersByIds(db, ids(keys)),
+    schema: subscriberSchema,
+    notifications: { created: 'Somebody subscribed to the blog' },
+    channels: { self: true },
+    contacts: { email: (s) => contact(s.name, 'email', s.email) },
+  });
+
+  const Article = vox.model('blog.article', {
+    id: (a: Article) => a.slug,
+    load: (keys) => blogData.articlesBySlugs(db, keys),
+    schema: articleSchema,
+    notifications: { created: { description: 'A new article was published', actor: User } },
+    channels: {
+      subscribers: { label: 'Subscribers', recipients: Subscriber, resolve: () => blogData.subscribers(db) },
+      author: { label: 'Author', recipients: User, resolve: (a) => [a.author] },
+    },
+    relations: { author: User },
+  });
+
+  const Comment = vox.model('blog.comment', {
+    id: (c: Comment) => c.id,
+    load: (keys) => blogData.commentsByIds(db, ids(keys)),
+    schema: commentSchema,
+    notifications: { posted: 'A comment was posted on an article' },
+    channels: {
+      articleAuthor: { label: 'Article author', recipients: User, resolve: (c) => [c.article.author] },
+    },
+    relations: { article: Article },
+  });
+
+  return { User, Subscriber, Article, Comment };
+}
+
+export type BlogModels = ReturnType<typeof registerBlogModels>;
+
+const WELCOME = `This blog is the Vox demo. Everything it emails lands in the mail viewer instead of anybody's inbox.
+
+Log in as ${AUTHOR.email} (password: ${AUTHOR.password}) to post an article: ${SUBSCRIBER.name}, the subscriber, gets an email with a personal link and the author's contact card.`;
+
+/**
+ * Fills a new database as the seed's demo comes: the author, one subscriber, one article, the site
+ * contact and a template for each notification. It runs once per database; after that the data is
+ * the user's, so a deleted site contact or an edited template stays as it is across restarts.
+ */
+export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<boolean> {
+  if (await db.selectFrom('blog_meta').select('value').where('key', '=', 'seeded_at').executeTakeFirst()) return false;
+  const now = new Date().toISOString();
+  const passwordHash = await hashPassword(AUTHOR.password);
+  await db.transaction().execute(async (trx) => {
+    const author = await trx.insertInto('blog_users').values({ name: AUTHOR.name, email: AUTHOR.email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+    await trx.insertInto('blog_subscribers').values({ name: SUBSCRIBER.name, email: SUBSCRIBER.email, token: newToken(), created_at: now }).execute();
+    await trx.insertInto('blog_articles').values({ slug: 'welcome', title: 'Welcome to the Vox demo', body: WELCOME, author_id: author.id, created_at: now }).execute();
+  });
+
+  await vox.siteContacts.save({ name: SITE_CONTACT.name, protocol: 'email', address: SITE_CONTACT.email });
+  await vox.templates.save({
+    notification: 'blog.article.created',
+    backend: 'email-html',
+    recipients: ['c:subscribers'],
+    subject: 'New article: {{ object.title }}',
+    content: [
+      '<p>Hi {{ recipient.name }},</p>',
+      '<p>{{ actor.name }} has posted a new article on {{ site.name }}:</p>',
+      '<p><a href="{{ site.baseUrl }}/articles/{{ object.slug }}?token={{ recipient.token }}"><strong>{{ object.title }}</strong></a></p>',
+      '<p>Follow the link to read it and leave a comment. The author\'s contact card is attached.</p>',
+    ].join('\n'),
+    attachments: ['object.author.vcard'],
+  });
+  await vox.templates.save({
+    notification: 'blog.comment.posted',
+    backend: 'email-html',
+    recipients: ['c:articleAuthor'],
+    subject: 'New comment on {{ object.article.title }}',
+    content: [
+      '<p>Hi {{ recipient.name }},</p>',
+      '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comments">{{ object.article.title }}</a>:</p>',
+      '<blockquote>{{ object.body }}</blockquote>',
+    ].join('\n'),
+  });
+  await vox.templates.save({
+    notification: 'blog.subscriber.created',
+    backend: 'email-html',
+    recipients: ['si'],
+    subject: 'New subscriber: {{ object.name }}',
+    content: '<p>Dear {{ recipient.name }},</p>\n<p>{{ object.name }} ({{ object.email }}) subscribed to {{ site.name }}.</p>',
+  });
+  await db.insertInto('blog_meta').values({ key: 'seeded_at', value: now }).execute();
+  return true;
+}

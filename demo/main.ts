@@ -1,0 +1,58 @@
+// `npm run demo`: the blog from the seed's "Running the Demo", with everything Vox does in a browser.
+import { parseArgs } from 'node:util';
+import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
+import { startDemo } from './server.ts';
+
+const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST]
+
+  --db FILE    keep the blog's data in this SQLite file (default: in memory, gone when you stop)
+  --port PORT  default 8000
+  --host HOST  default 127.0.0.1`;
+
+let values: { db?: string; port?: string; host?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const port = values.port === undefined ? 8000 : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port must be a port number, not ${JSON.stringify(values.port)}`);
+  process.exit(2);
+}
+
+let demo: Awaited<ReturnType<typeof startDemo>>;
+try {
+  demo = await startDemo({ port, ...(values.db === undefined ? {} : { db: values.db }), ...(values.host === undefined ? {} : { host: values.host }) });
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') console.error(`Port ${port} is in use: stop what runs there, or pick another port with --port.`);
+  else console.error(error);
+  process.exit(1);
+}
+
+console.log(`
+Vox demo blog: ${demo.url}/
+  Mail viewer  ${demo.url}/mail   (every email Vox sends lands here)
+  Log in       ${demo.url}/login  as ${AUTHOR.email} / ${AUTHOR.password}
+  Database     ${values.db ? `${values.db} (kept across restarts)` : 'in memory (use --db FILE to keep the data)'}
+
+Try it: log in and post an article; ${SUBSCRIBER.name} (${SUBSCRIBER.email}) gets an email, whose link lets
+them comment, which emails the author; subscribing on the front page emails ${SITE_CONTACT.email}.
+Press Ctrl+C to stop.
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  await demo.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

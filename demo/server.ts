@@ -1,0 +1,325 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
+import { Kysely } from 'kysely';
+import { createVox, type Vox } from '../src/index.ts';
+import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
+// The blog keeps its tables next to Vox's in one SQLite database, so that notify() can join the
+// blog's transactions; this is the same node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
+import { nodeSqliteDialect } from '../src/store/sqlite.ts';
+import { newToken, sessionKey, verifyPassword } from './auth.ts';
+import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
+import type { Html } from './html.ts';
+import { Mailbox } from './mailbox.ts';
+import { articlePage, indexPage, loginPage, mailPage, messagePage, newArticlePage, SITE_NAME, STYLESHEET, type FormValues, type MailView, type PageContext } from './pages.ts';
+
+/** Vox's admin UI, or anything else that answers fetch requests under /admin. */
+export interface DemoAdmin {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+export interface DemoOptions {
+  /** A SQLite file that keeps the blog and Vox's data across restarts. @default ':memory:' */
+  readonly db?: string;
+  /** 0 picks a free port. @default 8000 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Where the demo prints one line per email. @default console.log */
+  readonly log?: (line: string) => void;
+  /**
+   * Mounts an admin at /admin, reachable by the logged-in author. Requests reach it unchanged
+   * (their paths start with `basePath`). Without it the demo shows no admin link.
+   */
+  readonly admin?: (context: { readonly vox: Vox; readonly basePath: '/admin' }) => DemoAdmin;
+}
+
+/** A running demo. */
+export interface Demo {
+  /** The blog's address, e.g. `http://127.0.0.1:8000`, without a trailing slash. */
+  readonly url: string;
+  /** Every email sent since the demo started. */
+  readonly mails: Mailbox;
+  readonly vox: Vox;
+  /** Stops the server and Vox's worker, and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the demo blog: the web server, the embedded SQLite database (seeded on first use), Vox with
+ * its in-process worker, and a mailbox that captures every email.
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string) => console.log(line));
+  // Links in emails need the real address, known only once the server listens (port 0 picks one);
+  // requests that come in before the blog is ready wait for it.
+  let ready!: (app: Hono<Env>) => void;
+  let failed!: (error: unknown) => void;
+  const appReady = new Promise<Hono<Env>>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  appReady.catch(() => {});
+  const server = createAdaptorServer({ fetch: async (request) => (await appReady).fetch(request), hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const stopServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+
+  const db = new Kysely<BlogDatabase>({ dialect: nodeSqliteDialect(options.db ?? ':memory:') });
+  const mails = new Mailbox(log);
+  const from = `"${SITE_NAME}" <blog@example.org>`;
+  const vox = createVox({
+    database: db,
+    backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from })],
+    site: { baseUrl: url, name: SITE_NAME },
+  });
+  try {
+    const models = registerBlogModels(vox, db);
+    await vox.migrate();
+    await createBlogTables(db);
+    await vox.sync();
+    await seedBlog(vox, db);
+    // Deliver what an earlier run (with --db) issued but did not finish.
+    vox.start();
+    ready(blogApp({ db, vox, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin' }) }));
+  } catch (error) {
+    failed(error);
+    await stopServer();
+    await vox.close();
+    await db.destroy();
+    throw error;
+  }
+  return {
+    url,
+    mails,
+    vox,
+    async close() {
+      await stopServer();
+      await vox.close();
+      await db.destroy();
+    },
+  };
+}
+
+type Env = { Variables: { user: User | undefined } };
+
+const SESSION_COOKIE = 'vox_demo_session';
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
+  const { db, models, mails, admin } = deps;
+  const app = new Hono<Env>();
+
+  const context = (c: Context<Env>): PageContext => ({ user: c.get('user'), mailCount: mails.size, admin: admin !== undefined });
+  const page = (c: Context<Env>, body: Html, status: 200 | 400 | 403 | 404 | 500 = 200) => c.html(body.text, status);
+  const notFound = (c: Context<Env>, what = 'There is no page here.') => page(c, messagePage(context(c), 404, 'Not found', what), 404);
+  const formOf = async (c: Context<Env>): Promise<Record<string, string>> => {
+    const body = await c.req.parseBody();
+    return Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+  };
+  const loginRedirect = (c: Context<Env>, next: string) => c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+
+  app.use(async (c, next) => {
+    await next();
+    // Article URLs can carry a subscriber's token: never send them to other sites as a referrer.
+    c.header('Referrer-Policy', 'same-origin');
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+  app.use(bodyLimit({ maxSize: 64 * 1024 }));
+  app.use(csrf());
+  app.use(async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    c.set('user', token ? await blogData.userBySession(db, sessionKey(token)) : undefined);
+    await next();
+  });
+
+  app.get('/style.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'max-age=300' }));
+
+  app.get('/', async (c) => {
+    const [articles, commentCounts] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db)]);
+    return page(c, indexPage(context(c), { articles, commentCounts, done: c.req.query('done') }));
+  });
+
+  app.post('/subscribe', async (c) => {
+    const form = await formOf(c);
+    const values = { name: (form.name ?? '').trim(), email: (form.email ?? '').trim().toLowerCase() };
+    const problems: string[] = [];
+    if (!values.name) problems.push('Please give your name.');
+    if (values.name.length > 100) problems.push('The name is too long (100 characters at most).');
+    if (!EMAIL.test(values.email) || values.email.length > 254) problems.push('Please give a valid email address.');
+    if (problems.length === 0 && (await db.selectFrom('blog_subscribers').select('id').where('email', '=', values.email).executeTakeFirst())) {
+      problems.push(`${values.email} is already subscribed.`);
+    }
+    if (problems.length > 0) {
+      const [articles, commentCounts] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db)]);
+      return page(c, indexPage(context(c), { articles, commentCounts, subscribe: { values, problems } }), 400);
+    }
+    await db.transaction().execute(async (trx) => {
+      const subscriber = { ...values, token: newToken() };
+      const { id } = await trx.insertInto('blog_subscribers').values({ ...subscriber, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow();
+      // In the same transaction as the insert: the site contact hears of it exactly when it commits.
+      await models.Subscriber.notify({ id, ...subscriber }, 'created', { trx });
+    });
+    return c.redirect('/?done=subscribed', 303);
+  });
+
+  app.get('/login', (c) => {
+    const next = localPath(c.req.query('next'));
+    if (c.get('user')) return c.redirect(next, 303);
+    return page(c, loginPage(context(c), { next, values: {}, problems: [] }));
+  });
+
+  app.post('/login', async (c) => {
+    const form = await formOf(c);
+    const next = localPath(form.next);
+    const user = await blogData.userByEmail(db, form.email ?? '');
+    if (!user || !(await verifyPassword(form.password ?? '', user.passwordHash))) {
+      return page(c, loginPage(context(c), { next, values: { email: form.email ?? '' }, problems: ['Wrong email or password.'] }), 400);
+    }
+    const token = newToken();
+    await db.insertInto('blog_sessions').values({ key: sessionKey(token), user_id: user.id, created_at: new Date().toISOString() }).execute();
+    setCookie(c, SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax' });
+    return c.redirect(next, 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) await db.deleteFrom('blog_sessions').where('key', '=', sessionKey(token)).execute();
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.redirect('/', 303);
+  });
+
+  app.get('/articles/new', (c) => {
+    if (!c.get('user')) return loginRedirect(c, '/articles/new');
+    return page(c, newArticlePage(context(c), { values: {}, problems: [] }));
+  });
+
+  app.post('/articles', async (c) => {
+    const author = c.get('user');
+    if (!author) return loginRedirect(c, '/articles/new');
+    const form = await formOf(c);
+    const values = { title: (form.title ?? '').trim(), body: (form.body ?? '').trim() };
+    const problems: string[] = [];
+    if (!values.title) problems.push('The article needs a title.');
+    if (values.title.length > 200) problems.push('The title is too long (200 characters at most).');
+    if (!values.body) problems.push('The article needs some text.');
+    if (values.body.length > 20_000) problems.push('The text is too long (20,000 characters at most).');
+    if (problems.length > 0) return page(c, newArticlePage(context(c), { values, problems }), 400);
+    const slug = await db.transaction().execute(async (trx) => {
+      const article = { slug: await blogData.freeSlug(trx, values.title), ...values, createdAt: new Date().toISOString(), author };
+      await trx.insertInto('blog_articles').values({ slug: article.slug, title: article.title, body: article.body, author_id: author.id, created_at: article.createdAt }).execute();
+      await models.Article.notify(article, 'created', { actor: author, trx });
+      return article.slug;
+    });
+    return c.redirect(`/articles/${encodeURIComponent(slug)}?done=published`, 303);
+  });
+
+  const articleView = async (c: Context<Env>, slug: string, token: string | undefined, extra: { done?: string | undefined; comment?: { values: FormValues; problems: readonly string[] } } = {}) => {
+    const [article] = await blogData.articlesBySlugs(db, [slug]);
+    if (!article) return undefined;
+    const [comments, commenter] = await Promise.all([blogData.commentsOn(db, article), token ? blogData.subscriberByToken(db, token) : undefined]);
+    return articlePage(context(c), { article, comments, commenter, token, ...extra });
+  };
+
+  app.get('/articles/:slug', async (c) => {
+    const view = await articleView(c, c.req.param('slug'), c.req.query('token'), { done: c.req.query('done') });
+    return view ? page(c, view) : notFound(c, 'There is no such article.');
+  });
+
+  app.post('/articles/:slug/comments', async (c) => {
+    const slug = c.req.param('slug');
+    const form = await formOf(c);
+    const token = form.token ?? '';
+    const [article] = await blogData.articlesBySlugs(db, [slug]);
+    if (!article) return notFound(c, 'There is no such article.');
+    const commenter = token ? await blogData.subscriberByToken(db, token) : undefined;
+    if (!commenter) return page(c, messagePage(context(c), 403, 'Cannot comment', 'Subscribers comment through the personal link in their email, and this link is not valid.'), 403);
+    const body = (form.body ?? '').trim();
+    const problems = [...(body ? [] : ['The comment is empty.']), ...(body.length > 5000 ? ['The comment is too long (5,000 characters at most).'] : [])];
+    if (problems.length > 0) {
+      const view = await articleView(c, slug, token, { comment: { values: { body }, problems } });
+      return view ? page(c, view, 400) : notFound(c);
+    }
+    const commentId = await db.transaction().execute(async (trx) => {
+      const createdAt = new Date().toISOString();
+      const { id } = await trx.insertInto('blog_comments').values({ article_slug: slug, subscriber_id: commenter.id, poster: commenter.name, body, created_at: createdAt }).returning('id').executeTakeFirstOrThrow();
+      // The article's author is told, not the commenter (the original demo got this wrong).
+      await models.Comment.notify({ id, poster: commenter.name, body, createdAt, article }, 'posted', { trx });
+      return id;
+    });
+    return c.redirect(`/articles/${encodeURIComponent(slug)}?token=${encodeURIComponent(token)}&done=commented#comment-${commentId}`, 303);
+  });
+
+  app.get('/mail', (c) => page(c, mailPage(context(c), { mails: mails.list(), selected: undefined, view: 'html' })));
+  app.get('/mail/count', (c) => c.json({ count: mails.size }, 200, { 'Cache-Control': 'no-store' }));
+  const mailOf = (c: Context<Env>) => mails.get(Number(c.req.param('id')));
+  app.get('/mail/:id{[0-9]+}', (c) => {
+    const mail = mailOf(c);
+    if (!mail) return notFound(c, 'There is no such mail. Mail is kept in memory only, so a restart empties the mail viewer.');
+    const view = c.req.query('view');
+    return page(c, mailPage(context(c), { mails: mails.list(), selected: mail, view: view === 'text' || view === 'headers' ? (view satisfies MailView) : 'html' }));
+  });
+  app.get('/mail/:id{[0-9]+}/html', (c) => {
+    const mail = mailOf(c);
+    if (!mail?.html) return notFound(c);
+    // Links in the email open in the whole window, like in a mail client.
+    const withBase = /<head[^>]*>/i.test(mail.html) ? mail.html.replace(/<head[^>]*>/i, (head) => `${head}<base target="_top">`) : `<base target="_top">${mail.html}`;
+    return c.body(withBase, 200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      // The mail's HTML runs no script and cannot reach the demo, even when opened on its own.
+      'Content-Security-Policy': "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation; default-src 'none'; img-src data: http: https:; style-src 'unsafe-inline'",
+    });
+  });
+  app.get('/mail/:id{[0-9]+}/source', (c) => {
+    const mail = mailOf(c);
+    if (!mail) return notFound(c);
+    return c.body(mail.source.toString('utf8'), 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  });
+  app.get('/mail/:id{[0-9]+}/attachments/:n{[0-9]+}', (c) => {
+    const attachment = mailOf(c)?.attachments[Number(c.req.param('n')) - 1];
+    if (!attachment) return notFound(c);
+    return c.body(new Uint8Array(attachment.content), 200, {
+      'Content-Type': attachment.contentType,
+      'Content-Disposition': `attachment; filename="${attachment.filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`,
+    });
+  });
+
+  const adminRoute = async (c: Context<Env>) => {
+    if (!admin) return notFound(c, 'The admin is not part of this version of Vox yet.');
+    if (!c.get('user')) return loginRedirect(c, c.req.path);
+    return admin.fetch(c.req.raw);
+  };
+  app.all('/admin', adminRoute);
+  app.all('/admin/*', adminRoute);
+
+  app.notFound((c) => notFound(c));
+  app.onError((error, c) => {
+    // Refused requests (a cross-site form post, a body too large) answer as Hono built them.
+    if (error instanceof HTTPException) return error.getResponse();
+    deps.log(`error on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+    return page(c, messagePage(context(c), 500, 'Something went wrong', 'The demo hit an error; the console says more.'), 500);
+  });
+  return app;
+}
+
+/** Only paths on this site: `next` must not send a user elsewhere after logging in. */
+function localPath(next: string | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+}
