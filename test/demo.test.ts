@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startDemo, type Demo } from '../demo/server.ts';
+import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chromium.ts';
+
+/** A browser-less visitor: keeps its session cookie and sends forms as a same-origin browser would. */
+class Visitor {
+  readonly #base: string;
+  #cookie = '';
+  constructor(base: string) {
+    this.#base = base;
+  }
+  async get(path: string): Promise<Response> {
+    return fetch(new URL(path, this.#base), { redirect: 'manual', headers: { cookie: this.#cookie } });
+  }
+  async post(path: string, form: Record<string, string>, headers: Record<string, string> = { origin: this.#base }): Promise<Response> {
+    const response = await fetch(new URL(path, this.#base), { method: 'POST', redirect: 'manual', body: new URLSearchParams(form), headers: { cookie: this.#cookie, ...headers } });
+    const session = response.headers.getSetCookie().find((c) => c.startsWith('vox_demo_session='));
+    if (session) this.#cookie = session.split(';')[0] ?? '';
+    return response;
+  }
+  async page(path: string): Promise<string> {
+    const response = await this.get(path);
+    assert.equal(response.status, 200, `GET ${path}`);
+    return response.text();
+  }
+}
+
+const hrefsOf = (html: string | undefined) => [...(html ?? '').matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&amp;', '&'));
+
+describe('the demo blog over HTTP', () => {
+  let demo: Demo;
+  const logged: string[] = [];
+
+  before(async () => {
+    demo = await startDemo({ port: 0, log: (line) => logged.push(line) });
+  });
+  after(() => demo.close());
+
+  test('starts seeded: an article, the subscribe form, an empty mail viewer, no admin link yet', async () => {
+    const visitor = new Visitor(demo.url);
+    const index = await visitor.page('/');
+    assert.match(index, /Welcome to the Vox demo/);
+    assert.match(index, /<form method="post" action="\/subscribe"/);
+    assert.ok(!index.includes('href="/admin'), 'no link to an admin that is not there');
+    assert.match(await visitor.page('/mail'), /No mail yet/);
+    assert.equal((await visitor.get('/admin/')).status, 404);
+    assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org']);
+    assert.equal((await demo.vox.templates.list()).length, 3);
+  });
+
+  test('only the logged-in author may post, and forms from other sites are refused', async () => {
+    const visitor = new Visitor(demo.url);
+    const anonymous = await visitor.post('/articles', { title: 'Spam', body: 'Spam' });
+    assert.equal(anonymous.status, 303);
+    assert.equal(anonymous.headers.get('location'), '/login?next=%2Farticles%2Fnew');
+    assert.equal((await visitor.get('/articles/new')).status, 303);
+    const wrong = await visitor.post('/login', { email: 'author@example.org', password: 'wrong' });
+    assert.equal(wrong.status, 400);
+    assert.match(await wrong.text(), /Wrong email or password/);
+    const crossSite = await visitor.post('/login', { email: 'author@example.org', password: 'password' }, { origin: 'https://evil.example' });
+    assert.equal(crossSite.status, 403);
+    assert.equal((await visitor.post('/login', { email: 'author@example.org', password: 'password', next: 'https://evil.example/' })).headers.get('location'), '/');
+    assert.equal((await visitor.get('/articles/new')).status, 200);
+  });
+
+  test('the walkthrough without a browser: article → subscriber, comment → author, subscriber → site contact', async () => {
+    const author = new Visitor(demo.url);
+    await author.post('/login', { email: 'author@example.org', password: 'password' });
+    const posted = await author.post('/articles', { title: 'Tags <b>&</b> "quotes"', body: 'Hello <script>alert(1)</script>\n\nBye' });
+    assert.equal(posted.status, 303);
+    const articlePath = posted.headers.get('location') ?? '';
+    assert.match(articlePath, /^\/articles\/tags-b-b-quotes\?done=published$/);
+    const page = await author.page(articlePath);
+    assert.match(page, /<h1>Tags &lt;b&gt;&amp;&lt;\/b&gt; &quot;quotes&quot;<\/h1>/);
+    assert.ok(!page.includes('<script>alert'), 'article text is escaped');
+
+    const news = await demo.mails.waitFor((m) => m.subject === 'New article: Tags <b>&</b> "quotes"');
+    assert.deepEqual(news.to, ['sam@example.org']);
+    assert.equal(news.attachments[0]?.filename, 'vcard.vcf');
+    const link = hrefsOf(news.html).find((h) => h.includes('?token='));
+    assert.ok(link && link.startsWith(`${demo.url}/articles/tags-b-b-quotes?token=`), `the email links to the article with a token: ${link}`);
+    assert.ok(logged.includes('mail → sam@example.org: New article: Tags <b>&</b> "quotes"'), logged.join('\n'));
+
+    const mailPage = await author.page(`/mail/${news.id}`);
+    assert.match(mailPage, /vcard\.vcf/);
+    const html = await author.get(`/mail/${news.id}/html`);
+    assert.match(html.headers.get('content-security-policy') ?? '', /^sandbox /);
+    const vcard = await author.get(`/mail/${news.id}/attachments/1`);
+    assert.equal(vcard.headers.get('content-type'), 'text/vcard');
+    assert.match(await vcard.text(), /FN:Alan Author/);
+    assert.match(await author.page(`/mail/${news.id}?view=text`), /Hi Sam Subscriber/);
+
+    const reader = new Visitor(demo.url);
+    const commentPath = new URL(link).pathname + new URL(link).search;
+    assert.match(await reader.page(commentPath), /Commenting as <strong>Sam Subscriber<\/strong>/);
+    const token = new URL(link).searchParams.get('token') ?? '';
+    const commented = await reader.post('/articles/tags-b-b-quotes/comments', { token, body: 'Great <i>post</i>' });
+    assert.equal(commented.status, 303);
+    const withComment = await reader.page(commented.headers.get('location') ?? '');
+    assert.match(withComment, /Comments \(1\)/);
+    assert.match(withComment, /Great &lt;i&gt;post&lt;\/i&gt;/);
+    assert.match(await reader.page('/articles/tags-b-b-quotes'), /Great &lt;i&gt;post/, 'the article page renders once comments exist');
+    const toAuthor = await demo.mails.waitFor((m) => m.subject.startsWith('New comment on'));
+    assert.deepEqual(toAuthor.to, ['author@example.org'], 'the author is told, not the commenter');
+    assert.match(toAuthor.html ?? '', /Great &lt;i&gt;post&lt;\/i&gt;/);
+
+    assert.equal((await reader.post('/articles/tags-b-b-quotes/comments', { token: 'forged', body: 'x' })).status, 403);
+    assert.match(await reader.page('/articles/tags-b-b-quotes?token=forged'), /This comment link is not valid/);
+
+    const subscribed = await reader.post('/subscribe', { name: 'Nina <New>', email: 'Nina@Example.org' });
+    assert.equal(subscribed.status, 303);
+    const toAdmin = await demo.mails.waitFor((m) => m.subject === 'New subscriber: Nina <New>');
+    assert.deepEqual(toAdmin.to, ['admin@example.org']);
+    assert.match(toAdmin.html ?? '', /Nina &lt;New&gt; \(nina@example.org\) subscribed to Vox demo blog/);
+    const again = await reader.post('/subscribe', { name: 'Nina', email: 'nina@example.org' });
+    assert.equal(again.status, 400);
+    assert.match(await again.text(), /nina@example.org is already subscribed/);
+
+    const list = await reader.page('/mail');
+    const order = ['New subscriber', 'New comment on', 'New article: Tags'].map((s) => list.indexOf(s));
+    assert.deepEqual([...order].sort((a, b) => a - b), order, 'the mail viewer lists the newest first');
+  });
+
+  test('unknown pages and mails answer 404, not an error', async () => {
+    const visitor = new Visitor(demo.url);
+    for (const path of ['/articles/nope', '/mail/999', '/mail/999/html', '/mail/1/attachments/9', '/nothing']) {
+      assert.equal((await visitor.get(path)).status, 404, path);
+    }
+  });
+});
+
+describe('the demo with --db FILE', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vox-demo-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('keeps articles across restarts, and seeds only once', async () => {
+    const file = join(dir, 'demo.db');
+    let demo = await startDemo({ port: 0, db: file, log: () => {} });
+    const author = new Visitor(demo.url);
+    await author.post('/login', { email: 'author@example.org', password: 'password' });
+    await author.post('/articles', { title: 'Still here', body: 'After a restart.' });
+    await demo.mails.waitFor((m) => m.subject === 'New article: Still here');
+    await demo.close();
+
+    demo = await startDemo({ port: 0, db: file, log: () => {} });
+    try {
+      const again = new Visitor(demo.url);
+      const index = await again.page('/');
+      assert.match(index, /Still here/);
+      assert.equal(index.match(/Welcome to the Vox demo/g)?.length, 1);
+      assert.equal((await demo.vox.siteContacts.list()).length, 1);
+      assert.equal((await demo.vox.templates.list()).length, 3);
+    } finally {
+      await demo.close();
+    }
+  });
+});
+
+describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
+  let demo: Demo;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  before(async () => {
+    demo = await startDemo({ port: 0, log: () => {} });
+    browser = await launchChromium(chromiumPath as string);
+    page = await browser.newPage();
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 500) problems.push(`${response.status()} from ${response.url()}`);
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+
+  const openMail = async (subject: string) => {
+    await page.locator('header').getByRole('link', { name: /^Mail/ }).click();
+    // The mail viewer reloads itself when mail arrives, so this waits for delivery.
+    await page.getByRole('link', { name: new RegExp(subject) }).click();
+    await page.getByRole('heading', { level: 2, name: subject }).waitFor();
+  };
+  const mailHtml = () => page.frameLocator('iframe[title="HTML part"]');
+
+  test('log in, post, read the email, follow its link, comment, subscribe', async () => {
+    // 1. The author logs in and posts an article.
+    await page.goto(`${demo.url}/`);
+    await page.locator('header').getByRole('link', { name: 'Log in' }).click();
+    await page.getByLabel('Email').fill('author@example.org');
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('header').getByRole('link', { name: 'New article' }).click();
+    await page.getByLabel('Title').fill('Notes from the walkthrough');
+    await page.getByLabel('Text').fill('Vox sent this to every subscriber.\n\nComments go to the author.');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Notes from the walkthrough' }).waitFor();
+    assert.match(await page.getByRole('status').innerText(), /Published/);
+
+    // 2. The subscriber's email: personal, with the author's vCard.
+    await openMail('New article: Notes from the walkthrough');
+    assert.match(await page.locator('dl.headers').innerText(), /To\s+sam@example\.org/);
+    await mailHtml().getByText('Hi Sam Subscriber,').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /vcard\.vcf/ }).click()]);
+    assert.equal(download.suggestedFilename(), 'vcard.vcf');
+    assert.match(await readFile(await download.path(), 'utf8'), /FN:Alan Author/);
+    await page.getByRole('link', { name: 'Text', exact: true }).click();
+    assert.match(await page.locator('pre.mailtext').innerText(), /Hi Sam Subscriber,/);
+    await page.getByRole('link', { name: 'HTML', exact: true }).click();
+
+    // 3. Its link opens the article, where the subscriber may comment.
+    await mailHtml().getByRole('link', { name: 'Notes from the walkthrough' }).click();
+    await page.waitForURL(/\/articles\/notes-from-the-walkthrough\?token=/);
+    assert.match(await page.locator('#add-comment').innerText(), /Commenting as Sam Subscriber/);
+    await page.getByLabel('Comment').fill('Thanks, a clear walkthrough!');
+    await page.getByRole('button', { name: 'Post comment' }).click();
+    await page.getByRole('status').getByText('your comment is posted').waitFor();
+    assert.match(await page.locator('#comments').innerText(), /Sam Subscriber[\s\S]*Thanks, a clear walkthrough!/);
+    await page.reload();
+    assert.match(await page.getByRole('heading', { name: /Comments/ }).innerText(), /Comments \(1\)/);
+
+    // 4. The author hears of the comment; the commenter does not.
+    await openMail('New comment on Notes from the walkthrough');
+    assert.match(await page.locator('dl.headers').innerText(), /To\s+author@example\.org/);
+    await mailHtml().getByText('Thanks, a clear walkthrough!').waitFor();
+    assert.match(await mailHtml().locator('body').innerText(), /Hi Alan Author,/);
+
+    // 5. A new subscriber: the site contact is told.
+    await page.locator('header').getByRole('link', { name: 'Articles' }).click();
+    await page.getByLabel('Name').fill('Nina New');
+    await page.getByLabel('Email').fill('nina@example.org');
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.getByRole('status').getByText('you are subscribed').waitFor();
+    await openMail('New subscriber: Nina New');
+    assert.match(await page.locator('dl.headers').innerText(), /To\s+admin@example\.org/);
+    await mailHtml().getByText('Nina New (nina@example.org) subscribed to Vox demo blog.').waitFor();
+
+    // What arrived, as the mailbox saw it.
+    assert.deepEqual(
+      demo.mails.list().map((m) => [m.to.join(', '), m.subject]),
+      [
+        ['admin@example.org', 'New subscriber: Nina New'],
+        ['author@example.org', 'New comment on Notes from the walkthrough'],
+        ['sam@example.org', 'New article: Notes from the walkthrough'],
+      ],
+    );
+    assert.deepEqual(problems, []);
+  });
+});
