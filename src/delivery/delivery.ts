@@ -62,9 +62,9 @@ type Planned =
 const LIVE_OBJECTS_MS = 60_000;
 /** Fan-outs tried before an issue is marked failed. */
 const FAN_OUT_ATTEMPTS = 5;
-/** Sent messages recorded per statement, and how long a record may wait for others to join it. */
-const SENT_BATCH = 64;
-const SENT_DELAY_MS = 20;
+/** Sent messages recorded per statement at most, and how long a record may wait for others to join it. */
+const SENT_BATCH = 256;
+const SENT_DELAY_MS = 25;
 /** Addresses remembered per template to skip rendering duplicates; the log's unique key does the rest. */
 const SEEN_ADDRESSES = 50_000;
 
@@ -84,6 +84,7 @@ export class Delivery {
   readonly #live = new Map<number, { readonly objects: IssueObjects; readonly at: number }>();
   readonly #sent: { id: number; providerMessageId: string | null; resolve(): void; reject(error: unknown): void }[] = [];
   #sentTimer: NodeJS.Timeout | undefined;
+  #recording = false;
   /**
    * Whether notify() keeps the objects it was given for this process's worker (which then needs no
    * re-load). Only worth it, and only bounded, when this process runs a worker.
@@ -209,32 +210,50 @@ export class Delivery {
    */
   async sendDue(stop: () => boolean = () => false): Promise<void> {
     const limit = this.#settings.sendBatchSize;
-    const inFlight = new Set<Promise<void>>();
+    // A message leaves the window once the backend has answered; its record in the log is written
+    // with others' (see #recordSent), and the loop waits for those records only at the end. One
+    // waiter for a free slot, rather than Promise.race over the window, which would add a reaction
+    // to every in-flight promise at each turn.
+    let inFlight = 0;
+    let slotFreed: (() => void) | undefined;
+    const freeSlot = () => {
+      inFlight--;
+      slotFreed?.();
+      slotFreed = undefined;
+    };
+    const recording = new Set<Promise<unknown>>();
     while (!stop()) {
-      if (inFlight.size > limit / 2) {
-        await Promise.race(inFlight);
+      if (inFlight > limit / 2) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
       }
-      const claimed = await this.#store.claimDueMessages(limit - inFlight.size, this.#settings.leaseMs, this.#dialect);
+      const claimed = await this.#store.claimDueMessages(limit - inFlight, this.#settings.leaseMs, this.#dialect);
       if (claimed.length === 0) {
-        if (inFlight.size === 0) break;
-        await Promise.race(inFlight);
+        if (inFlight === 0) break;
+        await new Promise<void>((resolve) => (slotFreed = resolve));
         continue;
       }
       for (const message of claimed) {
-        const sending: Promise<void> = this.#attempt(message, true).then(
-          () => {
-            inFlight.delete(sending);
-            this.events.emit('progress');
-          },
-          () => {
-            inFlight.delete(sending);
-          },
-        );
-        inFlight.add(sending);
+        inFlight++;
+        let answered = false;
+        const answer = () => {
+          if (answered) return;
+          answered = true;
+          freeSlot();
+        };
+        const attempt: Promise<unknown> = this.#attempt(message, true, answer)
+          .then(
+            () => this.events.emit('progress'),
+            () => {},
+          )
+          .finally(() => {
+            answer();
+            recording.delete(attempt);
+          });
+        recording.add(attempt);
       }
     }
-    await Promise.all(inFlight);
+    await Promise.all(recording);
   }
 
   /** Sends failed messages again, now: stored payloads as they were, render failures with the current template. */
@@ -436,9 +455,10 @@ export class Delivery {
 
   /**
    * One attempt at a claimed message. A transient failure is retried later per the retry policy
-   * when `retry` is on; a human's resend gets one attempt. Returns the outcomes it logged.
+   * when `retry` is on; a human's resend gets one attempt. Returns the outcomes it logged;
+   * `answered` is called as soon as the backend has answered, before the outcome is logged.
    */
-  async #attempt(message: ClaimedMessage, retry: boolean): Promise<MessageOutcome[]> {
+  async #attempt(message: ClaimedMessage, retry: boolean, answered: () => void = () => {}): Promise<MessageOutcome[]> {
     const claimedAt = Date.now();
     const fail = async (error: unknown): Promise<MessageOutcome[]> => {
       const failure = failureOf(error);
@@ -483,22 +503,30 @@ export class Delivery {
       if (!sendResult) return [];
       result = sendResult;
     } catch (error) {
+      answered();
       return fail(error);
     }
+    answered();
     const rejected = result.rejected ?? [];
+    // Refused addresses get their rows before the message counts as sent, so that whoever sees
+    // the issue settled sees them too; after a crash in between, the rows are found by their keys.
+    const refusals = rejected.length > 0 ? await this.#splitRejected(message, outbound, rejected) : [];
     await this.#recordSent(message.id, result.providerMessageId ?? null);
     const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
     const sent: MessageOutcome = { ...outcomeOf({ ...message, status: 'sent', error: null }), to: delivered.map((c) => c.address) };
-    return rejected.length > 0 ? [sent, ...(await this.#splitRejected(message, outbound, rejected))] : [sent];
+    return [sent, ...refusals];
   }
 
   /**
-   * Records a sent message. Sends finishing together are recorded in one statement: until then
-   * their rows stay `sending`, so a crash in between can only repeat messages that were in flight.
+   * Records a sent message. Records are written together, one statement at a time: a batch goes
+   * when it is full or `SENT_DELAY_MS` after its first record. The send window does not wait for
+   * them, so the delay costs no throughput. Until recorded, rows stay `sending`: a crash in between
+   * can only repeat messages that were in flight.
    */
   #recordSent(id: number, providerMessageId: string | null): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#sent.push({ id, providerMessageId, resolve, reject });
+      if (this.#recording) return;
       if (this.#sent.length >= SENT_BATCH) void this.#flushSent();
       else this.#sentTimer ??= setTimeout(() => void this.#flushSent(), SENT_DELAY_MS);
     });
@@ -507,14 +535,17 @@ export class Delivery {
   async #flushSent(): Promise<void> {
     clearTimeout(this.#sentTimer);
     this.#sentTimer = undefined;
-    const batch = this.#sent.splice(0);
-    if (batch.length === 0) return;
-    try {
-      await this.#store.markSent(batch);
-      for (const entry of batch) entry.resolve();
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
+    this.#recording = true;
+    while (this.#sent.length > 0) {
+      const batch = this.#sent.splice(0, SENT_BATCH);
+      try {
+        await this.#store.markSent(batch);
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
     }
+    this.#recording = false;
   }
 
   #throttle(backendId: string): Throttle {

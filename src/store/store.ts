@@ -372,8 +372,17 @@ export class Store {
     }));
   }
 
+  /** Writes one message, or returns the id of the message that already has its idempotency key. */
   async insertMessage(message: NewMessage, db: Db = this.db): Promise<number> {
-    const row = await db.insertInto('vox_messages').values(messageRow(message, now())).returning('id').executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('vox_messages')
+      .values(messageRow(message, now()))
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) {
+      return (await db.selectFrom('vox_messages').select('id').where('idempotency_key', '=', message.idempotencyKey).executeTakeFirstOrThrow()).id;
+    }
     await db.insertInto('vox_message_bodies').values(bodyRow(row.id, message)).execute();
     return row.id;
   }
