@@ -57,9 +57,15 @@ export interface VoxOptions<DB = unknown> {
    */
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {
-    /** Messages rendered and written per round trip in fan-out. @default 100 */
+    /**
+     * Messages rendered and written per round trip in fan-out. Larger batches write the log's
+     * indexes with fewer page writes; each batch is held in memory while it is written. @default 500
+     */
     readonly batchSize?: number;
-    /** Messages a send loop keeps in flight; a crash repeats at most these (per loop). @default 64 */
+    /**
+     * Messages a send loop keeps in flight. A crash repeats at most these and the ones sent in the
+     * last few milliseconds whose sent records were not yet written. @default 64
+     */
     readonly sendBatchSize?: number;
     /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
     readonly leaseMs?: number;
@@ -141,7 +147,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     retry: retryPolicy(options.retry),
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,
-    batchSize: options.delivery?.batchSize ?? 100,
+    batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);

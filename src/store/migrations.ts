@@ -122,6 +122,19 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.createIndex('vox_messages_created').on('vox_messages').column('created_at').execute();
       },
     },
+    // One partial index says which messages a worker should look at and when, instead of two
+    // indexes on status that every claim and every sent record rewrote (on PostgreSQL, an update
+    // writes an entry in every index). `due_at` is the next attempt of a queued or retrying
+    // message, the lease of a sending one, and null once it is sent or failed.
+    '0002_message_due': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_messages').addColumn('due_at', 'text').execute();
+        await sql`update vox_messages set due_at = case when status in ('queued', 'retrying') then next_attempt_at when status = 'sending' then locked_until else null end`.execute(db);
+        await db.schema.dropIndex('vox_messages_status').execute();
+        await db.schema.dropIndex('vox_messages_lease').execute();
+        await db.schema.createIndex('vox_messages_due').on('vox_messages').column('due_at').where(sql.ref('due_at'), 'is not', null).execute();
+      },
+    },
   };
 }
 

@@ -102,6 +102,8 @@ export interface MessageTable {
   sent_at: string | null;
   created_at: string;
   updated_at: string;
+  /** When a worker should take the message: its next attempt, or its lease while sending; null once settled. */
+  due_at: string | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { MessagePayload } from '../backends/backend.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { MessageStatus } from '../registry/model.ts';
@@ -415,22 +415,18 @@ export class Store {
    */
   async claimDueMessages(limit: number, leaseMs: number, dialect: 'sqlite' | 'postgres', db: Db = this.db): Promise<ClaimedMessage[]> {
     const timestamp = now();
-    const claimed: ClaimedMessage[] = [];
-    for (const kind of DUE_KINDS) {
-      if (claimed.length >= limit) break;
-      const rows = await db
-        .updateTable('vox_messages')
-        .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
-        .where('id', 'in', (eb) => {
-          const due = dueWhere(eb.selectFrom('vox_messages').select('id'), kind, timestamp).limit(limit - claimed.length);
-          // PostgreSQL workers on several machines skip each other's rows instead of waiting.
-          return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-        })
-        .returningAll()
-        .execute();
-      claimed.push(...(await this.#withBodies(rows, db)));
-    }
-    return claimed.sort((a, b) => a.id - b.id);
+    const lease = later(leaseMs);
+    const rows = await db
+      .updateTable('vox_messages')
+      .set((eb) => ({ status: 'sending', locked_until: lease, due_at: lease, attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+      .where('id', 'in', (eb) => {
+        const due = eb.selectFrom('vox_messages').select('id').where('due_at', '<=', timestamp).orderBy('due_at').limit(limit);
+        // PostgreSQL workers on several machines skip each other's rows instead of waiting.
+        return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+    return (await this.#withBodies(rows, db)).sort((a, b) => a.id - b.id);
   }
 
   /** Takes failed messages for an immediate resend; ids that are not failed are left alone. */
@@ -438,7 +434,10 @@ export class Store {
     if (ids.length === 0) return [];
     const rows = await db
       .updateTable('vox_messages')
-      .set((eb) => ({ status: 'sending', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: now() }))
+      .set((eb) => {
+        const lease = later(leaseMs);
+        return { status: 'sending', locked_until: lease, due_at: lease, attempts: eb('attempts', '+', 1), updated_at: now() };
+      })
       .where('id', 'in', [...ids])
       .where('status', '=', 'failed')
       .returningAll()
@@ -454,7 +453,7 @@ export class Store {
     const next = later(leaseMs);
     const result = await db
       .updateTable('vox_messages')
-      .set({ locked_until: next })
+      .set({ locked_until: next, due_at: next })
       .where('id', '=', id)
       .where('status', '=', 'sending')
       .where('locked_until', '=', lease)
@@ -469,18 +468,14 @@ export class Store {
     const providerIds = sql<string | null>`case ${sql.join(messages.map((m) => sql`when id = ${m.id} then ${m.providerMessageId}`), sql` `)} else null end`;
     await db
       .updateTable('vox_messages')
-      .set({ status: 'sent', error: null, error_code: null, permanent: 0, provider_message_id: providerIds, sent_at: timestamp, locked_until: null, next_attempt_at: null, updated_at: timestamp })
+      .set({ status: 'sent', error: null, error_code: null, permanent: 0, provider_message_id: providerIds, sent_at: timestamp, locked_until: null, next_attempt_at: null, due_at: null, updated_at: timestamp })
       .where('id', 'in', messages.map((m) => m.id))
       .execute();
   }
 
   /** Whether any message is waiting to be sent now. */
   async hasDueMessages(db: Db = this.db): Promise<boolean> {
-    const timestamp = now();
-    for (const kind of DUE_KINDS) {
-      if (await dueWhere(db.selectFrom('vox_messages').select('id'), kind, timestamp).limit(1).executeTakeFirst()) return true;
-    }
-    return false;
+    return (await db.selectFrom('vox_messages').select('id').where('due_at', '<=', now()).limit(1).executeTakeFirst()) !== undefined;
   }
 
   async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
@@ -495,6 +490,8 @@ export class Store {
     if (update.sentAt !== undefined) values.sent_at = update.sentAt;
     if (update.nextAttemptAt !== undefined) values.next_attempt_at = update.nextAttemptAt;
     if (update.lockedUntil !== undefined) values.locked_until = update.lockedUntil;
+    const due = dueAt(update);
+    if (due !== undefined) values.due_at = due;
     await db.updateTable('vox_messages').set(values).where('id', '=', id).execute();
     if (update.payload !== undefined || update.renderContext !== undefined) {
       const body: Partial<Record<'payload' | 'render_context', string | null>> = {};
@@ -555,18 +552,18 @@ function bodyRow(id: number, message: NewMessage): Insertable<VoxDatabase['vox_m
   };
 }
 
-/**
- * The three kinds of sendable messages, each one status so that an index answers it and LIMIT stops
- * early (no sort over every queued row of a large fan-out).
- */
-const DUE_KINDS = ['queued', 'retrying', 'abandoned'] as const;
-
-function dueWhere<Q extends SelectQueryBuilder<VoxDatabase, 'vox_messages', { id: number }>>(query: Q, kind: (typeof DUE_KINDS)[number], timestamp: string): Q {
-  return (
-    kind === 'abandoned'
-      ? query.where('status', '=', 'sending').where('locked_until', '<', timestamp)
-      : query.where('status', '=', kind).where('next_attempt_at', '<=', timestamp)
-  ) as Q;
+/** A message's `due_at` after an update, or undefined when the update leaves it as it is. */
+function dueAt(update: MessageUpdate): string | null | undefined {
+  switch (update.status) {
+    case 'sent':
+    case 'failed':
+      return null;
+    case 'queued':
+    case 'retrying':
+      return update.nextAttemptAt;
+    case 'sending':
+      return update.lockedUntil;
+  }
 }
 
 function messageRow(message: NewMessage, timestamp: string): Insertable<MessageTable> {
@@ -587,6 +584,7 @@ function messageRow(message: NewMessage, timestamp: string): Insertable<MessageT
     provider_message_id: null,
     idempotency_key: message.idempotencyKey,
     next_attempt_at: message.status === 'queued' ? timestamp : null,
+    due_at: message.status === 'queued' ? timestamp : null,
     locked_until: null,
     sent_at: null,
     created_at: timestamp,
