@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../errors.ts';
 import type { MessageRecord, NotificationRecord, TemplateRecord } from '../store/store.ts';
@@ -17,6 +16,8 @@ type Env = { Variables: { user: StaffUser; userId: string } };
 /** How long "Send test" waits for the message to go out before it answers "queued". */
 const TEST_SEND_WAIT_MS = 15_000;
 const MESSAGE_PAGE = 50;
+/** Most bytes of a request body: templates are text, far below this. */
+const MAX_BODY = 1024 * 1024;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The admin's Hono app: the JSON API under /api, the built browser app under /assets, and its HTML shell everywhere else. */
@@ -63,11 +64,11 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     }
     await next();
   });
-  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json(apiError(ErrorCode.invalidInput, 'the request is too large (1 MiB at most)'), 413) }));
 
   const json = async (c: Context<Env>): Promise<unknown> => {
+    const text = await readBody(c.req.raw);
     try {
-      return await c.req.json();
+      return JSON.parse(text);
     } catch {
       throw new VoxError(ErrorCode.invalidInput, 'the request body must be JSON');
     }
@@ -339,6 +340,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)}</title>
+<link rel="icon" href="data:,">
 <meta name="vox-admin" content="${escape(config)}">
 ${built.styles.map((href) => `<link rel="stylesheet" href="${escape(`${base}/${href}`)}">`).join('\n')}
 <script type="module" src="${escape(`${base}/${built.script}`)}"></script>
@@ -361,6 +363,24 @@ ${built.styles.map((href) => `<link rel="stylesheet" href="${escape(`${base}/${h
     return c.json(apiError(ErrorCode.delivery, 'the admin hit an unexpected error; the server log has the details', 'VOX_INTERNAL'), 500);
   });
   return app;
+}
+
+/**
+ * The body as text, refused past {@link MAX_BODY} bytes without reading further. (Hono's bodyLimit
+ * re-wraps the request, which fails on @hono/node-server's own Request objects.)
+ */
+async function readBody(request: Request): Promise<string> {
+  const tooLarge = () => new HTTPException(413, { res: Response.json(apiError(ErrorCode.invalidInput, 'the request is too large (1 MiB at most)'), { status: 413 }) });
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isApi(c: Context<Env>): boolean {
