@@ -58,9 +58,8 @@ export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schem
     case 'string':
       return (node.format && FORMATS[node.format]) ?? NAMED_STRINGS.find(([pattern]) => pattern.test(name))?.[1] ?? `Sample ${name || 'text'}`;
     case 'integer':
-      return /id$/i.test(name) ? 1 : 3;
     case 'number':
-      return 4.5;
+      return /id$/i.test(name) ? 1 : type === 'integer' ? 3 : 4.5;
     case 'boolean':
       return true;
     default:
