@@ -12,6 +12,9 @@ import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chr
 class Visitor {
   readonly #base: string;
   #cookie = '';
+  get cookie(): string {
+    return this.#cookie;
+  }
   constructor(base: string) {
     this.#base = base;
   }
@@ -156,6 +159,12 @@ describe('the demo with its admin', () => {
     assert.deepEqual(notifications.map((n) => n.key), ['blog.article.created', 'blog.comment.posted', 'blog.subscriber.created']);
     const found = (await (await visitor.get('/admin/api/models/blog.subscriber/objects?q=SAM')).json()) as { label: string }[];
     assert.deepEqual(found.map((f) => f.label), ['Sam Subscriber <sam@example.org>']);
+    const { csrfToken } = (await (await visitor.get('/admin/api/session')).json()) as { csrfToken: string };
+    const contact = JSON.stringify({ name: 'Editors', protocol: 'email', address: 'editors@example.org' });
+    assert.equal((await visitor.post('/admin/api/site-contacts', {}, { origin: demo.url })).status, 403, 'no CSRF token');
+    const created = await fetch(`${demo.url}/admin/api/site-contacts`, { method: 'POST', body: contact, headers: { cookie: visitor.cookie, origin: demo.url, 'content-type': 'application/json', 'x-csrf-token': csrfToken } });
+    assert.equal(created.status, 201);
+    assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org', 'editors@example.org']);
   });
 });
 
