@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import * as z from 'zod';
 import { contact, type Vox } from '../src/index.ts';
 import { hashPassword, newToken } from './auth.ts';
@@ -96,6 +96,12 @@ export async function createBlogTables(db: Kysely<BlogDatabase>): Promise<void> 
 }
 
 type UserRow = Selectable<BlogDatabase['blog_users']>;
+
+/** Rows where one of the columns contains `query`, in any case (instr needs no escaping of % and _). */
+function containing(query: string, ...columns: string[]) {
+  const needle = query.trim().toLowerCase();
+  return sql<boolean>`(${sql.join(columns.map((column) => sql`instr(lower(${sql.ref(column)}), ${needle}) > 0`), sql` or `)})`;
+}
 const toUser = (row: UserRow): User => ({ id: row.id, name: row.name, email: row.email, passwordHash: row.password_hash });
 
 /** Reads and writes of the blog's data. Every method takes the database or a transaction. */
@@ -122,6 +128,24 @@ export const blogData = {
   async subscribersByIds(db: BlogDb, ids: readonly number[]): Promise<Subscriber[]> {
     if (ids.length === 0) return [];
     return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).where('id', 'in', ids).execute();
+  },
+
+  /** Up to 50 subscribers whose name or email contains `query` (any case), newest first: the admin's search. */
+  async searchSubscribers(db: BlogDb, query: string): Promise<Subscriber[]> {
+    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).where(containing(query, 'name', 'email')).orderBy('id', 'desc').limit(50).execute();
+  },
+
+  async searchUsers(db: BlogDb, query: string): Promise<User[]> {
+    return (await db.selectFrom('blog_users').selectAll().where(containing(query, 'name', 'email')).orderBy('id').limit(50).execute()).map(toUser);
+  },
+
+  async searchArticles(db: BlogDb, query: string): Promise<Article[]> {
+    const rows = await db.selectFrom('blog_articles').select('slug').where(containing(query, 'title', 'body')).orderBy('created_at', 'desc').limit(50).execute();
+    return this.articlesBySlugs(db, rows.map((r) => r.slug));
+  },
+
+  async searchComments(db: BlogDb, query: string): Promise<Comment[]> {
+    return this.comments(db, await db.selectFrom('blog_comments').selectAll().where(containing(query, 'poster', 'body')).orderBy('id', 'desc').limit(50).execute());
   },
 
   async subscriberByToken(db: BlogDb, token: string): Promise<Subscriber | undefined> {
@@ -205,6 +229,8 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
     label: 'User',
     id: (u: User) => u.id,
     load: (keys) => blogData.usersByIds(db, ids(keys)),
+    search: (query) => blogData.searchUsers(db, query),
+    display: (u) => `${u.name} <${u.email}>`,
     schema: userSchema, // templates never see passwordHash
     channels: { self: true },
     contacts: { email: (u) => contact(u.name, 'email', u.email) },
@@ -214,6 +240,8 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
   const Subscriber = vox.model('blog.subscriber', {
     id: (s: Subscriber) => s.id,
     load: (keys) => blogData.subscribersByIds(db, ids(keys)),
+    search: (query) => blogData.searchSubscribers(db, query),
+    display: (s) => `${s.name} <${s.email}>`,
     schema: subscriberSchema,
     notifications: { created: 'Somebody subscribed to the blog' },
     channels: { self: true },
@@ -223,6 +251,8 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
   const Article = vox.model('blog.article', {
     id: (a: Article) => a.slug,
     load: (keys) => blogData.articlesBySlugs(db, keys),
+    search: (query) => blogData.searchArticles(db, query),
+    display: (a) => a.title,
     schema: articleSchema,
     notifications: { created: { description: 'A new article was published', actor: User } },
     channels: {
@@ -235,6 +265,8 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
   const Comment = vox.model('blog.comment', {
     id: (c: Comment) => c.id,
     load: (keys) => blogData.commentsByIds(db, ids(keys)),
+    search: (query) => blogData.searchComments(db, query),
+    display: (c) => `${c.poster} on ${c.article.title}`,
     schema: commentSchema,
     notifications: { posted: 'A comment was posted on an article' },
     channels: {

@@ -28,7 +28,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 let demo: Awaited<ReturnType<typeof startDemo>>;
 try {
-  demo = await startDemo({ port, ...(values.db === undefined ? {} : { db: values.db }), ...(values.host === undefined ? {} : { host: values.host }) });
+  demo = await startDemo({
+    port,
+    // The admin at /admin, for the logged-in author.
+    admin: ({ vox, basePath, staffOf }) => vox.admin({ basePath, authorize: staffOf, loginUrl: '/login', title: 'Vox demo admin' }),
+    ...(values.db === undefined ? {} : { db: values.db }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+  });
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE') console.error(`Port ${port} is in use: stop what runs there, or pick another port with --port.`);
@@ -40,6 +46,7 @@ console.log(`
 Vox demo blog: ${demo.url}/
   Mail viewer  ${demo.url}/mail   (every email Vox sends lands here)
   Log in       ${demo.url}/login  as ${AUTHOR.email} / ${AUTHOR.password}
+  Admin        ${demo.url}/admin/ (templates, site contacts, the message log)
   Database     ${values.db ? `${values.db} (kept across restarts)` : 'in memory (use --db FILE to keep the data)'}
 
 Try it: log in and post an article; ${SUBSCRIBER.name} (${SUBSCRIBER.email}) gets an email, whose link lets

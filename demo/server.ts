@@ -7,7 +7,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { Kysely } from 'kysely';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 // The blog keeps its tables next to Vox's in one SQLite database, so that notify() can join the
 // blog's transactions; this is the same node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
@@ -34,9 +34,10 @@ export interface DemoOptions {
   readonly log?: (line: string) => void;
   /**
    * Mounts an admin at /admin, reachable by the logged-in author. Requests reach it unchanged
-   * (their paths start with `basePath`). Without it the demo shows no admin link.
+   * (their paths start with `basePath`); `staffOf(request)` is the logged-in author of a request,
+   * or null, for the admin's `authorize`. Without it the demo shows no admin link.
    */
-  readonly admin?: (context: { readonly vox: Vox; readonly basePath: '/admin' }) => DemoAdmin;
+  readonly admin?: (context: { readonly vox: Vox; readonly basePath: '/admin'; readonly staffOf: (request: Request) => Promise<StaffUser | null> }) => DemoAdmin;
 }
 
 /** A running demo. */
@@ -98,7 +99,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     await seedBlog(vox, db);
     // Deliver what an earlier run (with --db) issued but did not finish.
     vox.start();
-    ready(blogApp({ db, vox, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin' }) }));
+    const staffOf = async (request: Request): Promise<StaffUser | null> => {
+      const token = /(?:^|;\s*)vox_demo_session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1];
+      const user = token ? await blogData.userBySession(db, sessionKey(decodeURIComponent(token))) : undefined;
+      return user ? { id: user.id, name: user.name, email: user.email } : null;
+    };
+    ready(blogApp({ db, vox, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
     failed(error);
     await stopServer();

@@ -53,4 +53,8 @@ export { Templates } from './manage/templates.ts';
 export type { SiteContactInput } from './manage/site-contacts.ts';
 export { SiteContacts } from './manage/site-contacts.ts';
 export type { SyncChange, SyncReport } from './manage/sync.ts';
+export type { NotificationInput } from './manage/notifications.ts';
+export type { Admin, AdminOptions, StaffUser } from './admin/types.ts';
+export { toNodeHandler } from './admin/node.ts';
+export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
 export type { RenderLimits } from './render/renderer.ts';

@@ -1,6 +1,9 @@
 import type { Backend } from './backends/backend.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './errors.ts';
+import { createAdmin } from './admin/index.ts';
+import type { Admin, AdminOptions } from './admin/types.ts';
+import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
@@ -93,6 +96,15 @@ export interface Notifications {
   channels(notification: string): Promise<ChannelChoice[]>;
   /** Attachment choices for a notification. */
   attachments(notification: string): Promise<AttachmentChoice[]>;
+  /**
+   * Creates a notification that exists only in the database, as staff do in the admin. Its model
+   * must be registered; it is issued from the admin ("Send notification"), not by notify().
+   */
+  create(input: NotificationInput): Promise<NotificationRecord>;
+  /** Changes the description, actor or target of a notification created with {@link Notifications.create}. */
+  update(notification: string, input: Omit<NotificationInput, 'model' | 'codename'>): Promise<NotificationRecord>;
+  /** Deletes a notification created with {@link Notifications.create}, and its templates. Notifications declared in code cannot be deleted. */
+  delete(notification: string): Promise<void>;
 }
 
 /** A Vox instance: the registry of models, the database, the backends. */
@@ -115,6 +127,16 @@ export interface Vox {
   readonly issues: Issues;
   readonly backends: readonly Backend[];
   readonly dialect: SqlDialectName;
+  /**
+   * The admin, where staff write templates, send notifications and one-time messages, manage site
+   * contacts and read the message log: a `fetch(Request)` handler to mount in your web server
+   * (see `toNodeHandler` for Node's http and Express).
+   *
+   * @example
+   * const admin = vox.admin({ basePath: '/admin', authorize: async (request) => staffOf(request) });
+   * app.all('/admin/*', (c) => admin.fetch(c.req.raw));   // Hono; or app.use('/admin', toNodeHandler(admin)) in Express
+   */
+  admin(options: AdminOptions): Admin;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /** Stops this process's worker after the jobs in flight finish. */
@@ -141,9 +163,11 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const registry = new Registry();
   const renderer = new Renderer(options.limits?.render);
   const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;
+  const site = { ...options.site };
+  const attachmentBytes = options.limits?.attachmentBytes ?? 10 * 1024 * 1024;
   const delivery = new Delivery(registry, store, renderer, backends, queue, connection.dialect, {
-    site: { ...options.site },
-    attachmentBytes: options.limits?.attachmentBytes ?? 10 * 1024 * 1024,
+    site,
+    attachmentBytes,
     retry: retryPolicy(options.retry),
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,
@@ -151,6 +175,15 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
+  const startWorker = () => {
+    if (worker && !worker.running) {
+      delivery.keepLiveObjects = true;
+      worker.start();
+    }
+  };
+  const templates = new Templates(registry, store, renderer, backends);
+  const siteContacts = new SiteContacts(store, backends);
+  const storedNotifications = new StoredNotifications(registry, store);
 
   return {
     model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
@@ -159,22 +192,22 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         name,
         label: def.label,
         notify: (object, codename, ...rest): Promise<IssueTicket> => {
-          if (worker && !worker.running) {
-            delivery.keepLiveObjects = true;
-            worker.start();
-          }
+          startWorker();
           return delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown; trx?: TransactionLike });
         },
       };
     },
     migrate: () => migrateToLatest(connection.db, connection.dialect),
     sync: (syncOptions) => syncNotifications(registry, store, syncOptions?.dryRun ?? false),
-    templates: new Templates(registry, store, renderer, backends),
-    siteContacts: new SiteContacts(store, backends),
+    templates,
+    siteContacts,
     notifications: {
       list: () => store.listNotifications(),
       channels: async (key) => registry.channelChoices(await store.requireNotification(key)),
       attachments: async (key) => registry.attachmentChoices(await store.requireNotification(key)),
+      create: (input) => storedNotifications.create(input),
+      update: (key, input) => storedNotifications.update(key, input),
+      delete: (key) => storedNotifications.delete(key),
     },
     issues: {
       async get(issueId) {
@@ -194,6 +227,23 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
+    admin: (adminOptions) =>
+      createAdmin(
+        {
+          registry,
+          store,
+          renderer,
+          delivery,
+          backends,
+          templates,
+          siteContacts,
+          notifications: storedNotifications,
+          site,
+          attachmentBytes,
+          startWorker,
+        },
+        adminOptions,
+      ),
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;

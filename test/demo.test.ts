@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { ensureAdminUi } from '../admin-ui/build.ts';
 import { startDemo, type Demo } from '../demo/server.ts';
 import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chromium.ts';
 
@@ -11,6 +12,9 @@ import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chr
 class Visitor {
   readonly #base: string;
   #cookie = '';
+  get cookie(): string {
+    return this.#cookie;
+  }
   constructor(base: string) {
     this.#base = base;
   }
@@ -131,6 +135,36 @@ describe('the demo blog over HTTP', () => {
     for (const path of ['/articles/nope', '/mail/999', '/mail/999/html', '/mail/1/attachments/9', '/nothing']) {
       assert.equal((await visitor.get(path)).status, 404, path);
     }
+  });
+});
+
+describe('the demo with its admin', () => {
+  let demo: Demo;
+  before(async () => {
+    await ensureAdminUi();
+    demo = await startDemo({ port: 0, log: () => {}, admin: ({ vox, basePath, staffOf }) => vox.admin({ basePath, authorize: staffOf, loginUrl: '/login' }) });
+  });
+  after(() => demo.close());
+
+  test('is at /admin for the logged-in author, linked from the menu, and closed to others', async () => {
+    const visitor = new Visitor(demo.url);
+    const anonymous = await visitor.get('/admin/');
+    assert.equal(anonymous.status, 303);
+    assert.equal(anonymous.headers.get('location'), '/login?next=%2Fadmin%2F');
+    assert.equal((await visitor.get('/admin/api/notifications')).status, 303, 'the blog sends anonymous visitors to its login page');
+    await visitor.post('/login', { email: 'author@example.org', password: 'password' });
+    assert.match(await visitor.page('/'), /href="\/admin\/"/);
+    assert.match(await visitor.page('/admin/'), /<meta name="vox-admin"/);
+    const notifications = (await (await visitor.get('/admin/api/notifications')).json()) as { key: string }[];
+    assert.deepEqual(notifications.map((n) => n.key), ['blog.article.created', 'blog.comment.posted', 'blog.subscriber.created']);
+    const found = (await (await visitor.get('/admin/api/models/blog.subscriber/objects?q=SAM')).json()) as { label: string }[];
+    assert.deepEqual(found.map((f) => f.label), ['Sam Subscriber <sam@example.org>']);
+    const { csrfToken } = (await (await visitor.get('/admin/api/session')).json()) as { csrfToken: string };
+    const contact = JSON.stringify({ name: 'Editors', protocol: 'email', address: 'editors@example.org' });
+    assert.equal((await visitor.post('/admin/api/site-contacts', {}, { origin: demo.url })).status, 403, 'no CSRF token');
+    const created = await fetch(`${demo.url}/admin/api/site-contacts`, { method: 'POST', body: contact, headers: { cookie: visitor.cookie, origin: demo.url, 'content-type': 'application/json', 'x-csrf-token': csrfToken } });
+    assert.equal(created.status, 201);
+    assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org', 'editors@example.org']);
   });
 });
 

@@ -130,7 +130,15 @@ export class Delivery {
     if (!notification) {
       throw new VoxError(ErrorCode.notificationNotSynced, `notification ${declared.id} is not in the database yet: run \`vox sync\` (or vox.sync()) after changing notifications in code`);
     }
-    const objects: IssueObjects = { object, actor: options.actor, target: options.target };
+    return this.record(notification, { object, actor: options.actor, target: options.target }, options.trx === undefined ? undefined : db);
+  }
+
+  /**
+   * Records an issue of a stored notification whose objects are already checked. notify() ends
+   * here; so does the admin's "send notification", whose notifications may exist only in the
+   * database (created in the admin), not in code.
+   */
+  async record(notification: NotificationRecord, objects: IssueObjects, trx?: Kysely<VoxDatabase>): Promise<IssueTicket> {
     const variables = await this.#variables(notification, objects);
     const party = (modelName: string | null, value: unknown, snapshot: View | undefined): IssueParty | null =>
       modelName && value !== undefined ? { model: modelName, id: this.#registry.get(modelName).idOf(value), snapshot } : null;
@@ -138,16 +146,30 @@ export class Delivery {
       {
         notificationId: notification.id,
         notification: notification.key,
-        object: { model: notification.model, id: model.idOf(object), snapshot: variables.object },
-        actor: party(notification.actorModel, options.actor, variables.actor),
-        target: party(notification.targetModel, options.target, variables.target),
+        object: { model: notification.model, id: this.#registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
+        actor: party(notification.actorModel, objects.actor, variables.actor),
+        target: party(notification.targetModel, objects.target, variables.target),
       },
-      db,
+      trx ?? this.#store.db,
     );
     if (this.keepLiveObjects) this.#live.set(issueId, { objects, at: Date.now() });
     // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
-    this.#wake({ kind: 'issue', issueId }, options.trx === undefined ? 0 : 50);
+    this.#wake({ kind: 'issue', issueId }, trx === undefined ? 0 : 50);
     return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
+  }
+
+  /**
+   * Writes rendered messages that belong to no issue (the admin's one-time messages and test
+   * sends) to the log, in one transaction, and wakes a sender. Returns their ids.
+   */
+  async queueMessages(messages: readonly NewMessage[]): Promise<number[]> {
+    const ids = await this.#store.db.transaction().execute(async (trx) => {
+      const written: number[] = [];
+      for (const message of messages) written.push(await this.#store.insertMessage(message, trx));
+      return written;
+    });
+    if (messages.some((m) => m.status === 'queued')) this.#wake({ kind: 'send' }, 0);
+    return ids;
   }
 
   /** Waits until every message of the issue is sent or failed for good, and sums them up. */

@@ -105,6 +105,17 @@ export interface ModelOptions<T, N extends NotificationsSpec> {
   readonly attachments?: Readonly<Record<string, AttachmentSpec<T>>>;
   /** Related objects of other models, for attachments such as `object.author.vcard`. */
   readonly relations?: Readonly<Record<string, RelationSpec<T> | ModelRef>>;
+  /**
+   * Finds objects for the admin, which lets staff pick real objects: to preview a template with, to
+   * issue a notification about, or to send a one-time message to. An empty query asks for a first
+   * page (the most recent objects, say). The admin shows at most 50.
+   *
+   * @example
+   * search: (query) => db.articles.where('title', 'like', `%${query}%`).limit(50)
+   */
+  readonly search?: (query: string) => Awaitable<Iterable<T>>;
+  /** How the admin names one object, for example its title. @default the model's label and the object's id */
+  readonly display?: (object: T) => string;
 }
 
 type ObjectOf<R> = R extends ModelReference<infer U> ? U : unknown;

@@ -15,6 +15,9 @@ export interface JsonSchema {
   readonly description?: string;
   readonly format?: string;
   readonly enum?: readonly unknown[];
+  readonly const?: unknown;
+  readonly default?: unknown;
+  readonly examples?: readonly unknown[];
 }
 
 interface JsonSchemaConverter {
@@ -64,7 +67,8 @@ export function pathExists(root: JsonSchema, schema: JsonSchema, segments: reado
   return false;
 }
 
-function resolve(root: JsonSchema, schema: JsonSchema): JsonSchema {
+/** Follows a local `$ref` (`#/$defs/...`) from the root schema; other schemas are returned as they are. */
+export function resolve(root: JsonSchema, schema: JsonSchema): JsonSchema {
   const ref = schema.$ref;
   if (!ref?.startsWith('#/')) return schema;
   let node: unknown = root;
@@ -85,4 +89,45 @@ export function schemaPaths(schema: JsonSchema, depth: number, root: JsonSchema 
     }
   }
   return [...new Set(paths)];
+}
+
+/** A variable a template may read, for pickers: its path below the root variable, type and description. */
+export interface SchemaField {
+  /** Dotted path, for example `article.author.name`. */
+  readonly path: string;
+  /** The JSON type(s), for example `string` or `object`; empty when the schema does not say. */
+  readonly type: string;
+  readonly description?: string;
+}
+
+/** The fields of a schema, nested objects included, down to `depth` levels; arrays offer their first item. */
+export function schemaFields(schema: JsonSchema, depth: number, root: JsonSchema = schema, prefix = ''): SchemaField[] {
+  if (depth <= 0) return [];
+  const resolved = resolve(root, schema);
+  const fields = new Map<string, SchemaField>();
+  const branches = [resolved, ...(resolved.anyOf ?? []), ...(resolved.oneOf ?? []), ...(resolved.allOf ?? [])];
+  for (const branch of branches) {
+    const node = resolve(root, branch);
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const target = resolve(root, child);
+      const type = typeOf(root, target);
+      if (!fields.has(path)) fields.set(path, { path, type, ...(target.description ? { description: target.description } : {}) });
+      const nested = type === 'array' && target.items ? schemaFields(target.items, depth - 1, root, `${path}.first`) : schemaFields(target, depth - 1, root, path);
+      for (const field of nested) if (!fields.has(field.path)) fields.set(field.path, field);
+    }
+  }
+  return [...fields.values()];
+}
+
+function typeOf(root: JsonSchema, schema: JsonSchema): string {
+  if (schema.type !== undefined) {
+    const types = (typeof schema.type === 'string' ? [schema.type] : schema.type).filter((t) => t !== 'null');
+    return types.join(' | ');
+  }
+  const alternatives = [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].map((alt) => typeOf(root, resolve(root, alt))).filter((t) => t !== '' && t !== 'null');
+  if (alternatives.length > 0) return [...new Set(alternatives)].join(' | ');
+  if (schema.properties) return 'object';
+  if (schema.items) return 'array';
+  return '';
 }

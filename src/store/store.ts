@@ -141,6 +141,12 @@ export interface MessageFilter {
   readonly backend?: string;
   readonly issueId?: number;
   readonly notificationId?: number;
+  /** Messages created at or after this ISO timestamp. */
+  readonly createdFrom?: string;
+  /** Messages created before this ISO timestamp. */
+  readonly createdBefore?: string;
+  /** Messages with a smaller id: the next page of a newest-first listing. */
+  readonly beforeId?: number;
   readonly limit?: number;
 }
 
@@ -516,6 +522,9 @@ export class Store {
     if (filter.backend) query = query.where('m.backend', '=', filter.backend);
     if (filter.issueId !== undefined) query = query.where('m.issue_id', '=', filter.issueId);
     if (filter.notificationId !== undefined) query = query.where('m.notification_id', '=', filter.notificationId);
+    if (filter.createdFrom !== undefined) query = query.where('m.created_at', '>=', filter.createdFrom);
+    if (filter.createdBefore !== undefined) query = query.where('m.created_at', '<', filter.createdBefore);
+    if (filter.beforeId !== undefined) query = query.where('m.id', '<', filter.beforeId);
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toMessage);
   }

@@ -58,6 +58,8 @@ export function createBlog<DB>(database: DatabaseOptions<DB>, transport: MailTra
     label: 'User',
     id: (u: User) => u.id,
     load: (ids) => data.users.filter((u) => ids.includes(String(u.id))),
+    search: (query) => data.users.filter((u) => u.name.toLowerCase().includes(query.toLowerCase())),
+    display: (u) => u.name,
     schema: userSchema,
     channels: { self: true },
     contacts: { email: (u) => contact(u.name, 'email', u.email) },
@@ -67,6 +69,8 @@ export function createBlog<DB>(database: DatabaseOptions<DB>, transport: MailTra
   const Subscriber = vox.model('blog.subscriber', {
     id: (s: Subscriber) => s.id,
     load: (ids) => data.subscribers.filter((s) => ids.includes(String(s.id))),
+    search: (query) => data.subscribers.filter((s) => `${s.name} ${s.email}`.toLowerCase().includes(query.toLowerCase())),
+    display: (s) => `${s.name} <${s.email}>`,
     schema: subscriberSchema,
     notifications: { created: 'Somebody subscribed to the blog' },
     channels: { self: true },
@@ -76,6 +80,8 @@ export function createBlog<DB>(database: DatabaseOptions<DB>, transport: MailTra
   const Article = vox.model('blog.article', {
     id: (a: Article) => a.slug,
     load: (ids) => data.articles.filter((a) => ids.includes(a.slug)),
+    search: (query) => data.articles.filter((a) => a.title.toLowerCase().includes(query.toLowerCase())),
+    display: (a) => a.title,
     schema: articleSchema,
     notifications: {
       created: { description: 'A new article was published', actor: User },

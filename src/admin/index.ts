@@ -1,0 +1,27 @@
+import { ErrorCode, VoxError } from '../errors.ts';
+import type { AdminDeps } from './context.ts';
+import type { Admin, AdminOptions } from './types.ts';
+
+/** The admin of a Vox instance. Hono and the routes load with the first request, so apps that never mount it do not pay for it. */
+export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
+  if (typeof options?.authorize !== 'function') {
+    throw new VoxError(ErrorCode.configuration, 'vox.admin needs authorize(request): the staff user, or null to refuse');
+  }
+  const basePath = normaliseBasePath(options.basePath ?? '');
+  let app: Promise<{ fetch(request: Request): Response | Promise<Response> }> | undefined;
+  return {
+    basePath,
+    async fetch(request) {
+      app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath }));
+      return (await app).fetch(request);
+    },
+  };
+}
+
+/** `admin/` and `/admin/` become `/admin`; `/` becomes `''`. */
+export function normaliseBasePath(path: string): string {
+  const trimmed = path.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new VoxError(ErrorCode.configuration, `admin basePath ${JSON.stringify(path)} must be a plain path such as /admin`);
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}

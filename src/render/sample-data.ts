@@ -1,0 +1,72 @@
+import { resolve, type JsonSchema } from './schema-paths.ts';
+
+const MAX_DEPTH = 6;
+
+/** Sample strings by property name, so that previews read like real messages. */
+const NAMED_STRINGS: readonly [RegExp, string][] = [
+  [/e-?mail/i, 'pat.reader@example.org'],
+  [/^(first_?name|given_?name)$/i, 'Pat'],
+  [/^(last_?name|family_?name|surname)$/i, 'Reader'],
+  [/name|poster|author/i, 'Pat Reader'],
+  [/title|subject|headline/i, 'A sample title'],
+  [/slug/i, 'a-sample-title'],
+  [/url|link|href|website/i, 'https://example.org/sample'],
+  [/phone|mobile|sms/i, '+15550100'],
+  [/token|key|secret/i, 'sample-token'],
+  [/(created|updated|published|sent)(_?at)?$|date|time/i, '2026-01-02T09:30:00.000Z'],
+  [/body|text|content|description|comment|message|summary/i, 'Sample text: what this field holds for a real object.'],
+  [/city/i, 'Springfield'],
+  [/country/i, 'Utopia'],
+];
+
+const FORMATS: Readonly<Record<string, string>> = {
+  email: 'pat.reader@example.org',
+  uri: 'https://example.org/sample',
+  url: 'https://example.org/sample',
+  'date-time': '2026-01-02T09:30:00.000Z',
+  date: '2026-01-02',
+  time: '09:30:00',
+  uuid: '123e4567-e89b-42d3-a456-426614174000',
+};
+
+/**
+ * A plausible value for a JSON Schema, for previews without a real object: examples and defaults
+ * first, then values guessed from the property name and format. Arrays get one item.
+ */
+export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schema, depth = 0): unknown {
+  const node = resolve(root, schema);
+  if (node.const !== undefined) return node.const;
+  if (node.examples?.[0] !== undefined) return node.examples[0];
+  if (node.default !== undefined) return node.default;
+  if (node.enum?.[0] !== undefined) return node.enum[0];
+  if (depth > MAX_DEPTH) return null;
+  const alternatives = [...(node.anyOf ?? []), ...(node.oneOf ?? [])].filter((alt) => resolve(root, alt).type !== 'null');
+  if (alternatives[0]) return sampleOf(alternatives[0], name, root, depth + 1);
+  if (node.allOf?.length) {
+    return Object.assign({}, ...node.allOf.map((part) => sampleOf(part, name, root, depth + 1)).filter((v) => typeof v === 'object' && v !== null));
+  }
+  const types = node.type === undefined ? [] : (typeof node.type === 'string' ? [node.type] : node.type).filter((t) => t !== 'null');
+  const type = types[0] ?? (node.properties ? 'object' : node.items ? 'array' : undefined);
+  switch (type) {
+    case 'object': {
+      const value: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(node.properties ?? {})) value[key] = sampleOf(child, key, root, depth + 1);
+      return value;
+    }
+    case 'array':
+      return node.items ? [sampleOf(node.items, singular(name), root, depth + 1)] : [];
+    case 'string':
+      return (node.format && FORMATS[node.format]) ?? NAMED_STRINGS.find(([pattern]) => pattern.test(name))?.[1] ?? `Sample ${name || 'text'}`;
+    case 'integer':
+    case 'number':
+      return /id$/i.test(name) ? 1 : type === 'integer' ? 3 : 4.5;
+    case 'boolean':
+      return true;
+    default:
+      return `Sample ${name || 'value'}`;
+  }
+}
+
+function singular(name: string): string {
+  return name.endsWith('s') ? name.slice(0, -1) : name;
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toNodeHandler, type Admin, type DatabaseOptions } from '../../src/index.ts';
+import type { MailTransport } from '../../src/backends/email/index.ts';
+import { createBlog, seedBlog } from './blog.ts';
+
+/** A host application for the admin: the blog, a login form, sessions in a cookie, the admin at /admin. */
+export interface AdminApp {
+  readonly url: string;
+  readonly admin: Admin;
+  readonly blog: ReturnType<typeof createBlog>;
+  /** A session cookie value for the author, as the login form would set it. */
+  signIn(): string;
+  close(): Promise<void>;
+}
+
+export const STAFF = { id: 1, name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
+
+export async function startAdminApp(transport: MailTransport, database: DatabaseOptions = { dialect: 'sqlite', path: ':memory:' }): Promise<AdminApp> {
+  const blog = createBlog(database, transport);
+  const { vox, data } = blog;
+  await vox.migrate();
+  await vox.sync();
+  await seedBlog(vox);
+  data.subscribers.push({ id: 1, name: 'Sam Subscriber', email: 'sam@example.org', token: 'sam-token' }, { id: 2, name: 'Nina New', email: 'nina@example.org', token: 'nina-token' });
+  data.articles.push({ slug: 'welcome', title: 'Welcome to Vox', body: 'Templates are data.', author: data.users[0]! });
+
+  const sessions = new Map<string, number>();
+  const sessionOf = (cookie: string | null | undefined) => /(?:^|;\s*)session=([^;]+)/.exec(cookie ?? '')?.[1];
+  const admin = vox.admin({
+    basePath: '/admin',
+    secret: 'test secret, at least 16 bytes',
+    loginUrl: '/login',
+    authorize: (request) => {
+      const userId = sessions.get(sessionOf(request.headers.get('cookie')) ?? '');
+      const user = data.users.find((u) => u.id === userId);
+      return user ? { id: user.id, name: user.name, email: user.email } : null;
+    },
+  });
+  const adminHandler = toNodeHandler(admin);
+  const newSession = () => {
+    const token = randomBytes(12).toString('base64url');
+    sessions.set(token, STAFF.id);
+    return token;
+  };
+
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/login' && request.method === 'GET') {
+      const next = url.searchParams.get('next') ?? '/admin/';
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(
+        `<!doctype html><title>Log in</title><form method="post" action="/login"><input type="hidden" name="next" value="${next.replace(/[^\w/.-]/g, '')}">` +
+          '<label>Email <input name="email"></label><label>Password <input name="password" type="password"></label><button>Log in</button></form>',
+      );
+      return;
+    }
+    if (url.pathname === '/login' && request.method === 'POST') {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const form = new URLSearchParams(body);
+        if (form.get('email') !== STAFF.email || form.get('password') !== STAFF.password) {
+          response.writeHead(400, { 'Content-Type': 'text/plain' }).end('Wrong email or password.');
+          return;
+        }
+        const next = form.get('next') ?? '/admin/';
+        response.writeHead(303, { Location: next.startsWith('/') ? next : '/admin/', 'Set-Cookie': `session=${newSession()}; Path=/; HttpOnly; SameSite=Lax` }).end();
+      });
+      return;
+    }
+    adminHandler(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    admin,
+    blog,
+    signIn: newSession,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await vox.close();
+    },
+  };
+}
