@@ -150,9 +150,20 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
     migrationTableName: 'vox_migrations',
     migrationLockTableName: 'vox_migrations_lock',
   });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  let result: MigrationResultSet = await migrator.migrateToLatest();
+  // Kysely's introspection reads every schema's tables and checks each schema by name; another
+  // schema dropped at that moment (parallel test suites do this) fails the read, not our migration.
+  for (let attempt = 1; attempt < 3 && result.error && isOtherSchemaDropped(result.error, schema); attempt++) {
+    result = await migrator.migrateToLatest();
+  }
   if (result.error) {
     throw new VoxError(ErrorCode.configuration, `migration failed: ${String(result.error)}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** PostgreSQL's invalid_schema_name (3F000) for a schema that is not ours. */
+function isOtherSchemaDropped(error: unknown, ours: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && typeof e.message === 'string' && ours !== undefined && !e.message.includes(`"${ours}"`);
 }

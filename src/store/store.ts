@@ -380,6 +380,10 @@ export class Store {
 
   /** Writes one message, or returns the id of the message that already has its idempotency key. */
   async insertMessage(message: NewMessage, db: Db = this.db): Promise<number> {
+    return atomically(db, (trx) => this.#insertMessage(message, trx));
+  }
+
+  async #insertMessage(message: NewMessage, db: Db): Promise<number> {
     const row = await db
       .insertInto('vox_messages')
       .values(messageRow(message, now()))
@@ -399,6 +403,11 @@ export class Store {
    */
   async insertMessages(messages: readonly NewMessage[], db: Db = this.db): Promise<number> {
     if (messages.length === 0) return 0;
+    // Rows and bodies together: a worker that took a row before its body existed would send nothing.
+    return atomically(db, (trx) => this.#insertMessages(messages, trx));
+  }
+
+  async #insertMessages(messages: readonly NewMessage[], db: Db): Promise<number> {
     const timestamp = now();
     const inserted = await db
       .insertInto('vox_messages')
@@ -559,6 +568,11 @@ function bodyRow(id: number, message: NewMessage): Insertable<VoxDatabase['vox_m
     payload: message.payload ? JSON.stringify(message.payload) : null,
     render_context: message.renderContext === undefined || message.renderContext === null ? null : JSON.stringify(message.renderContext),
   };
+}
+
+/** Runs `work` in a transaction: the caller's, or a new one. */
+function atomically<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
 /** A message's `due_at` after an update, or undefined when the update leaves it as it is. */
