@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, nodeSqliteDialect, type Vox } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { htmlToText } from '../src/backends/email/core.ts';
-import { nodeSqliteDialect } from '../src/store/sqlite.ts';
+
 
 const [kind = '', dialect = 'sqlite', countText = '0', portText = '0'] = process.argv.slice(2);
 const count = Number(countText);

@@ -7,11 +7,11 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { Kysely } from 'kysely';
-import { createVox, type StaffUser, type Vox } from '../src/index.ts';
-import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 // The blog keeps its tables next to Vox's in one SQLite database, so that notify() can join the
-// blog's transactions; this is the same node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
-import { nodeSqliteDialect } from '../src/store/sqlite.ts';
+// blog's transactions; nodeSqliteDialect is the node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
+import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
+import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
+
 import { newToken, sessionKey, verifyPassword } from './auth.ts';
 import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
 import type { Html } from './html.ts';

@@ -32,6 +32,7 @@ export type { BackendLimits } from './delivery/limits.ts';
 export type { WorkerOptions } from './delivery/worker.ts';
 export type { Queue, QueueJob } from './queue/queue.ts';
 export { InProcessQueue } from './queue/in-process.ts';
+export { nodeSqliteDialect } from './store/sqlite.ts';
 export type { InProcessQueueOptions } from './queue/in-process.ts';
 export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
 export type {

@@ -3,7 +3,14 @@ import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely
 
 /**
  * Kysely's SQLite dialect over Node's built-in `node:sqlite`, so the embedded default needs no
- * native addon. Kysely serialises access to the single connection.
+ * native addon. Kysely serialises access to the single connection. Use it for your own Kysely
+ * instance when your tables and Vox's share one SQLite file, so that `notify()` can join your
+ * transactions:
+ *
+ * ```ts
+ * const db = new Kysely<AppDatabase>({ dialect: nodeSqliteDialect('app.db') });
+ * const vox = createVox({ database: db, backends });
+ * ```
  */
 export function nodeSqliteDialect(path: string): SqliteDialect {
   return new SqliteDialect({
