@@ -431,17 +431,27 @@ export class Store {
   async claimDueMessages(limit: number, leaseMs: number, dialect: 'sqlite' | 'postgres', db: Db = this.db): Promise<ClaimedMessage[]> {
     const timestamp = now();
     const lease = later(leaseMs);
+    const claim = (qb: Db) =>
+      qb
+        .updateTable('vox_messages')
+        .set((eb) => ({ status: 'sending', locked_until: lease, due_at: lease, attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+        .where('id', 'in', (eb) => {
+          const due = eb.selectFrom('vox_messages').select('id').where('due_at', '<=', timestamp).orderBy('due_at').limit(limit);
+          // PostgreSQL workers on several machines skip each other's rows instead of waiting.
+          return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+        })
+        .returningAll();
+    if (dialect === 'sqlite') return (await this.#withBodies(await claim(db).execute(), db)).sort((a, b) => a.id - b.id);
+    // PostgreSQL takes the rows and reads their bodies in one round trip.
     const rows = await db
-      .updateTable('vox_messages')
-      .set((eb) => ({ status: 'sending', locked_until: lease, due_at: lease, attempts: eb('attempts', '+', 1), updated_at: timestamp }))
-      .where('id', 'in', (eb) => {
-        const due = eb.selectFrom('vox_messages').select('id').where('due_at', '<=', timestamp).orderBy('due_at').limit(limit);
-        // PostgreSQL workers on several machines skip each other's rows instead of waiting.
-        return dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-      })
-      .returningAll()
+      .with('claimed', (qb) => claim(qb as Db))
+      .selectFrom('claimed')
+      .leftJoin('vox_message_bodies as b', 'b.message_id', 'claimed.id')
+      .selectAll('claimed')
+      .select(['b.payload', 'b.render_context'])
+      .orderBy('claimed.id')
       .execute();
-    return (await this.#withBodies(rows, db)).sort((a, b) => a.id - b.id);
+    return rows.map(toClaimed);
   }
 
   /** Takes failed messages for an immediate resend; ids that are not failed are left alone. */
