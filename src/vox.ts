@@ -1,4 +1,4 @@
-import type { Backend } from './backends/backend.ts';
+import type { Backend, ProviderFailure } from './backends/backend.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './errors.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
@@ -72,6 +72,12 @@ export interface Messages {
   get(id: number): Promise<MessageRecord | undefined>;
   /** Sends failed messages again; each outcome says whether it went out this time. */
   resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+  /**
+   * Records a provider's later report that a sent message was not delivered (Twilio's status
+   * callback does this): the message becomes failed, with the provider's error, and can be
+   * resent. Returns the message, or undefined when no sent message of that backend has the id.
+   */
+  updateByProviderId(backend: string, providerMessageId: string, update: ProviderFailure): Promise<MessageRecord | undefined>;
 }
 
 /** Issues: each call of notify(), with how far its delivery got. */
@@ -185,6 +191,17 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         return record;
       },
       resend: (ids) => delivery.resend(ids),
+      async updateByProviderId(backend, providerMessageId, update) {
+        const id = await store.updateSentByProviderId(backend, providerMessageId, {
+          status: update.status,
+          error: update.error,
+          errorCode: update.errorCode ?? null,
+          permanent: update.permanent,
+        });
+        if (id === undefined) return undefined;
+        delivery.events.emit('progress');
+        return this.get(id);
+      },
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
@@ -196,6 +213,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     stop: async () => worker?.stop(),
     async close() {
       await worker?.stop();
+      await Promise.all([...backends.values()].map((b) => b.close?.()));
       await queue.close?.();
       await connection.close();
     },

@@ -122,6 +122,12 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.createIndex('vox_messages_created').on('vox_messages').column('created_at').execute();
       },
     },
+    '0002_provider_message_id': {
+      // Delivery-status callbacks (Twilio's) find their message by the provider's id.
+      async up(db: AnyDb) {
+        await db.schema.createIndex('vox_messages_provider_id').on('vox_messages').columns(['provider_message_id', 'backend']).execute();
+      },
+    },
   };
 }
 

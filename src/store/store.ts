@@ -499,6 +499,24 @@ export class Store {
     }
   }
 
+  /**
+   * Applies a provider's later report to the sent message it gave `providerMessageId`; returns the
+   * message's id, or undefined when no sent message of that backend has the id (a resend since
+   * gave it a new one, or it is not ours).
+   */
+  async updateSentByProviderId(backend: string, providerMessageId: string, update: MessageUpdate, db: Db = this.db): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('vox_messages')
+      .select('id')
+      .where('backend', '=', backend)
+      .where('provider_message_id', '=', providerMessageId)
+      .where('status', '=', 'sent')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.updateMessage(row.id, update, db);
+    return row.id;
+  }
+
   async getMessage(id: number, db: Db = this.db): Promise<ClaimedMessage | undefined> {
     const row = await withBody(db).where('m.id', '=', id).executeTakeFirst();
     return row && toClaimed(row);
