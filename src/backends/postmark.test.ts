@@ -20,8 +20,8 @@ testBackendContract('postmark-template', async () => {
     },
     delivered: () => peer.emails.length,
     async close() {
-      assert.deepEqual(peer.violations, []);
       await peer.close();
+      assert.deepEqual(peer.violations, []);
     },
   };
 });

@@ -27,8 +27,8 @@ testBackendContract('twilio', async () => {
     failNext: (kind) => peer.failNext(kind === 'permanent' ? { status: 400, code: 21211, message: "The 'To' number +14155550100 is not a valid phone number." } : { status: 429, code: 20429, message: 'Too Many Requests' }),
     delivered: () => peer.received.length,
     async close() {
-      assert.deepEqual(peer.violations, [], 'every request met the OpenAPI contract');
       await peer.close();
+      assert.deepEqual(peer.violations, [], 'every request met the OpenAPI contract');
     },
   };
 });
