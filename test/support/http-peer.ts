@@ -26,11 +26,14 @@ export interface HttpPeer {
   readonly accepted: PeerRequest[];
   /** Answers the next requests with these replies, in order, before going back to the default. */
   replyNext(...replies: PeerReply[]): void;
+  /** Replaces how requests not scripted with `replyNext` are answered; undefined restores the default. */
+  answerWith(answer: ((request: PeerRequest) => PeerReply) | undefined): void;
   close(): Promise<void>;
 }
 
 /** Starts a peer; `answer` decides the reply of each request not scripted with `replyNext`. */
-export async function startHttpPeer(answer: (request: PeerRequest) => PeerReply = () => ({ status: 200, body: 'ok' })): Promise<HttpPeer> {
+export async function startHttpPeer(defaultAnswer: (request: PeerRequest) => PeerReply = () => ({ status: 200, body: 'ok' })): Promise<HttpPeer> {
+  let answer = defaultAnswer;
   const requests: PeerRequest[] = [];
   const accepted: PeerRequest[] = [];
   const scripted: PeerReply[] = [];
@@ -55,6 +58,9 @@ export async function startHttpPeer(answer: (request: PeerRequest) => PeerReply 
     accepted,
     replyNext(...replies) {
       scripted.push(...replies);
+    },
+    answerWith(next) {
+      answer = next ?? defaultAnswer;
     },
     close: () =>
       new Promise<void>((done) => {
