@@ -40,11 +40,15 @@ export type {
   Backend,
   BackendCapabilities,
   ContentFormat,
+  EditorType,
   MessagePayload,
   OutboundMessage,
+  ProviderFailure,
   RenderedTemplate,
   SendResult,
 } from './backends/backend.ts';
+export { editorOf } from './backends/backend.ts';
+export type { DestinationOptions } from './backends/destination.ts';
 export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './errors.ts';
 export type { DeliveryErrorDetails, TemplateProblem } from './errors.ts';
 export type { DatabaseOptions, PgPoolLike, SqlDialectName } from './store/connect.ts';

@@ -1,4 +1,4 @@
-import type { Backend } from './backends/backend.ts';
+import type { Backend, ProviderFailure } from './backends/backend.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './errors.ts';
 import { createAdmin } from './admin/index.ts';
@@ -81,6 +81,15 @@ export interface Messages {
   get(id: number): Promise<MessageRecord | undefined>;
   /** Sends failed messages again; each outcome says whether it went out this time. */
   resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+  /**
+   * Records a provider's later report that a sent message was not delivered (Twilio's status
+   * callback does this): the message becomes failed, with the provider's error, and can be
+   * resent. The report names the message by its id (put it in the callback URL you give the
+   * provider) and must carry the provider's id for it. Returns the message, or undefined when
+   * message `messageId` is not a sent message of `backend` with that provider id (a resend since
+   * gave it a new one, or the report is not ours).
+   */
+  applyProviderReport(messageId: number, backend: string, providerMessageId: string, update: ProviderFailure): Promise<MessageRecord | undefined>;
 }
 
 /** Issues: each call of notify(), with how far its delivery got. */
@@ -224,6 +233,17 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         return record;
       },
       resend: (ids) => delivery.resend(ids),
+      async applyProviderReport(messageId, backend, providerMessageId, update) {
+        const id = await store.updateSentByProviderId(messageId, backend, providerMessageId, {
+          status: update.status,
+          error: update.error,
+          errorCode: update.errorCode ?? null,
+          permanent: update.permanent,
+        });
+        if (id === undefined) return undefined;
+        delivery.events.emit('progress');
+        return this.get(id);
+      },
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
@@ -252,6 +272,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     stop: async () => worker?.stop(),
     async close() {
       await worker?.stop();
+      await Promise.all([...backends.values()].map((b) => b.close?.()));
       await queue.close?.();
       await connection.close();
     },

@@ -1,7 +1,20 @@
 import type { Contact } from '../registry/contact.ts';
 
-/** How a backend's template content is written, which decides escaping and the editor. */
-export type ContentFormat = 'html' | 'markdown' | 'text' | 'blocks';
+/**
+ * How a backend's template content is written, which decides how variables are escaped:
+ *
+ * - `html`, `markdown`: escaped for HTML / Markdown; `text`: not escaped.
+ * - `blocks`: `{% block subject %}`, `{% block text_body %}`, `{% block html_body %}`.
+ * - `fields`: `key: value` lines (the seed's Postmark and JSON webhook content); a line break in a
+ *   variable is written `\n`, so a variable can never start a line, and so a field, of its own.
+ * - `slack`: Slack mrkdwn; `&`, `<` and `>` in variables are escaped, so a variable cannot
+ *   mention `<!channel>` or hide a link.
+ * - `slack-blocks`: Block Kit JSON; variables are escaped as for `slack`, then as JSON string content.
+ */
+export type ContentFormat = 'html' | 'markdown' | 'text' | 'blocks' | 'fields' | 'slack' | 'slack-blocks';
+
+/** Which editor the admin shows for a template's content. */
+export type EditorType = 'html' | 'markdown' | 'text' | 'blocks' | 'fields' | 'json';
 
 /** What a backend can do; these flags drive template validation, the admin and preview. */
 export interface BackendCapabilities {
@@ -15,6 +28,13 @@ export interface BackendCapabilities {
   readonly manualSending: boolean;
   /** Most addresses one message may carry; bulk templates are split above it. @default unlimited */
   readonly maxRecipients?: number;
+  /** The content editor the admin and preview use. @default derived from the backend's format, see {@link editorOf} */
+  readonly editor?: EditorType;
+  /**
+   * Whether a blank address means something to this backend (X: a status update instead of a
+   * direct message), so that site contacts may leave the address empty. @default false
+   */
+  readonly blankAddress?: boolean;
 }
 
 /** A rendered attachment. */
@@ -63,6 +83,20 @@ export interface SendResult {
 }
 
 /**
+ * A provider's later report (a delivery-status callback) that a message it had accepted was not
+ * delivered after all. See `vox.messages.applyProviderReport`.
+ */
+export interface ProviderFailure {
+  readonly status: 'failed';
+  /** What the log shows, for example `Twilio reports the message undelivered (error 30003)`. */
+  readonly error: string;
+  /** The provider's error code. */
+  readonly errorCode?: string;
+  /** False when sending again may succeed. */
+  readonly permanent: boolean;
+}
+
+/**
  * Delivers messages of one protocol. Implement `send`; Vox does rendering, logging and retries.
  * Throw {@link DeliveryError} to say whether a failure is permanent.
  */
@@ -79,4 +113,27 @@ export interface Backend {
   /** Turns a rendered template into the payload to send (for example, HTML into HTML and text parts). */
   compose(rendered: RenderedTemplate): MessagePayload;
   send(message: OutboundMessage): Promise<SendResult>;
+  /**
+   * Why an address is not one of this protocol's (an SMS number not in E.164 form, say), or
+   * undefined when it is. Site contacts are checked with it when saved; `send` refuses such
+   * addresses as permanent failures.
+   */
+  validateAddress?(address: string): string | undefined;
+  /** Releases what the backend holds open (an XMPP connection); `vox.close()` calls it. */
+  close?(): Promise<void>;
+}
+
+const EDITORS: Readonly<Record<ContentFormat, EditorType>> = {
+  html: 'html',
+  markdown: 'markdown',
+  text: 'text',
+  blocks: 'blocks',
+  fields: 'fields',
+  slack: 'text',
+  'slack-blocks': 'json',
+};
+
+/** The editor for a backend's templates: its declared one, or the one its format implies. */
+export function editorOf(backend: Pick<Backend, 'format' | 'capabilities'>): EditorType {
+  return backend.capabilities.editor ?? EDITORS[backend.format];
 }

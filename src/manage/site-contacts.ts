@@ -29,7 +29,14 @@ export class SiteContacts {
     const protocols = new Set([...this.#backends.values()].map((b) => b.protocol));
     const problems: string[] = [];
     if (!input.name?.trim()) problems.push('name is empty');
-    if (!input.address?.trim()) problems.push('address is empty');
+    const address = typeof input.address === 'string' ? input.address.trim() : '';
+    const backends = [...this.#backends.values()].filter((b) => b.protocol === input.protocol);
+    // A blank address means something to some backends (X: a status update); for the rest it is a mistake.
+    if (address === '' && !backends.some((b) => b.capabilities.blankAddress)) problems.push('address is empty');
+    else {
+      const problem = backends.map((b) => b.validateAddress?.(address)).find((p) => p !== undefined);
+      if (problem) problems.push(`address: ${problem}`);
+    }
     if (!protocols.has(input.protocol)) problems.push(`protocol ${JSON.stringify(input.protocol)} has no configured backend; use one of ${[...protocols].join(', ') || '(none configured)'}`);
     const filter = input.enableFilter ?? 'blacklist';
     if (filter !== 'blacklist' && filter !== 'whitelist') problems.push(`enableFilter must be 'blacklist' or 'whitelist'`);
@@ -39,7 +46,7 @@ export class SiteContacts {
       if (!notifications.has(key)) throw new VoxError(ErrorCode.unknownNotification, `site contact setting for unknown notification ${JSON.stringify(key)}`);
     }
     const timestamp = now();
-    const values = { name: input.name.trim(), protocol: input.protocol, address: input.address.trim(), enable_filter: filter, updated_at: timestamp };
+    const values = { name: input.name.trim(), protocol: input.protocol, address, enable_filter: filter, updated_at: timestamp };
     const id = await this.#store.db.transaction().execute(async (trx) => {
       let contactId: number;
       if (input.id === undefined) {

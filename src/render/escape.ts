@@ -13,6 +13,29 @@ export function escapeMarkdown(text: string): string {
   return escapeHtml(text.replace(/[\\`*_{}[\]()#+\-.!|~]/g, '\\$&'));
 }
 
+/**
+ * Escapes a variable inside a `key: value` line: backslashes and line breaks are written `\\`,
+ * `\n` and `\r`, so the value stays on its line; {@link unescapeField} reads them back.
+ */
+export function escapeField(text: string): string {
+  return text.replace(/[\\\n\r]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\\\'));
+}
+
+/** Reads a `key: value` line's value back: `\\`, `\n` and `\r` become what they stand for; other backslashes stay. */
+export function unescapeField(text: string): string {
+  return text.replace(/\\([\\nr])/g, (_match, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));
+}
+
+/** Escapes text for Slack mrkdwn: `&`, `<` and `>`, the characters of Slack's control sequences. */
+export function escapeSlack(text: string): string {
+  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+/** Escapes text as the inside of a JSON string. */
+export function escapeJsonString(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
 /** Subjects are single lines: line breaks (and the blanks around them) fold into one space. */
 export function foldLines(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();

@@ -1,7 +1,7 @@
 import { Liquid, type Template } from 'liquidjs';
 import type { ContentFormat } from '../backends/backend.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../errors.ts';
-import { escapeHtml, escapeMarkdown, foldLines, stringify } from './escape.ts';
+import { escapeField, escapeHtml, escapeJsonString, escapeMarkdown, escapeSlack, foldLines, stringify } from './escape.ts';
 
 /** Limits that keep untrusted template authors from exhausting the process. */
 export interface RenderLimits {
@@ -23,7 +23,7 @@ export interface TemplateVariable {
   readonly column: number;
 }
 
-type Engine = 'html' | 'markdown' | 'text';
+type Engine = Exclude<ContentFormat, 'blocks'>;
 type Variables = Record<string, unknown>;
 
 const PARSE_CACHE_SIZE = 512;
@@ -50,6 +50,9 @@ export class Renderer {
       html: new Liquid({ ...base, outputEscape: (v: unknown) => escapeHtml(stringify(v)) }),
       markdown: new Liquid({ ...base, outputEscape: (v: unknown) => escapeMarkdown(stringify(v)) }),
       text: new Liquid(base),
+      fields: new Liquid({ ...base, outputEscape: (v: unknown) => escapeField(stringify(v)) }),
+      slack: new Liquid({ ...base, outputEscape: (v: unknown) => escapeSlack(stringify(v)) }),
+      'slack-blocks': new Liquid({ ...base, outputEscape: (v: unknown) => escapeJsonString(escapeSlack(stringify(v))) }),
     };
   }
 
@@ -87,6 +90,7 @@ export class Renderer {
         if (names.length === 0) return [{ field, message: 'a block template needs {% block subject %}, {% block text_body %} or {% block html_body %}' }];
       } else {
         this.#parse(engineFor(format), source);
+        if (format === 'fields') return [...fieldLineProblems(field, source), ...fileTags(field, source)];
       }
       return fileTags(field, source);
     } catch (error) {
@@ -152,6 +156,20 @@ function fileTags(field: string, source: string): TemplateProblem[] {
     const column = match.index - before.lastIndexOf('\n');
     problems.push({ field, message: `{% ${match[1]} %} is not available: templates cannot load other templates or files`, line, column });
   }
+  return problems;
+}
+
+/**
+ * Lines of `key: value` content that cannot be fields: not blank, not only Liquid tags, and without
+ * a literal key before a colon. Keys are literal so that variables can never choose them.
+ */
+function fieldLineProblems(field: string, source: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  source.split('\n').forEach((text, index) => {
+    const line = text.replace(/\{%-?[\s\S]*?-?%\}/g, '').trim();
+    if (line === '' || /^[^:{}]*[^\s:{}][^:{}]*:/.test(line)) return;
+    problems.push({ field, message: 'each line must be `key: value`, with a key written out (not a variable)', line: index + 1, column: 1 });
+  });
   return problems;
 }
 

@@ -530,6 +530,25 @@ export class Store {
     }
   }
 
+  /**
+   * Applies a provider's later report to sent message `id`, if the provider gave it
+   * `providerMessageId`; returns the id, or undefined when it did not (a resend since gave it a
+   * new one, or the report is not ours).
+   */
+  async updateSentByProviderId(id: number, backend: string, providerMessageId: string, update: MessageUpdate, db: Db = this.db): Promise<number | undefined> {
+    const row = await db
+      .selectFrom('vox_messages')
+      .select('id')
+      .where('id', '=', id)
+      .where('backend', '=', backend)
+      .where('provider_message_id', '=', providerMessageId)
+      .where('status', '=', 'sent')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    await this.updateMessage(row.id, update, db);
+    return row.id;
+  }
+
   async getMessage(id: number, db: Db = this.db): Promise<ClaimedMessage | undefined> {
     const row = await withBody(db).where('m.id', '=', id).executeTakeFirst();
     return row && toClaimed(row);

@@ -1,6 +1,8 @@
 import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
+import { emailAddressProblem } from '../addresses.ts';
+import { invalidAddress } from '../send.ts';
 
 /** An address as Nodemailer takes it. */
 export interface MailAddress {
@@ -62,30 +64,41 @@ export function emailBackend(
   if (!options?.transport || typeof options.transport.sendMail !== 'function') {
     throw new VoxError(ErrorCode.configuration, `email backend ${options?.id ?? defaults.id} needs a Nodemailer transport: { transport: nodemailer.createTransport(...) }`);
   }
-  const id = options.id ?? defaults.id;
-  return {
-    id,
+  const backend: Backend = {
+    id: options.id ?? defaults.id,
     protocol: 'email',
     label: options.label ?? defaults.label,
     format: defaults.format,
     capabilities: EMAIL_CAPABILITIES,
     compose,
-    send: (message) => sendMail(id, options, message),
+    validateAddress: emailAddressProblem,
+    send: (message) => sendMail(backend, options, message),
   };
+  return backend;
 }
 
-async function sendMail(backend: string, options: EmailBackendOptions, message: OutboundMessage): Promise<SendResult> {
+async function sendMail(sender: Backend, options: EmailBackendOptions, message: OutboundMessage): Promise<SendResult> {
+  const backend = sender.id;
   const from = message.from ?? options.from;
   if (!from) {
     throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
   }
+  // Malformed addresses are refused here, one by one, rather than failing the whole mail at the server.
+  const invalid = message.to.flatMap((c) => {
+    const error = invalidAddress(sender, c);
+    return error ? [{ address: c.address, error }] : [];
+  });
+  const to = message.to.filter((c) => !invalid.some((r) => r.address === c.address));
+  if (to.length === 0) {
+    throw invalid[0]?.error ?? new DeliveryError('the message has no recipients', { backend, permanent: true, providerCode: 'ENORECIPIENTS' });
+  }
   const { payload } = message;
-  const addresses = message.to.map((c) => ({ name: c.name, address: c.address }));
+  const addresses = to.map((c) => ({ name: c.name, address: c.address }));
   let info: MailSendInfo;
   try {
     info = await options.transport.sendMail({
       from,
-      ...(message.to.length === 1 ? { to: addresses } : { bcc: addresses }),
+      ...(addresses.length === 1 ? { to: addresses } : { bcc: addresses }),
       subject: payload.subject ?? '',
       ...(payload.text === undefined ? {} : { text: payload.text }),
       ...(payload.html === undefined ? {} : { html: payload.html }),
@@ -98,11 +111,11 @@ async function sendMail(backend: string, options: EmailBackendOptions, message: 
     throw smtpError(backend, error);
   }
   const rejectedErrors = info.rejectedErrors ?? [];
-  const rejected = (info.rejected ?? []).map((r) => {
+  const rejected = [...invalid, ...(info.rejected ?? []).map((r) => {
     const address = typeof r === 'string' ? r : r.address;
     const cause = rejectedErrors.find((e) => e.recipient === address);
     return { address, error: smtpError(backend, cause ?? new Error(`${address} was refused`)) };
-  });
+  })];
   return { ...(info.messageId ? { providerMessageId: info.messageId } : {}), ...(rejected.length ? { rejected } : {}) };
 }
 
