@@ -3,6 +3,9 @@ export type { Issues, Messages, Notifications, SiteOptions, Vox, VoxOptions } fr
 export { contact } from './registry/contact.ts';
 export type { Contact } from './registry/contact.ts';
 export type {
+  ActivityObject,
+  ActivityType,
+  ActorSpec,
   AttachmentSpec,
   Awaitable,
   ChannelSpec,
@@ -37,6 +40,9 @@ export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
 export type {
   AttachmentPayload,
   Backend,
+  BackendHost,
+  ComposeContext,
+  HostModel,
   BackendCapabilities,
   ContentFormat,
   MessagePayload,

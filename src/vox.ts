@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { Backend } from './backends/backend.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './errors.ts';
@@ -145,6 +146,16 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
+  const hostModel = (def: ReturnType<Registry['get']>) => ({ name: def.name, label: def.label, options: def.options, idOf: def.idOf });
+  for (const backend of backends.values()) {
+    backend.attach?.({
+      db: connection.db as Kysely<unknown>,
+      dialect: connection.dialect,
+      site: { ...options.site },
+      model: (name) => (registry.has(name) ? hostModel(registry.get(name)) : undefined),
+      models: () => registry.models().map(hostModel),
+    });
+  }
 
   return {
     model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
@@ -196,6 +207,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     stop: async () => worker?.stop(),
     async close() {
       await worker?.stop();
+      for (const backend of backends.values()) await backend.close?.();
       await queue.close?.();
       await connection.close();
     },
