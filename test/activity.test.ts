@@ -9,7 +9,8 @@ import { generateCryptoKeyPair, signRequest } from '@fedify/fedify';
 import { Read } from '@fedify/vocab';
 import { createAdaptorServer } from '@hono/node-server';
 import { activity, type ActivityPub } from '../src/activitypub/index.ts';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, type DatabaseOptions, type Vox } from '../src/index.ts';
+import { databases } from './support/databases.ts';
 
 interface User {
   username: string;
@@ -34,7 +35,7 @@ interface App {
   close(): Promise<void>;
 }
 
-async function startApp(database: string, users: User[]): Promise<App> {
+async function startApp(database: DatabaseOptions, users: User[]): Promise<App> {
   // The site's URL is known once the server listens; until Vox is ready it answers 503.
   const routes: { handler?: (request: Request) => Promise<Response> } = {};
   const server = createAdaptorServer({ fetch: (request) => (routes.handler ? routes.handler(request) : new Response('starting', { status: 503 })), hostname: '127.0.0.1' }) as Server;
@@ -47,7 +48,7 @@ async function startApp(database: string, users: User[]): Promise<App> {
     authorize: (request) => request.headers.get('x-user'),
     onError: (error) => errors.push(error),
   });
-  const vox = createVox({ database: { dialect: 'sqlite', path: database }, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });
+  const vox = createVox({ database, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });
   const User = vox.model('auth.user', {
     id: (u: User) => u.username,
     load: (ids) => users.filter((u) => ids.includes(u.username)),
@@ -110,10 +111,14 @@ async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promi
 
 const AS = 'application/activity+json';
 
-describe('ActivityPub between two Vox apps on 127.0.0.1', () => {
+// A keeps its data in a SQLite file; B in PostgreSQL when the tests have it, else in SQLite too.
+const bDatabase = databases.find((d) => d.name === 'postgres' && !d.skip) ?? databases[0];
+
+describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDatabase?.name})`, () => {
   let dir: string;
   let a: App;
   let b: App;
+  let dropB: (() => Promise<void>) | undefined;
   const alice: User = { username: 'alice', name: 'Alice Author' };
   const carol: User = { username: 'carol', name: 'Carol Critic' };
   const bob: User = { username: 'bob', name: 'Bob Reader' };
@@ -121,12 +126,15 @@ describe('ActivityPub between two Vox apps on 127.0.0.1', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vox-activity-'));
-    a = await startApp(join(dir, 'a.db'), [alice, carol]);
-    b = await startApp(':memory:', [bob]);
+    a = await startApp({ dialect: 'sqlite', path: join(dir, 'a.db') }, [alice, carol]);
+    const created = await (bDatabase as (typeof databases)[number]).create();
+    dropB = created.drop;
+    b = await startApp(created.options, [bob]);
   });
   after(async () => {
     await a?.close();
     await b?.close();
+    await dropB?.();
     await rm(dir, { recursive: true, force: true });
   });
 
