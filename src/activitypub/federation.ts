@@ -318,6 +318,13 @@ export class Federated {
         return owner?.id ? store.isFollower(identifier, owner.id.href) : false;
       });
 
+    // An inbox that answers 404 or 410 is gone for good: its actors stop following.
+    federation.setOutboxPermanentFailureHandler(async (ctx, { reason, activity, actorIds }) => {
+      const sender = reason === 'http' ? ctx.parseUri(activity.actorId) : null;
+      if (sender?.type !== 'actor') return;
+      for (const id of actorIds) await store.removeFollower(sender.identifier, id.href);
+    });
+
     federation
       .setInboxListeners(path('/inbox'), settings.sharedInboxPath)
       .on(vocab.Follow, async (ctx, follow) => {
