@@ -36,6 +36,8 @@ export interface FederationSettings {
 
 /** RSA keys sign HTTP Signatures (what Mastodon checks); Ed25519 keys sign Object Integrity Proofs. */
 const KEY_ALGORITHMS = ['RSASSA-PKCS1-v1_5', 'Ed25519'] as const;
+/** How long closing waits for the queue listener to finish the message in hand. */
+const CLOSE_WAIT_MS = 5000;
 /** Activities per page of an outbox. */
 const OUTBOX_PAGE = 20;
 
@@ -61,6 +63,7 @@ export class Federated {
   readonly #store: ActivityStore;
   readonly #keys = new Map<string, Promise<CryptoKeyPair[]>>();
   readonly #stopQueue = new AbortController();
+  readonly #queueStopped: Promise<void>;
 
   private constructor(fedify: typeof FedifyModule, vocab: typeof VocabModule, settings: FederationSettings, actorPath: string) {
     this.#fedify = fedify;
@@ -76,7 +79,9 @@ export class Federated {
       onOutboxError: (error) => settings.onError(error, 'outbox'),
     });
     this.#routes(actorPath as `${string}{identifier}${string}`);
-    this.federation.startQueue(undefined, { signal: this.#stopQueue.signal }).catch((error: unknown) => settings.onError(error, 'queue'));
+    this.#queueStopped = this.federation.startQueue(undefined, { signal: this.#stopQueue.signal }).catch((error: unknown) => {
+      if (!this.#stopQueue.signal.aborted) settings.onError(error, 'queue');
+    });
   }
 
   static async create(settings: FederationSettings): Promise<Federated> {
@@ -178,7 +183,7 @@ export class Federated {
   /** Sends an Undo of a local actor's Follow of `target`; false when it did not follow it. */
   async unfollow(identifier: string, target: string): Promise<boolean> {
     const ctx = this.context();
-    const targetIri = target.startsWith('@') || !target.includes(':') ? (await this.#lookupActor(ctx, identifier, target)).id.href : target;
+    const targetIri = /^https?:\/\//.test(target) ? target : (await this.#lookupActor(ctx, identifier, target)).id.href;
     const record = await this.#store.removeFollowing(identifier, targetIri);
     if (!record) return false;
     const actor = ctx.getActorUri(identifier);
@@ -192,9 +197,12 @@ export class Federated {
     return true;
   }
 
-  /** Stops the queue listener. */
-  close(): void {
+  /** Stops the queue listener, letting the message in hand finish (for a few seconds at most). */
+  async close(): Promise<void> {
     this.#stopQueue.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#queueStopped, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   async #requireActor(identifier: string): Promise<LocalActor> {

@@ -191,7 +191,7 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
       closed = true;
       const current = federated;
       federated = undefined;
-      (await current?.catch(() => undefined))?.close();
+      await (await current?.catch(() => undefined))?.close();
     },
   };
 
