@@ -40,11 +40,11 @@ export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
 export type {
   AttachmentPayload,
   Backend,
+  BackendCapabilities,
   BackendHost,
   ComposeContext,
-  HostModel,
-  BackendCapabilities,
   ContentFormat,
+  HostModel,
   MessagePayload,
   OutboundMessage,
   RenderedTemplate,
