@@ -1,7 +1,9 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import * as z from 'zod';
+import type { ActivityPub } from '../src/activitypub/index.ts';
 import { contact, type Vox } from '../src/index.ts';
 import { hashPassword, newToken } from './auth.ts';
+import { escapeHtml } from './html.ts';
 
 /** The blog's own tables; they live in the same SQLite database as Vox's `vox_` tables. */
 export interface BlogDatabase {
@@ -220,9 +222,10 @@ const commentSchema = z.object({ id: z.number(), poster: z.string(), body: z.str
 /**
  * Declares the blog's notifications, channels, contacts and attachments, as the seed's demo does:
  * a new article goes to every subscriber, a comment to the article's author (not the commenter),
- * a new subscriber to the site contacts.
+ * a new subscriber to the site contacts. Users are ActivityPub actors (`/users/1`), so a comment
+ * also lands in the author's in-app inbox.
  */
-export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
+export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: ActivityPub) {
   const ids = (keys: readonly string[]) => keys.map(Number);
 
   const User = vox.model('auth.user', {
@@ -232,8 +235,15 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
     search: (query) => blogData.searchUsers(db, query),
     display: (u) => `${u.name} <${u.email}>`,
     schema: userSchema, // templates never see passwordHash
+    // The seed's actors[User].set_regex(r'^users/(?P<username>[0-9]+)/$'), as a URI template.
+    actor: {
+      path: '/users/{identifier}',
+      identifier: (u) => String(u.id),
+      find: async (identifier) => (/^\d+$/.test(identifier) ? (await blogData.usersByIds(db, [Number(identifier)]))[0] : undefined),
+      name: (u) => u.name,
+    },
     channels: { self: true },
-    contacts: { email: (u) => contact(u.name, 'email', u.email) },
+    contacts: { email: (u) => contact(u.name, 'email', u.email), activity: (u) => ap.contact('auth.user', u) },
     attachments: { vcard: { label: 'Contact info', mime: 'text/vcard', data: (u) => vcardOf(u) } },
   });
 
@@ -250,6 +260,7 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
 
   const Article = vox.model('blog.article', {
     id: (a: Article) => a.slug,
+    url: (a) => `/articles/${encodeURIComponent(a.slug)}`,
     load: (keys) => blogData.articlesBySlugs(db, keys),
     search: (query) => blogData.searchArticles(db, query),
     display: (a) => a.title,
@@ -264,6 +275,9 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>) {
 
   const Comment = vox.model('blog.comment', {
     id: (c: Comment) => c.id,
+    url: (c) => `/articles/${encodeURIComponent(c.article.slug)}#comment-${c.id}`,
+    // Activities about a comment carry it as a Note, which is what Mastodon shows.
+    toActivity: (c) => ({ type: 'Note', name: `${c.poster} on ${c.article.title}`, content: escapeHtml(c.body), published: c.createdAt }),
     load: (keys) => blogData.commentsByIds(db, ids(keys)),
     search: (query) => blogData.searchComments(db, query),
     display: (c) => `${c.poster} on ${c.article.title}`,
@@ -323,6 +337,14 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
       '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comments">{{ object.article.title }}</a>:</p>',
       '<blockquote>{{ object.body }}</blockquote>',
     ].join('\n'),
+  });
+  // The same comment, as an activity in the author's in-app inbox (and to the author's followers).
+  await vox.templates.save({
+    notification: 'blog.comment.posted',
+    backend: 'activity',
+    recipients: ['c:articleAuthor'],
+    subject: 'New comment on {{ object.article.title }}',
+    content: '<p>{{ object.poster }} commented on <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>: {{ object.body }}</p>',
   });
   await vox.templates.save({
     notification: 'blog.subscriber.created',

@@ -50,7 +50,8 @@ Vox demo blog: ${demo.url}/
   Database     ${values.db ? `${values.db} (kept across restarts)` : 'in memory (use --db FILE to keep the data)'}
 
 Try it: log in and post an article; ${SUBSCRIBER.name} (${SUBSCRIBER.email}) gets an email, whose link lets
-them comment, which emails the author; subscribing on the front page emails ${SITE_CONTACT.email}.
+them comment, which emails the author and lands in the author's inbox on the front page; subscribing
+on the front page emails ${SITE_CONTACT.email}.
 Press Ctrl+C to stop.
 `);
 

@@ -1,3 +1,4 @@
+import type { InboxItem } from '../src/activitypub/index.ts';
 import type { Article, Comment, Subscriber, User } from './blog.ts';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
 import { html, type Html, type HtmlValue } from './html.ts';
@@ -66,12 +67,62 @@ function errors(problems: readonly string[]): Html {
 
 const mailLink = html`<a href="/mail">open the mail viewer</a>`;
 
+/** The logged-in user's in-app inbox: the newest items and how many are unread. */
+export interface InboxView {
+  readonly items: readonly InboxItem[];
+  readonly unread: number;
+}
+
+/**
+ * The in-app inbox as a small component: Vox's activity backend fills it (a comment on your
+ * article), and the feed API marks it read. Summaries are shown as text: one from another server
+ * is untrusted HTML.
+ */
+function inboxCard(inbox: InboxView): Html {
+  return html`<section class="card inbox" id="inbox" aria-labelledby="inbox-title">
+<h2 id="inbox-title">Your inbox <span class="count" data-unread>${inbox.unread}</span></h2>
+${inbox.items.length === 0
+  ? html`<p class="muted">Nothing yet. When a subscriber comments on your article, Vox's activity backend puts it here.</p>`
+  : html`<ol class="inboxlist">${inbox.items.map(
+      (item) => html`<li class="${item.read ? 'read' : 'unread'}"><span class="text">${item.summaryText || item.type}</span><span class="meta">${item.type} · ${dateOf(item.createdAt)}${item.remote ? ' · from another server' : ''}</span></li>`,
+    )}</ol>
+<button type="button" class="secondary" data-mark-read${inbox.unread === 0 ? html` disabled` : ''}>Mark all read</button>`}
+<p class="muted small">Served by the feed API at <code>/activity/feed</code>; you are also an ActivityPub actor that Mastodon users can follow.</p>
+</section>`;
+}
+
+/** Marks the inbox read through the feed API (a same-origin JSON POST), and keeps the count live. */
+const inboxScript = html`<script>(() => {
+  const count = document.querySelector('[data-unread]');
+  const button = document.querySelector('[data-mark-read]');
+  if (!count) return;
+  button?.addEventListener('click', async () => {
+    const r = await fetch('/activity/feed/read', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ all: true }) });
+    if (r.ok) location.reload();
+  });
+  let known = Number(count.textContent);
+  setInterval(async () => {
+    try {
+      const r = await fetch('/activity/feed/unread');
+      const { unread } = await r.json();
+      if (unread !== known) location.reload();
+    } catch {}
+  }, 2000);
+})();</script>`;
+
 /** What a form sent back, so that a form with errors keeps what was typed. */
 export type FormValues = Readonly<Record<string, string>>;
 
 export function indexPage(
   ctx: PageContext,
-  data: { articles: readonly Article[]; commentCounts: ReadonlyMap<string, number>; done?: string | undefined; subscribe?: { values: FormValues; problems: readonly string[] } },
+  data: {
+    articles: readonly Article[];
+    commentCounts: ReadonlyMap<string, number>;
+    /** The logged-in user's inbox. */
+    inbox?: InboxView | undefined;
+    done?: string | undefined;
+    subscribe?: { values: FormValues; problems: readonly string[] };
+  },
 ): Html {
   const subscribe = data.subscribe ?? { values: {}, problems: [] };
   return layout(
@@ -101,6 +152,7 @@ ${data.articles.map((a) => {
 })}
 </div>
 <aside>
+${data.inbox && inboxCard(data.inbox)}
 <section class="card" id="subscribe">
 <h2>Subscribe</h2>
 <p class="muted">Get an email whenever a new article is posted.</p>
@@ -115,6 +167,7 @@ ${errors(subscribe.problems)}
 </section>
 </aside>
 </div>`,
+    data.inbox ? { script: inboxScript } : {},
   );
 }
 
@@ -347,4 +400,13 @@ iframe.mailhtml { width: 100%; height: 24rem; border: 1px solid var(--line); bor
 pre.mailtext { white-space: pre-wrap; overflow-wrap: anywhere; background: #f9fafb; border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin: 0; font: 14px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; }
 .message.empty { color: var(--muted); display: flex; flex-direction: column; justify-content: center; align-items: center; text-align: center; }
 .message.empty h2 { color: var(--ink); }
+.inbox h2 { display: flex; align-items: center; gap: 0.5rem; }
+.inboxlist { list-style: none; margin: 0 0 0.75rem; padding: 0; }
+.inboxlist li { padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
+.inboxlist li.unread .text { font-weight: 600; }
+.inboxlist .text { display: block; overflow-wrap: anywhere; }
+.inboxlist .meta { display: block; color: var(--muted); font-size: 0.8rem; }
+button.secondary { background: #fff; border: 1px solid #d0d5dd; border-radius: 8px; padding: 0.35rem 0.9rem; font: inherit; cursor: pointer; }
+button.secondary:disabled { color: var(--muted); cursor: default; }
+.small { font-size: 0.85rem; }
 `;

@@ -7,6 +7,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { Kysely } from 'kysely';
+import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 // The blog keeps its tables next to Vox's in one SQLite database, so that notify() can join the
 // blog's transactions; nodeSqliteDialect is the node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
 import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
@@ -16,7 +17,7 @@ import { newToken, sessionKey, verifyPassword } from './auth.ts';
 import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
-import { articlePage, indexPage, loginPage, mailPage, messagePage, newArticlePage, SITE_NAME, STYLESHEET, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, STYLESHEET, type FormValues, type MailView, type PageContext } from './pages.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
 export interface DemoAdmin {
@@ -86,13 +87,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const db = new Kysely<BlogDatabase>({ dialect: nodeSqliteDialect(options.db ?? ':memory:') });
   const mails = new Mailbox(log);
   const from = `"${SITE_NAME}" <blog@example.org>`;
+  // ActivityPub: users are actors at /users/<id>, and the feed API serves the logged-in user's inbox.
+  const ap = activity({
+    authorize: async (request) => {
+      const token = cookieOf(request, SESSION_COOKIE);
+      const user = token ? await blogData.userBySession(db, sessionKey(token)) : undefined;
+      return user && String(user.id);
+    },
+    onError: (error, where) => log(`activity ${where} error: ${error instanceof Error ? error.message : String(error)}`),
+  });
   const vox = createVox({
     database: db,
-    backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from })],
+    backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from }), ap.backend],
     site: { baseUrl: url, name: SITE_NAME },
   });
   try {
-    const models = registerBlogModels(vox, db);
+    const models = registerBlogModels(vox, db, ap);
     await vox.migrate();
     await createBlogTables(db);
     await vox.sync();
@@ -104,7 +114,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       const user = token ? await blogData.userBySession(db, sessionKey(decodeURIComponent(token))) : undefined;
       return user ? { id: user.id, name: user.name, email: user.email } : null;
     };
-    ready(blogApp({ db, vox, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
+    ready(blogApp({ db, vox, ap, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
     failed(error);
     await stopServer();
@@ -129,8 +139,8 @@ type Env = { Variables: { user: User | undefined } };
 const SESSION_COOKIE = 'vox_demo_session';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
-  const { db, models, mails, admin } = deps;
+function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
+  const { db, ap, models, mails, admin } = deps;
   const app = new Hono<Env>();
 
   const context = (c: Context<Env>): PageContext => ({ user: c.get('user'), mailCount: mails.size, admin: admin !== undefined });
@@ -150,6 +160,13 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels;
   });
   app.use(bodyLimit({ maxSize: 64 * 1024 }));
   app.use(csrf());
+  // ActivityPub (actors, WebFinger, inboxes) and the inbox feed API; everything else goes on to the blog.
+  app.use((c, next) =>
+    ap.fetch(c.req.raw, async () => {
+      await next();
+      return c.res;
+    }),
+  );
   app.use(async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
     c.set('user', token ? await blogData.userBySession(db, sessionKey(token)) : undefined);
@@ -158,9 +175,16 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels;
 
   app.get('/style.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'max-age=300' }));
 
+  const inboxOf = async (c: Context<Env>): Promise<InboxView | undefined> => {
+    const user = c.get('user');
+    if (!user) return undefined;
+    const inbox = ap.inbox(String(user.id));
+    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount() };
+  };
+
   app.get('/', async (c) => {
-    const [articles, commentCounts] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db)]);
-    return page(c, indexPage(context(c), { articles, commentCounts, done: c.req.query('done') }));
+    const [articles, commentCounts, inbox] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db), inboxOf(c)]);
+    return page(c, indexPage(context(c), { articles, commentCounts, inbox, done: c.req.query('done') }));
   });
 
   app.post('/subscribe', async (c) => {
@@ -174,8 +198,8 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels;
       problems.push(`${values.email} is already subscribed.`);
     }
     if (problems.length > 0) {
-      const [articles, commentCounts] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db)]);
-      return page(c, indexPage(context(c), { articles, commentCounts, subscribe: { values, problems } }), 400);
+      const [articles, commentCounts, inbox] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db), inboxOf(c)]);
+      return page(c, indexPage(context(c), { articles, commentCounts, inbox, subscribe: { values, problems } }), 400);
     }
     await db.transaction().execute(async (trx) => {
       const subscriber = { ...values, token: newToken() };
@@ -323,6 +347,15 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; models: BlogModels;
     return page(c, messagePage(context(c), 500, 'Something went wrong', 'The demo hit an error; the console says more.'), 500);
   });
   return app;
+}
+
+/** A cookie of a plain Request (the feed API's authorize hook sees no Hono context). */
+function cookieOf(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
 }
 
 /** Only paths on this site: `next` must not send a user elsewhere after logging in. */

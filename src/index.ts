@@ -3,6 +3,9 @@ export type { Issues, Messages, Notifications, SiteOptions, Vox, VoxOptions } fr
 export { contact } from './registry/contact.ts';
 export type { Contact } from './registry/contact.ts';
 export type {
+  ActivityObject,
+  ActivityType,
+  ActorSpec,
   AttachmentSpec,
   Awaitable,
   ChannelSpec,
@@ -39,8 +42,11 @@ export type {
   AttachmentPayload,
   Backend,
   BackendCapabilities,
+  BackendHost,
+  ComposeContext,
   ContentFormat,
   EditorType,
+  HostModel,
   MessagePayload,
   OutboundMessage,
   ProviderFailure,

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { Backend, ProviderFailure } from './backends/backend.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './errors.ts';
@@ -193,6 +194,16 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const templates = new Templates(registry, store, renderer, backends);
   const siteContacts = new SiteContacts(store, backends);
   const storedNotifications = new StoredNotifications(registry, store);
+  const hostModel = (def: ReturnType<Registry['get']>) => ({ name: def.name, label: def.label, options: def.options, idOf: def.idOf });
+  for (const backend of backends.values()) {
+    backend.attach?.({
+      db: connection.db as Kysely<unknown>,
+      dialect: connection.dialect,
+      site: { ...options.site },
+      model: (name) => (registry.has(name) ? hostModel(registry.get(name)) : undefined),
+      models: () => registry.models().map(hostModel),
+    });
+  }
 
   return {
     model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {

@@ -54,7 +54,7 @@ describe('the demo blog over HTTP', () => {
     assert.match(await visitor.page('/mail'), /No mail yet/);
     assert.equal((await visitor.get('/admin/')).status, 404);
     assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org']);
-    assert.equal((await demo.vox.templates.list()).length, 3);
+    assert.equal((await demo.vox.templates.list()).length, 4);
   });
 
   test('only the logged-in author may post, and forms from other sites are refused', async () => {
@@ -112,6 +112,17 @@ describe('the demo blog over HTTP', () => {
     const toAuthor = await demo.mails.waitFor((m) => m.subject.startsWith('New comment on'));
     assert.deepEqual(toAuthor.to, ['author@example.org'], 'the author is told, not the commenter');
     assert.match(toAuthor.html ?? '', /Great &lt;i&gt;post&lt;\/i&gt;/);
+    // The activity backend put the same comment in the author's in-app inbox: the feed API and the page show it.
+    let feed: { items: { type: string; summaryText: string }[]; unread: number } = { items: [], unread: 0 };
+    for (let tries = 0; feed.unread === 0 && tries < 50; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      feed = (await (await author.get('/activity/feed')).json()) as typeof feed;
+    }
+    assert.equal(feed.unread, 1);
+    assert.equal(feed.items[0]?.type, 'Create');
+    assert.equal(feed.items[0]?.summaryText, 'Sam Subscriber commented on Tags <b>&</b> "quotes": Great <i>post</i>');
+    assert.match(await author.page('/'), /Your inbox <span class="count" data-unread>1<\/span>[\s\S]*Sam Subscriber commented on Tags &lt;b&gt;/);
+    assert.equal((await reader.get('/activity/feed')).status, 401, "the feed is the logged-in user's own");
 
     assert.equal((await reader.post('/articles/tags-b-b-quotes/comments', { token: 'forged', body: 'x' })).status, 403);
     assert.match(await reader.page('/articles/tags-b-b-quotes?token=forged'), /This comment link is not valid/);
@@ -191,7 +202,7 @@ describe('the demo with --db FILE', () => {
       assert.match(index, /Still here/);
       assert.equal(index.match(/Welcome to the Vox demo/g)?.length, 1);
       assert.equal((await demo.vox.siteContacts.list()).length, 1);
-      assert.equal((await demo.vox.templates.list()).length, 3);
+      assert.equal((await demo.vox.templates.list()).length, 4);
     } finally {
       await demo.close();
     }

@@ -1,4 +1,8 @@
+import type { Kysely } from 'kysely';
 import type { Contact } from '../registry/contact.ts';
+import type { ModelOptions, NotificationRef, NotificationsSpec } from '../registry/model.ts';
+import type { SqlDialectName } from '../store/connect.ts';
+import type { SiteOptions } from '../vox.ts';
 
 /**
  * How a backend's template content is written, which decides how variables are escaped:
@@ -97,6 +101,45 @@ export interface ProviderFailure {
 }
 
 /**
+ * What a message is about, for backends whose payload is more than the rendered text (the
+ * activity backend builds an ActivityStreams activity from it). Absent for previews and one-time
+ * messages, which belong to no issue.
+ */
+export interface ComposeContext {
+  readonly notification: NotificationRef;
+  /** Models of the notification's actor and target, when it declares them. */
+  readonly actorModel: string | null;
+  readonly targetModel: string | null;
+  /** The issue's objects: as passed to notify(), or re-loaded (their snapshot when they are gone). */
+  readonly object: unknown;
+  readonly actor?: unknown;
+  readonly target?: unknown;
+  /** The message's recipients. */
+  readonly to: readonly Contact[];
+}
+
+/** A registered model, as a backend sees it through {@link BackendHost}. */
+export interface HostModel {
+  readonly name: string;
+  readonly label: string;
+  readonly options: ModelOptions<unknown, NotificationsSpec>;
+  /** The object's id, as a string. */
+  idOf(object: unknown): string;
+}
+
+/** What createVox shares with a backend that asks for it with {@link Backend.attach}. */
+export interface BackendHost {
+  /** Vox's database; a backend may keep rows in tables that Vox's migrations create. */
+  readonly db: Kysely<unknown>;
+  readonly dialect: SqlDialectName;
+  readonly site: SiteOptions;
+  /** A registered model by name (models registered after createVox included). */
+  model(name: string): HostModel | undefined;
+  /** Every registered model. */
+  models(): readonly HostModel[];
+}
+
+/**
  * Delivers messages of one protocol. Implement `send`; Vox does rendering, logging and retries.
  * Throw {@link DeliveryError} to say whether a failure is permanent.
  */
@@ -110,8 +153,11 @@ export interface Backend {
   readonly capabilities: BackendCapabilities;
   /** How template content is written and escaped. */
   readonly format: ContentFormat;
-  /** Turns a rendered template into the payload to send (for example, HTML into HTML and text parts). */
-  compose(rendered: RenderedTemplate): MessagePayload;
+  /**
+   * Turns a rendered template into the payload to send (for example, HTML into HTML and text
+   * parts). `context` says what the message is about, when it belongs to an issue.
+   */
+  compose(rendered: RenderedTemplate, context?: ComposeContext): MessagePayload;
   send(message: OutboundMessage): Promise<SendResult>;
   /**
    * Why an address is not one of this protocol's (an SMS number not in E.164 form, say), or
@@ -119,7 +165,9 @@ export interface Backend {
    * addresses as permanent failures.
    */
   validateAddress?(address: string): string | undefined;
-  /** Releases what the backend holds open (an XMPP connection); `vox.close()` calls it. */
+  /** Called once by createVox, for backends that need Vox's database, site settings or models. */
+  attach?(host: BackendHost): void;
+  /** Releases what the backend holds open (an XMPP connection, background work); `vox.close()` calls it. */
   close?(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
-import type { Backend, MessagePayload, OutboundMessage } from '../backends/backend.ts';
+import type { Backend, ComposeContext, MessagePayload, OutboundMessage } from '../backends/backend.ts';
 import { DeliveryError, ErrorCode, NothingSentError, VoxError, errorText } from '../errors.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { IssueResult, IssueTicket, MessageOutcome, TransactionLike } from '../registry/model.ts';
@@ -454,7 +454,7 @@ export class Delivery {
       }
       const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
       try {
-        const { payload, from } = await this.#render(template, backend, plan.variables, attachments);
+        const { payload, from } = await this.#render(template, backend, plan.variables, attachments, composeContext(state.notification, state.objects, plan.to));
         rows.push({ ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey });
       } catch (error) {
         rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });
@@ -466,11 +466,11 @@ export class Delivery {
     if (rows.some((r) => r.status === 'queued')) this.#wake({ kind: 'send' }, 0);
   }
 
-  async #render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments']) {
+  async #render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext) {
     const subject = backend.capabilities.subject ? await this.#renderer.renderSubject(template.subject, variables) : '';
     const parts = await this.#renderer.renderContent(template.content, backend.format, variables);
     const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? await this.#renderer.renderText(template.fromAddress, variables) : undefined;
-    const composed = backend.compose({ subject, parts });
+    const composed = backend.compose({ subject, parts }, context);
     const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
     return { payload, from: from === '' ? undefined : from };
   }
@@ -503,7 +503,13 @@ export class Delivery {
         if (!template || message.renderContext === null) {
           throw new VoxError(ErrorCode.invalidInput, `message ${message.id} failed before it could be rendered (${message.error ?? 'no error recorded'}); fix the cause and issue the notification again`);
         }
-        const rendered = await this.#render(template, backend, message.renderContext as Record<string, unknown>, await this.#attachmentsFromIssue(message.issueId, template));
+        const rendered = await this.#render(
+          template,
+          backend,
+          message.renderContext as Record<string, unknown>,
+          await this.#attachmentsFromIssue(message.issueId, template),
+          await this.#composeContextFromIssue(message.issueId, message.to),
+        );
         payload = rendered.payload;
         from = rendered.from ?? null;
         await this.#store.updateMessage(message.id, { status: 'sending', payload, subject: payload.subject ?? null, from, renderContext: null });
@@ -615,6 +621,19 @@ export class Delivery {
     return resolveAttachments(this.#registry, notification, objects, template.attachments, this.#settings.attachmentBytes);
   }
 
+  /** What a message re-rendered for a resend is about: its issue's objects, re-loaded (or their snapshots). */
+  async #composeContextFromIssue(issueId: number | null, to: readonly Contact[]): Promise<ComposeContext | undefined> {
+    const issue = issueId === null ? undefined : await this.#store.getIssue(issueId);
+    const notification = issue?.notificationId == null ? undefined : await this.#store.getNotification(issue.notificationId);
+    if (!issue || !notification) return undefined;
+    const objects: IssueObjects = {
+      object: await this.#reload(issue.object, true),
+      actor: issue.actor ? await this.#reload(issue.actor, true) : undefined,
+      target: issue.target ? await this.#reload(issue.target, true) : undefined,
+    };
+    return composeContext(notification, objects, to);
+  }
+
   /**
    * An issue's object, re-loaded through its model's `load`. When it no longer exists (or the model
    * has no `load`), the snapshot taken at issue time stands in for it if `snapshotFallback` is on.
@@ -627,6 +646,10 @@ export class Delivery {
     if (snapshotFallback) return party.snapshot;
     throw new VoxError(ErrorCode.notFound, model.options.load ? `${party.model} ${JSON.stringify(party.id)} no longer exists` : `${party.model} has no load function, so its objects cannot be re-loaded`);
   }
+}
+
+function composeContext(notification: NotificationRecord, objects: IssueObjects, to: readonly Contact[]): ComposeContext {
+  return { notification: notificationRef(notification), actorModel: notification.actorModel, targetModel: notification.targetModel, ...objects, to };
 }
 
 /** The caller's Kysely transaction, as Vox's own tables see it. */

@@ -44,6 +44,44 @@ export interface NotificationSpec {
   readonly target?: ModelRef;
   /** When true, the issue's settled() rejects with {@link NothingSentError} if no message could be sent. @default false */
   readonly required?: boolean;
+  /**
+   * The ActivityStreams type of this notification's activities (the `activity` backend). By
+   * default it follows the codename (`created` → `Create`, `like` → `Like`, …), else `Create`.
+   */
+  readonly activityType?: ActivityType;
+}
+
+/** ActivityStreams 2.0 activity types, for {@link NotificationSpec.activityType}. */
+export type ActivityType =
+  | 'Accept' | 'Add' | 'Announce' | 'Arrive' | 'Block' | 'Create' | 'Delete' | 'Dislike' | 'Flag' | 'Follow'
+  | 'Ignore' | 'Invite' | 'Join' | 'Leave' | 'Like' | 'Listen' | 'Move' | 'Offer' | 'Question' | 'Read'
+  | 'Reject' | 'Remove' | 'TentativeAccept' | 'TentativeReject' | 'Travel' | 'Undo' | 'Update' | 'View';
+
+/** An ActivityStreams object as JSON-LD, for example `{ type: 'Note', id, content }`. */
+export type ActivityObject = Readonly<Record<string, unknown>>;
+
+/**
+ * Makes a model's objects ActivityPub actors (the seed's `actors[User].set_regex(...)`): each
+ * gets an actor document, a WebFinger handle, an inbox, an outbox and followers and following
+ * collections, served by the `activity()` handler of `vox/activity`.
+ */
+export interface ActorSpec<T> {
+  /**
+   * URI template of the actor's IRI on the site's origin, with `{identifier}`, for example
+   * `/users/{identifier}`. Every actor model of an app uses the same template (Fedify serves all
+   * actors under one), so identifiers must be unique across actor models.
+   */
+  readonly path: string;
+  /** The identifier in the IRI and in the WebFinger handle (`identifier@host`); URL-safe and stable. */
+  readonly identifier: (object: T) => string;
+  /** Finds the object with this identifier, or nothing. */
+  readonly find: (identifier: string) => Awaitable<T | null | undefined>;
+  /** Display name. @default the identifier */
+  readonly name?: (object: T) => string;
+  /** A short bio, as HTML. */
+  readonly summary?: (object: T) => string;
+  /** @default 'Person' */
+  readonly type?: 'Person' | 'Application' | 'Service' | 'Group' | 'Organization';
 }
 
 /** Notifications of a model: codename → description, or the long form. */
@@ -98,6 +136,15 @@ export interface ModelOptions<T, N extends NotificationsSpec> {
    * is visible to templates; without a schema, the object's own JSON data is.
    */
   readonly schema?: StandardSchemaV1<unknown, unknown>;
+  /** The object's page, absolute or relative to `site.baseUrl` (the seed's `get_absolute_url`). */
+  readonly url?: (object: T) => string;
+  /**
+   * The ActivityStreams object that activities about this object carry (the seed's
+   * `__activity__`); by default an `Object` with the id from {@link ModelOptions.url} and a name.
+   */
+  readonly toActivity?: (object: T, notification: NotificationRef) => ActivityObject;
+  /** Makes the objects ActivityPub actors; see {@link ActorSpec}. */
+  readonly actor?: ActorSpec<T>;
   readonly notifications?: N;
   readonly channels?: ChannelsSpec<T>;
   /** Contacts per protocol. */

@@ -135,6 +135,84 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.createIndex('vox_messages_due').on('vox_messages').column('due_at').where(sql.ref('due_at'), 'is not', null).execute();
       },
     },
+    // ActivityPub (vox/activity): Fedify's key–value store and queue, actors' keys, follows, and
+    // the in-app inboxes. Created for every app so that enabling the backend needs no migration.
+    '0003_activity': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('vox_kv')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text')
+          .execute();
+        await db.schema.createIndex('vox_kv_expires').on('vox_kv').column('expires_at').execute();
+
+        await idColumn(db, 'vox_activity_queue')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('ready_at', 'text', (c) => c.notNull())
+          .addColumn('locked_until', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('vox_activity_queue_ready').on('vox_activity_queue').columns(['ready_at', 'locked_until']).execute();
+
+        await db.schema
+          .createTable('vox_activity_keys')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('private_key', 'text', (c) => c.notNull())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('vox_activity_keys_pk', ['actor', 'algorithm'])
+          .execute();
+
+        await idColumn(db, 'vox_activity_followers')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('follower', 'text', (c) => c.notNull())
+          .addColumn('inbox', 'text', (c) => c.notNull())
+          .addColumn('shared_inbox', 'text')
+          .addColumn('follow_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_activity_followers_unique', ['actor', 'follower'])
+          .execute();
+        await db.schema.createIndex('vox_activity_followers_follower').on('vox_activity_followers').column('follower').execute();
+
+        await idColumn(db, 'vox_activity_following')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('inbox', 'text', (c) => c.notNull())
+          .addColumn('follow_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_activity_following_unique', ['actor', 'target'])
+          .execute();
+        await db.schema.createIndex('vox_activity_following_target').on('vox_activity_following').column('target').execute();
+
+        await idColumn(db, 'vox_activity_inbox')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('activity_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('sender', 'text')
+          .addColumn('object_id', 'text')
+          .addColumn('summary', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('remote', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('read', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_activity_inbox_unique', ['actor', 'activity_id'])
+          .execute();
+        await db.schema.createIndex('vox_activity_inbox_unread').on('vox_activity_inbox').columns(['actor', 'read']).execute();
+
+        await idColumn(db, 'vox_activity_outbox')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('activity_id', 'text', (c) => c.notNull())
+          .addColumn('activity', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('vox_activity_outbox_unique', ['actor', 'activity_id'])
+          .execute();
+      },
+    },
   };
 }
 
