@@ -6,6 +6,7 @@ import { connect, type Connection } from '../src/store/connect.ts';
 import { createBlog, seedBlog, type Article, type User } from './support/blog.ts';
 import { databases } from './support/databases.ts';
 import { smtpForSuite, type TestSmtp } from './support/smtp.ts';
+import { messageIdOf } from '../src/backends/email/index.ts';
 
 for (const database of databases) {
   describe(`bad input and failures on ${database.name}`, { skip: database.skip }, () => {
@@ -134,6 +135,11 @@ for (const database of databases) {
       assert.equal(row?.status, 'sent');
       assert.equal(row?.attempts, 2);
       assert.equal(row?.error, null);
+      // The Message-ID comes from the message's key, so every attempt carries the same one.
+      const messageId = smtp.received[0]?.parsed.messageId;
+      assert.match(messageId ?? '', /^<vox\.[\w-]{32}@example\.org>$/);
+      assert.equal(messageId, row?.providerMessageId);
+      assert.equal(messageId, messageIdOf(failed.idempotencyKey, 'blog@example.org'));
     });
 
     test('a refused address in a bulk message gets its own failed row, and resend reaches it', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
@@ -24,6 +25,8 @@ export interface MailMessage {
   html?: string;
   attachments?: { filename: string; contentType: string; content: Buffer }[];
   headers?: Record<string, string>;
+  /** The Message-ID header, angle brackets included. */
+  messageId?: string;
 }
 
 /** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
@@ -106,6 +109,7 @@ async function sendMail(sender: Backend, options: EmailBackendOptions, message: 
         ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
         : {}),
       headers: { 'X-Vox-Message-Key': message.idempotencyKey },
+      messageId: messageIdOf(message.idempotencyKey, from),
     });
   } catch (error) {
     throw smtpError(backend, error);
@@ -117,6 +121,16 @@ async function sendMail(sender: Backend, options: EmailBackendOptions, message: 
     return { address, error: smtpError(backend, cause ?? new Error(`${address} was refused`)) };
   })];
   return { ...(info.messageId ? { providerMessageId: info.messageId } : {}), ...(rejected.length ? { rejected } : {}) };
+}
+
+/**
+ * The Message-ID of a message: derived from its idempotency key, so that a retry, a resend or a
+ * crashed worker's repeat carries the same Message-ID as the first attempt, and mail servers and
+ * clients that recognise duplicates by it do.
+ */
+export function messageIdOf(idempotencyKey: string, from: string): string {
+  const domain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1] ?? 'vox.invalid';
+  return `<vox.${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)}@${domain}>`;
 }
 
 /** SMTP replies 5xx are permanent; 4xx, timeouts and dropped connections are worth a retry. */

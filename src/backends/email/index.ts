@@ -3,6 +3,7 @@ import type { Backend } from '../backend.ts';
 import { emailBackend, htmlToText, type EmailBackendOptions } from './core.ts';
 
 export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport } from './core.ts';
+export { messageIdOf } from './core.ts';
 
 /**
  * HTML email (`email-html`): content is HTML; the text part is generated from it.
