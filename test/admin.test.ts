@@ -100,6 +100,9 @@ describe('the admin over HTTP', () => {
     assert.equal((await fetch(`${app.url}/admin/assets/..%2F.vite%2Fmanifest.json`)).status, 404);
     const api = await staff.request('GET', '/session');
     assert.equal(api.headers.get('x-frame-options'), 'DENY');
+    // Each backend's editor, declared or implied by its format, picks the content editor.
+    const session = (await api.json()) as SessionInfo;
+    assert.deepEqual(session.backends.map((b) => [b.id, b.editor]), [['email-html', 'html'], ['email-md', 'markdown'], ['email', 'blocks']]);
     assert.equal((await staff.request('GET', '/nothing')).status, 404);
     assert.equal((await staff.request('POST', '/templates/preview', { template: { content: 'x'.repeat(2 * 1024 * 1024) } })).status, 413);
     const notJson = await staff.request('POST', '/site-contacts', undefined, { 'content-type': 'application/json' });

@@ -2,7 +2,7 @@
  * The JSON the admin's API speaks: shared by the server (src/admin) and the browser app (admin-ui),
  * so that both sides are checked against one description.
  */
-import type { BackendCapabilities, ContentFormat } from '../backends/backend.ts';
+import type { BackendCapabilities, ContentFormat, EditorType } from '../backends/backend.ts';
 import type { TemplateProblem } from '../errors.ts';
 import type { Contact } from '../registry/contact.ts';
 import type { MessageStatus } from '../registry/model.ts';
@@ -10,7 +10,7 @@ import type { AttachmentChoice, ChannelChoice } from '../registry/registry.ts';
 import type { SchemaField } from '../render/schema-paths.ts';
 import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../store/store.ts';
 
-export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
+export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
 
 /** Every error answer: `{ error: { code, message, problems? } }`. */
 export interface ApiError {
@@ -22,6 +22,8 @@ export interface BackendInfo {
   readonly label: string;
   readonly protocol: string;
   readonly format: ContentFormat;
+  /** The content editor to show: the backend's declared one, or the one its format implies. */
+  readonly editor: EditorType;
   readonly capabilities: BackendCapabilities;
 }
 

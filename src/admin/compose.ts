@@ -1,4 +1,4 @@
-import type { Backend, MessagePayload } from '../backends/backend.ts';
+import { editorOf, type Backend, type MessagePayload } from '../backends/backend.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from '../delivery/context.ts';
 import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../errors.ts';
 import { contact as makeContact, type Contact } from '../registry/contact.ts';
@@ -33,7 +33,7 @@ export class Composer {
   }
 
   backendInfo(backend: Backend): BackendInfo {
-    return { id: backend.id, label: backend.label, protocol: backend.protocol, format: backend.format, capabilities: backend.capabilities };
+    return { id: backend.id, label: backend.label, protocol: backend.protocol, format: backend.format, editor: editorOf(backend), capabilities: backend.capabilities };
   }
 
   modelInfo(model: ModelDef): ModelInfo {

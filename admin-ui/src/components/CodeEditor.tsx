@@ -9,10 +9,10 @@ import { Compartment, EditorState, type Extension } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
 import { useEffect, useRef } from 'react';
-import type { ContentFormat, TemplateProblem, VariableGroup } from '../../../src/admin/api.ts';
+import type { EditorType, TemplateProblem, VariableGroup } from '../../../src/admin/api.ts';
 
-/** What the editor highlights: Liquid on top of the backend's content format. */
-export type EditorMode = ContentFormat;
+/** What the editor highlights: Liquid on top of the backend's editor type. */
+export type EditorMode = EditorType;
 
 /** Liquid stands out from the markup around it: delimiters, variables, tags and filters each have a colour. */
 const highlight = HighlightStyle.define([

@@ -38,15 +38,7 @@ const TOOLS: Readonly<Record<EditorMode, readonly Tool[]>> = {
   ],
   text: [],
   fields: [{ label: 'Field', title: 'A key: value line of the payload', before: 'key: ' }],
-  slack: [
-    { label: 'B', title: 'Bold', before: '*', after: '*' },
-    { label: 'I', title: 'Italic', before: '_', after: '_' },
-    { label: 'Link', title: 'Link', before: '<{{ site.baseUrl }}/|', after: '>' },
-    { label: 'Quote', title: 'Quote', before: '> ' },
-  ],
-  'slack-blocks': [
-    { label: 'Section', title: 'A Block Kit section', before: '{ "type": "section", "text": { "type": "mrkdwn", "text": "', after: '" } }' },
-  ],
+  json: [],
 };
 
 /** The buttons above a content editor: formatting for its format, and Liquid tags. */

@@ -114,11 +114,11 @@ function Composer({ model, label, options }: { model: string; label: string; opt
         </div>
         <div className="content-field">
           <span className="label">Content</span>
-          <Toolbar mode={backend?.format ?? 'text'} view={view} />
+          <Toolbar mode={backend?.editor ?? 'text'} view={view} />
           <CodeEditor
             label="Content"
             value={form.content}
-            mode={backend?.format ?? 'text'}
+            mode={backend?.editor ?? 'text'}
             minLines={8}
             variables={options.variables}
             problems={[...problems.filter((p) => p.field === 'content').map((p) => ({ ...p, severity: 'error' as const })), ...warnings.filter((p) => p.field === 'content').map((p) => ({ ...p, severity: 'warning' as const }))]}

@@ -216,11 +216,11 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
             <span className="label">
               Content <span className="hint">({backend?.format === 'blocks' ? 'Liquid blocks' : (backend?.format ?? 'text')})</span>
             </span>
-            <Toolbar mode={backend?.format ?? 'text'} view={view} />
+            <Toolbar mode={backend?.editor ?? 'text'} view={view} />
             <CodeEditor
               label="Content"
               value={form.content}
-              mode={backend?.format ?? 'text'}
+              mode={backend?.editor ?? 'text'}
               problems={marked('content')}
               variables={completions}
               onChange={(content) => set('content', content)}
