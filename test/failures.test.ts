@@ -161,6 +161,22 @@ for (const database of databases) {
       assert.deepEqual(smtp.received.filter((m) => m.parsed.subject === 'Digest').map((m) => m.envelopeTo), [['three@example.org']]);
     });
 
+    test('a 4xx refusal of one address in a bulk message is retried for that address alone, and arrives', async () => {
+      const vox = another({ database: connection.db, backends: blog.vox.backends, retry: { initialDelayMs: 20, factor: 2, attempts: 5 } });
+      const Article = createBlogModels(vox);
+      await vox.templates.save({ notification: 'blog.article.created', backend: 'email-md', recipients: ['c:subscribers'], bulk: true, subject: 'Digest', content: '# {{ object.title }}' });
+      // Only the bulk message (the one whose envelope already has others) is refused, once.
+      let refusals = 0;
+      smtp.refuse((address, before) => (address === 'three@example.org' && before.length > 0 && refusals++ === 0 ? { code: 450, message: 'Mailbox busy, try later' } : undefined));
+      const result = await (await Article.notify(article, 'created', { actor: author })).settled();
+      const digests = smtp.received.filter((m) => m.parsed.subject === 'Digest').map((m) => [...m.envelopeTo].sort());
+      assert.deepEqual(digests, [['one@example.org', 'two@example.org'], ['three@example.org']], 'the bulk message, then the retry to the refused address alone');
+      const rows = (await vox.messages.list({ issueId: result.issueId })).filter((m) => m.backend === 'email-md');
+      const split = rows.find((m) => m.to.length === 1);
+      assert.deepEqual([split?.status, split?.attempts, split?.error], ['sent', 2, null]);
+      assert.equal(rows.filter((m) => m.status !== 'sent').length, 0);
+    });
+
     test('a template that fails to render is logged, others still send, and resend renders the fixed template', async () => {
       const { template } = await blog.vox.templates.save({
         notification: 'blog.article.created',

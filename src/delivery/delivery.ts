@@ -538,7 +538,7 @@ export class Delivery {
     const rejected = result.rejected ?? [];
     // Refused addresses get their rows before the message counts as sent, so that whoever sees
     // the issue settled sees them too; after a crash in between, the rows are found by their keys.
-    const refusals = rejected.length > 0 ? await this.#splitRejected(message, outbound, rejected) : [];
+    const refusals = rejected.length > 0 ? await this.#splitRejected(message, outbound, rejected, retry) : [];
     await this.#recordSent(message.id, result.providerMessageId ?? null);
     const delivered = message.to.filter((c) => !rejected.some((r) => r.address === c.address));
     const sent: MessageOutcome = { ...outcomeOf({ ...message, status: 'sent', error: null }), to: delivered.map((c) => c.address) };
@@ -585,10 +585,16 @@ export class Delivery {
     return throttle;
   }
 
-  /** Addresses a provider refused inside an accepted message get their own failed row, so resend reaches them. */
-  async #splitRejected(message: ClaimedMessage, outbound: OutboundMessage, rejected: NonNullable<Awaited<ReturnType<Backend['send']>>['rejected']>): Promise<MessageOutcome[]> {
+  /**
+   * Addresses a provider refused inside an accepted message get their own row: retried on their own
+   * per the retry policy when the refusal is transient (an SMTP 4xx), failed at once otherwise, so
+   * that resend reaches them.
+   */
+  async #splitRejected(message: ClaimedMessage, outbound: OutboundMessage, rejected: NonNullable<Awaited<ReturnType<Backend['send']>>['rejected']>, retry: boolean): Promise<MessageOutcome[]> {
     const outcomes: MessageOutcome[] = [];
     for (const { address, error } of rejected) {
+      const failure = failureOf(error);
+      const next = retry ? nextAttempt(this.#settings.retry, message.attempts, failure.permanent, Math.random()) : { retry: false as const };
       const id = await this.#store.insertMessage({
         issueId: message.issueId,
         notificationId: message.notificationId,
@@ -598,11 +604,12 @@ export class Delivery {
         from: outbound.from ?? null,
         to: message.to.filter((c) => c.address === address),
         payload: outbound.payload,
-        status: 'failed',
-        ...failureOf(error),
+        ...failure,
+        ...(next.retry ? { status: 'retrying' as const, attempts: message.attempts, nextAttemptAt: later(next.delayMs) } : { status: 'failed' as const }),
         idempotencyKey: `${message.idempotencyKey}:rejected:${address}`,
       });
-      outcomes.push({ id, backend: message.backend, templateId: message.templateId, to: [address], status: 'failed', error: errorText(error) });
+      if (next.retry) this.#wake({ kind: 'send' }, next.delayMs);
+      outcomes.push({ id, backend: message.backend, templateId: message.templateId, to: [address], status: next.retry ? 'retrying' : 'failed', error: errorText(error) });
     }
     return outcomes;
   }

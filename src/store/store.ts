@@ -113,7 +113,7 @@ export interface MessageRecord {
 
 /** A new row of the message log; omitted fields are empty (no error, not permanent, subject from the payload). */
 export type NewMessage = Pick<MessageRecord, 'issueId' | 'notificationId' | 'templateId' | 'backend' | 'protocol' | 'to' | 'status' | 'idempotencyKey'> &
-  Partial<Pick<MessageRecord, 'from' | 'subject' | 'payload' | 'error' | 'errorCode' | 'permanent'>> & {
+  Partial<Pick<MessageRecord, 'from' | 'subject' | 'payload' | 'error' | 'errorCode' | 'permanent' | 'attempts' | 'nextAttemptAt'>> & {
     /** The variables, kept when rendering failed so that resend can render again. */
     readonly renderContext?: unknown;
   };
@@ -629,14 +629,14 @@ function messageRow(message: NewMessage, timestamp: string): Insertable<MessageT
     recipients: JSON.stringify(message.to.map(plainContact)),
     subject: message.subject ?? message.payload?.subject ?? null,
     status: message.status,
-    attempts: 0,
+    attempts: message.attempts ?? 0,
     error: message.error ?? null,
     error_code: message.errorCode ?? null,
     permanent: flag(message.permanent ?? false),
     provider_message_id: null,
     idempotency_key: message.idempotencyKey,
-    next_attempt_at: message.status === 'queued' ? timestamp : null,
-    due_at: message.status === 'queued' ? timestamp : null,
+    next_attempt_at: message.status === 'queued' ? timestamp : (message.nextAttemptAt ?? null),
+    due_at: message.status === 'queued' ? timestamp : message.status === 'retrying' ? (message.nextAttemptAt ?? timestamp) : null,
     locked_until: null,
     sent_at: null,
     created_at: timestamp,

@@ -24,19 +24,19 @@ export interface TestSmtp {
   /** A Nodemailer SMTP transport pointed at this server. */
   readonly transport: MailTransport;
   /** Decide the reply to each recipient; undefined accepts. */
-  refuse(rule: ((address: string) => SmtpReply | undefined) | undefined): void;
+  refuse(rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
 export async function startSmtp(): Promise<TestSmtp> {
   const received: ReceivedMail[] = [];
-  let rule: ((address: string) => SmtpReply | undefined) | undefined;
+  let rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onRcptTo(address, _session, callback) {
-      const reply = rule?.(address.address);
+    onRcptTo(address, session, callback) {
+      const reply = rule?.(address.address, session.envelope.rcptTo.map((r) => r.address));
       if (!reply) return callback();
       const error = Object.assign(new Error(reply.message), { responseCode: reply.code });
       return callback(error);
