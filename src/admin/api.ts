@@ -84,18 +84,7 @@ export interface NotificationDetail {
 }
 
 /** A template as the editor holds it; `id` is absent until it is first saved. */
-export interface TemplateForm {
-  readonly id?: number;
-  readonly notification: string;
-  readonly backend: string;
-  readonly recipients: readonly string[];
-  readonly subject: string;
-  readonly content: string;
-  readonly fromAddress: string;
-  readonly attachments: readonly string[];
-  readonly bulk: boolean;
-  readonly enabled: boolean;
-}
+export type TemplateForm = Omit<TemplateRecord, 'id' | 'notificationId' | 'createdAt' | 'updatedAt'> & { readonly id?: number };
 
 /** What a preview is rendered with: sample data from the schemas, or real objects by id. */
 export interface PreviewSource {

@@ -181,6 +181,11 @@ const EDITORS: Readonly<Record<ContentFormat, EditorType>> = {
   'slack-blocks': 'json',
 };
 
+/** `compose` of a backend that sends the rendered text as it is (SMS, X, XMPP): the text part, trimmed. */
+export function composeText({ parts }: RenderedTemplate): MessagePayload {
+  return { text: (parts.text ?? '').trim() };
+}
+
 /** The editor for a backend's templates: its declared one, or the one its format implies. */
 export function editorOf(backend: Pick<Backend, 'format' | 'capabilities'>): EditorType {
   return backend.capabilities.editor ?? EDITORS[backend.format];

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DeliveryError, ErrorCode, VoxError } from '../errors.ts';
-import type { Backend, BackendCapabilities, ProviderFailure } from './backend.ts';
+import { composeText, type Backend, type BackendCapabilities, type ProviderFailure } from './backend.ts';
 import { e164Problem } from './addresses.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf } from './http.ts';
 import { sendEach } from './send.ts';
@@ -69,7 +69,7 @@ export function twilio(options: TwilioOptions): Backend {
     label: options.label ?? 'SMS (Twilio)',
     format: 'text',
     capabilities: CAPABILITIES,
-    compose: ({ parts }) => ({ text: (parts.text ?? '').trim() }),
+    compose: composeText,
     validateAddress: e164Problem,
     send: (message) =>
       sendEach(backend, message, async (contact) => {
@@ -155,12 +155,11 @@ export function twilioStatusCallback(vox: ProviderStatusLog, options: TwilioStat
       if (request.method !== 'POST') return new Response('method not allowed', { status: 405, headers: { Allow: 'POST' } });
       const params = new URLSearchParams(await request.text());
       const signature = request.headers.get('x-twilio-signature') ?? '';
-      const query = new URL(request.url).searchParams;
-      const signedUrl = options.url ? statusCallbackUrl(options.url, Number(query.get(MESSAGE_PARAMETER))) : request.url;
+      const messageId = Number(new URL(request.url).searchParams.get(MESSAGE_PARAMETER));
+      const signedUrl = options.url ? statusCallbackUrl(options.url, messageId) : request.url;
       if (!validTwilioSignature(options.authToken, signedUrl, params, signature)) {
         return new Response('invalid signature', { status: 403 });
       }
-      const messageId = Number(query.get(MESSAGE_PARAMETER));
       const sid = params.get('MessageSid') ?? params.get('SmsSid');
       const status = params.get('MessageStatus') ?? params.get('SmsStatus');
       if (Number.isSafeInteger(messageId) && messageId > 0 && sid && (status === 'failed' || status === 'undelivered')) {

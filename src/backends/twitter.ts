@@ -1,7 +1,7 @@
 import type { Agent } from 'node:https';
 import type { TwitterApiv2 } from 'twitter-api-v2';
 import { DeliveryError, ErrorCode, VoxError, errorText } from '../errors.ts';
-import type { Backend, BackendCapabilities } from './backend.ts';
+import { composeText, type Backend, type BackendCapabilities } from './backend.ts';
 import { twitterHandleProblem } from './addresses.ts';
 import { DEFAULT_TIMEOUT_MS, isTransientStatus } from './http.ts';
 import { requirePeer } from './peer.ts';
@@ -77,7 +77,7 @@ export function twitter(options: TwitterOptions): Backend {
     label: options.label ?? 'X (Twitter)',
     format: 'text',
     capabilities: CAPABILITIES,
-    compose: ({ parts }) => ({ text: (parts.text ?? '').trim() }),
+    compose: composeText,
     validateAddress: twitterHandleProblem,
     send: (message) =>
       sendEach(backend, message, async (contact) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement, XmppClient, xml as XmlBuilder } from '@xmpp/client';
 import { DeliveryError, ErrorCode, VoxError, errorText } from '../errors.ts';
-import type { Backend, BackendCapabilities } from './backend.ts';
+import { composeText, type Backend, type BackendCapabilities } from './backend.ts';
 import { jidProblem } from './addresses.ts';
 import { requirePeer } from './peer.ts';
 import { sendEach } from './send.ts';
@@ -52,7 +52,7 @@ export function xmpp(options: XmppOptions): Backend {
     label: options.label ?? 'XMPP',
     format: 'text',
     capabilities: CAPABILITIES,
-    compose: ({ parts }) => ({ text: (parts.text ?? '').trim() }),
+    compose: composeText,
     validateAddress: jidProblem,
     send: (message) => sendEach(backend, message, (contact) => connection.send(contact.address, message.payload.text ?? '')),
     close: () => connection.close(),

@@ -238,11 +238,6 @@ export class Delivery {
     // to every in-flight promise at each turn.
     let inFlight = 0;
     let slotFreed: (() => void) | undefined;
-    const freeSlot = () => {
-      inFlight--;
-      slotFreed?.();
-      slotFreed = undefined;
-    };
     const recording = new Set<Promise<unknown>>();
     while (!stop()) {
       if (inFlight > limit / 2) {
@@ -261,7 +256,9 @@ export class Delivery {
         const answer = () => {
           if (answered) return;
           answered = true;
-          freeSlot();
+          inFlight--;
+          slotFreed?.();
+          slotFreed = undefined;
         };
         const attempt: Promise<unknown> = this.#attempt(message, true, answer)
           .then(

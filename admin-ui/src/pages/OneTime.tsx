@@ -1,6 +1,6 @@
 import type { EditorView } from '@codemirror/view';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ObjectChoice, OneTimeForm, OneTimeOptions, OneTimeResult, PreviewResult } from '../../../src/admin/api.ts';
+import { useMemo, useRef, useState } from 'react';
+import type { ObjectChoice, OneTimeForm, OneTimeOptions, OneTimeResult } from '../../../src/admin/api.ts';
 import { ApiFailure, api, messageOf } from '../api.ts';
 import { CodeEditor, insertInto } from '../components/CodeEditor.tsx';
 import { ObjectsPicker } from '../components/ObjectPicker.tsx';
@@ -8,7 +8,7 @@ import { Preview } from '../components/Preview.tsx';
 import { Problems } from '../components/Problems.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
 import { VariablePicker } from '../components/VariablePicker.tsx';
-import { useDebounced, useLoad } from '../hooks.ts';
+import { useLivePreview, useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
 import { useSession } from '../session.ts';
 
@@ -44,24 +44,13 @@ function Composer({ model, label, options }: { model: string; label: string; opt
   const [objects, setObjects] = useState<readonly ObjectChoice[]>([]);
   const [form, setForm] = useState({ backend: options.backends[0]?.id ?? '', fromAddress: '', subject: '', content: '' });
   const [view, setView] = useState<EditorView | null>(null);
-  const [preview, setPreview] = useState<PreviewResult | null>(null);
-  const [loading, setLoading] = useState(false);
   const [status, setStatus] = useState<{ ok: boolean; text: string; log?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const subject = useRef<HTMLInputElement>(null);
   const focused = useRef<'content' | 'subject'>('content');
   const backend = options.backends.find((b) => b.id === form.backend);
   const message: OneTimeForm = useMemo(() => ({ model, objects: objects.map((o) => o.id), ...form }), [model, objects, form]);
-  const request = useDebounced(message, 250);
-  const sequence = useRef(0);
-  useEffect(() => {
-    const current = ++sequence.current;
-    setLoading(true);
-    api<PreviewResult>('POST', '/one-time/preview', request).then(
-      (result) => current === sequence.current && (setPreview(result), setLoading(false)),
-      (e: unknown) => current === sequence.current && (setPreview({ errors: [], warnings: [], message: null, renderError: messageOf(e), notes: [] }), setLoading(false)),
-    );
-  }, [request]);
+  const { preview, loading } = useLivePreview('/one-time/preview', message);
   const insert = (path: string) => {
     const text = `{{ ${path} }}`;
     if (focused.current === 'subject' && subject.current) {

@@ -1,6 +1,6 @@
 import type { EditorView } from '@codemirror/view';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { NotificationDetail, ObjectChoice, PreviewResult, PreviewSource, SendOutcome, TemplateForm, TemplateProblem, TemplateRecord } from '../../../src/admin/api.ts';
+import { useMemo, useRef, useState } from 'react';
+import type { NotificationDetail, ObjectChoice, PreviewSource, SendOutcome, TemplateForm, TemplateProblem, TemplateRecord } from '../../../src/admin/api.ts';
 import { ApiFailure, api, messageOf } from '../api.ts';
 import { CodeEditor, insertInto } from '../components/CodeEditor.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
@@ -9,7 +9,7 @@ import { Preview } from '../components/Preview.tsx';
 import { Problems } from '../components/Problems.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
 import { VariablePicker } from '../components/VariablePicker.tsx';
-import { useDebounced, useLoad } from '../hooks.ts';
+import { useLivePreview, useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
 import { backendOf, useSession } from '../session.ts';
 
@@ -44,8 +44,6 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
   const [saved, setSaved] = useState<TemplateForm | null>(template ? formOf(template) : null);
   const [chosen, setChosen] = useState<Partial<Record<Role, ObjectChoice | null>>>({});
   const [mode, setMode] = useState<PreviewSource['mode']>('sample');
-  const [preview, setPreview] = useState<PreviewResult | null>(null);
-  const [loading, setLoading] = useState(false);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [saveProblems, setSaveProblems] = useState<readonly TemplateProblem[]>([]);
   const [busy, setBusy] = useState(false);
@@ -59,16 +57,7 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
     () => ({ mode, ...Object.fromEntries(Object.entries(chosen).flatMap(([role, choice]) => (choice ? [[role, choice.id]] : []))) }),
     [mode, chosen],
   );
-  const request = useDebounced(useMemo(() => ({ template: form, source }), [form, source]), 250);
-  const sequence = useRef(0);
-  useEffect(() => {
-    const current = ++sequence.current;
-    setLoading(true);
-    api<PreviewResult>('POST', '/templates/preview', request).then(
-      (result) => current === sequence.current && (setPreview(result), setLoading(false)),
-      (e: unknown) => current === sequence.current && (setPreview({ errors: [], warnings: [], message: null, renderError: messageOf(e), notes: [] }), setLoading(false)),
-    );
-  }, [request]);
+  const { preview, loading } = useLivePreview('/templates/preview', useMemo(() => ({ template: form, source }), [form, source]));
 
   const set = <K extends keyof TemplateForm>(field: K, value: TemplateForm[K]) => setForm((f) => ({ ...f, [field]: value }));
   const toggle = (field: 'recipients' | 'attachments', key: string) => setForm((f) => ({ ...f, [field]: f[field].includes(key) ? f[field].filter((k) => k !== key) : [...f[field], key] }));
