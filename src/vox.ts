@@ -245,15 +245,15 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       },
       resend: (ids) => delivery.resend(ids),
       async applyProviderReport(messageId, backend, providerMessageId, update) {
-        const id = await store.updateSentByProviderId(messageId, backend, providerMessageId, {
+        const applied = await store.applyProviderReport(messageId, backend, providerMessageId, {
           status: update.status,
           error: update.error,
           errorCode: update.errorCode ?? null,
           permanent: update.permanent,
         });
-        if (id === undefined) return undefined;
+        if (!applied) return undefined;
         delivery.events.emit('progress');
-        return this.get(id);
+        return this.get(messageId);
       },
     },
     backends: [...backends.values()],

@@ -504,6 +504,20 @@ export class Store {
   }
 
   async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
+    await this.#updateMessage(id, update, db);
+  }
+
+  /**
+   * Applies a provider's later report to sent message `id`, if the provider gave it
+   * `providerMessageId`; false when it did not (a resend since gave it a new one, or the report is
+   * not ours).
+   */
+  async applyProviderReport(id: number, backend: string, providerMessageId: string, update: MessageUpdate, db: Db = this.db): Promise<boolean> {
+    return this.#updateMessage(id, update, db, { backend, providerMessageId });
+  }
+
+  /** Updates message `id`, only while it is sent by `backend` under `providerMessageId` when those are given. */
+  async #updateMessage(id: number, update: MessageUpdate, db: Db, sentAs?: { backend: string; providerMessageId: string }): Promise<boolean> {
     const values: Updateable<MessageTable> = { status: update.status, updated_at: now() };
     if (update.attempts !== undefined) values.attempts = update.attempts;
     if (update.error !== undefined) values.error = update.error;
@@ -517,7 +531,10 @@ export class Store {
     if (update.lockedUntil !== undefined) values.locked_until = update.lockedUntil;
     const due = dueAt(update);
     if (due !== undefined) values.due_at = due;
-    await db.updateTable('vox_messages').set(values).where('id', '=', id).execute();
+    let query = db.updateTable('vox_messages').set(values).where('id', '=', id);
+    if (sentAs) query = query.where('backend', '=', sentAs.backend).where('provider_message_id', '=', sentAs.providerMessageId).where('status', '=', 'sent');
+    const result = await query.executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
     if (update.payload !== undefined || update.renderContext !== undefined) {
       const body: Partial<Record<'payload' | 'render_context', string | null>> = {};
       if (update.payload !== undefined) body.payload = update.payload === null ? null : JSON.stringify(update.payload);
@@ -528,25 +545,7 @@ export class Store {
         .onConflict((oc) => oc.column('message_id').doUpdateSet(body))
         .execute();
     }
-  }
-
-  /**
-   * Applies a provider's later report to sent message `id`, if the provider gave it
-   * `providerMessageId`; returns the id, or undefined when it did not (a resend since gave it a
-   * new one, or the report is not ours).
-   */
-  async updateSentByProviderId(id: number, backend: string, providerMessageId: string, update: MessageUpdate, db: Db = this.db): Promise<number | undefined> {
-    const row = await db
-      .selectFrom('vox_messages')
-      .select('id')
-      .where('id', '=', id)
-      .where('backend', '=', backend)
-      .where('provider_message_id', '=', providerMessageId)
-      .where('status', '=', 'sent')
-      .executeTakeFirst();
-    if (!row) return undefined;
-    await this.updateMessage(row.id, update, db);
-    return row.id;
+    return true;
   }
 
   async getMessage(id: number, db: Db = this.db): Promise<ClaimedMessage | undefined> {
