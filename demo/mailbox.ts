@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
-import type { MailMessage, MailSendInfo, MailTransport } from '../src/backends/email/index.ts';
+import type { MailMessage, MailSendInfo, MailTransport, RawMailMessage } from '../src/backends/email/index.ts';
 
 /** One email the demo "sent": kept in memory and shown by the mail viewer. */
 export interface CapturedMail {
@@ -76,7 +76,7 @@ export class Mailbox {
     });
   }
 
-  async #capture(mail: MailMessage): Promise<MailSendInfo> {
+  async #capture(mail: MailMessage | RawMailMessage): Promise<MailSendInfo> {
     const info = await this.#stream.sendMail(mail);
     const source = Buffer.isBuffer(info.message) ? info.message : Buffer.from(await info.message.toArray());
     const parsed = await simpleParser(source);

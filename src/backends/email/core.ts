@@ -1,33 +1,11 @@
-import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
 import { emailAddressProblem } from '../addresses.ts';
-import { invalidAddress } from '../send.ts';
+import { buildMail, mailOf, type MailMessage } from './mime.ts';
 
-/** An address as Nodemailer takes it. */
-export interface MailAddress {
-  readonly name: string;
-  readonly address: string;
-}
-
-/**
- * The mail Vox hands to a transport: the slice of Nodemailer's `SendMailOptions` it uses. Arrays
- * are mutable so that a Nodemailer transport is assignable to {@link MailTransport} as it is.
- */
-export interface MailMessage {
-  from: string;
-  /** One recipient; a message to several (bulk) uses `bcc`, so recipients never see each other. */
-  to?: MailAddress[];
-  bcc?: MailAddress[];
-  subject: string;
-  text?: string;
-  html?: string;
-  attachments?: { filename: string; contentType: string; content: Buffer }[];
-  headers?: Record<string, string>;
-  /** The Message-ID header, angle brackets included. */
-  messageId?: string;
-}
+export type { MailAddress, MailMessage } from './mime.ts';
+export { messageIdOf } from './mime.ts';
 
 /** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
 export interface MailSendInfo {
@@ -38,7 +16,16 @@ export interface MailSendInfo {
 
 /** Any Nodemailer transport (`nodemailer.createTransport(...)`), or anything with the same `sendMail`. */
 export interface MailTransport {
-  sendMail(mail: MailMessage): Promise<MailSendInfo>;
+  /** Gets a {@link RawMailMessage} only when the backend's option `raw` is on. */
+  sendMail(mail: MailMessage | RawMailMessage): Promise<MailSendInfo>;
+}
+
+/** A message whose MIME source Vox built already, as Nodemailer's `sendMail` takes it. */
+export interface RawMailMessage {
+  envelope: { from: string; to: string[] };
+  raw: string;
+  /** The Message-ID header inside `raw`, so that the transport reports it (and need not make one up). */
+  messageId: string;
 }
 
 /** Options shared by the email backends. */
@@ -51,6 +38,16 @@ export interface EmailBackendOptions {
   readonly id?: string;
   /** Override the label shown in the admin. */
   readonly label?: string;
+  /**
+   * Build each message's MIME source in Vox and hand the transport the finished message
+   * (`{ envelope, raw }`). The source is what Nodemailer would build (its composer makes the MIME
+   * tree), written out in one pass rather than through Nodemailer's streams, at a fraction of the
+   * CPU. Default: on for Nodemailer transports, which take raw messages; off for other `sendMail`
+   * objects, which get the fields of {@link MailMessage}. Turn it off for a Nodemailer transport
+   * with `compile` plugins (`transport.use('compile', …)`): they edit a mail's fields, and a raw
+   * message has none. DKIM signing and `stream` plugins work either way.
+   */
+  readonly raw?: boolean;
 }
 
 const EMAIL_CAPABILITIES: BackendCapabilities = { subject: true, fromAddress: true, attachments: true, manualSending: true };
@@ -67,6 +64,7 @@ export function emailBackend(
   if (!options?.transport || typeof options.transport.sendMail !== 'function') {
     throw new VoxError(ErrorCode.configuration, `email backend ${options?.id ?? defaults.id} needs a Nodemailer transport: { transport: nodemailer.createTransport(...) }`);
   }
+  const raw = options.raw ?? isNodemailer(options.transport);
   const backend: Backend = {
     id: options.id ?? defaults.id,
     protocol: 'email',
@@ -75,42 +73,27 @@ export function emailBackend(
     capabilities: EMAIL_CAPABILITIES,
     compose,
     validateAddress: emailAddressProblem,
-    send: (message) => sendMail(backend, options, message),
+    send: (message) => sendMail(backend.id, options, raw, message),
   };
   return backend;
 }
 
-async function sendMail(sender: Backend, options: EmailBackendOptions, message: OutboundMessage): Promise<SendResult> {
-  const backend = sender.id;
-  const from = message.from ?? options.from;
-  if (!from) {
-    throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
-  }
-  // Malformed addresses are refused here, one by one, rather than failing the whole mail at the server.
-  const invalid = message.to.flatMap((c) => {
-    const error = invalidAddress(sender, c);
-    return error ? [{ address: c.address, error }] : [];
-  });
-  const to = message.to.filter((c) => !invalid.some((r) => r.address === c.address));
-  if (to.length === 0) {
-    throw invalid[0]?.error ?? new DeliveryError('the message has no recipients', { backend, permanent: true, providerCode: 'ENORECIPIENTS' });
-  }
-  const { payload } = message;
-  const addresses = to.map((c) => ({ name: c.name, address: c.address }));
+/** Nodemailer's transports (a `Mail` object) carry the transporter they send through. */
+function isNodemailer(transport: MailTransport): boolean {
+  const transporter = (transport as { transporter?: { send?: unknown } }).transporter;
+  return typeof transporter?.send === 'function';
+}
+
+async function sendMail(backend: string, options: EmailBackendOptions, raw: boolean, message: OutboundMessage): Promise<SendResult> {
+  const { mail, invalid } = mailOf(message, { backend, from: options.from });
   let info: MailSendInfo;
   try {
-    info = await options.transport.sendMail({
-      from,
-      ...(addresses.length === 1 ? { to: addresses } : { bcc: addresses }),
-      subject: payload.subject ?? '',
-      ...(payload.text === undefined ? {} : { text: payload.text }),
-      ...(payload.html === undefined ? {} : { html: payload.html }),
-      ...(payload.attachments?.length
-        ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
-        : {}),
-      headers: { 'X-Vox-Message-Key': message.idempotencyKey },
-      messageId: messageIdOf(message.idempotencyKey, from),
-    });
+    if (raw) {
+      const built = buildMail(mail);
+      info = await options.transport.sendMail({ envelope: { from: built.envelope.from, to: [...built.envelope.to] }, raw: built.raw, messageId: mail.messageId });
+    } else {
+      info = await options.transport.sendMail(mail);
+    }
   } catch (error) {
     throw smtpError(backend, error);
   }
@@ -121,16 +104,6 @@ async function sendMail(sender: Backend, options: EmailBackendOptions, message: 
     return { address, error: smtpError(backend, cause ?? new Error(`${address} was refused`)) };
   })];
   return { ...(info.messageId ? { providerMessageId: info.messageId } : {}), ...(rejected.length ? { rejected } : {}) };
-}
-
-/**
- * The Message-ID of a message: derived from its idempotency key, so that a retry, a resend or a
- * crashed worker's repeat carries the same Message-ID as the first attempt, and mail servers and
- * clients that recognise duplicates by it do.
- */
-export function messageIdOf(idempotencyKey: string, from: string): string {
-  const domain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1] ?? 'vox.invalid';
-  return `<vox.${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)}@${domain}>`;
 }
 
 /** SMTP replies 5xx are permanent; 4xx, timeouts and dropped connections are worth a retry. */

@@ -2,7 +2,7 @@ import MarkdownIt from 'markdown-it';
 import type { Backend } from '../backend.ts';
 import { emailBackend, htmlToText, type EmailBackendOptions } from './core.ts';
 
-export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport } from './core.ts';
+export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport, RawMailMessage } from './core.ts';
 export { messageIdOf } from './core.ts';
 
 /**

@@ -1,0 +1,148 @@
+// What an email backend hands its transport, built from a message.
+import { createHash, randomBytes } from 'node:crypto';
+import { encode as base64Encode, wrap as base64Wrap } from 'nodemailer/lib/base64';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type MimeNode from 'nodemailer/lib/mime-node';
+import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import type { OutboundMessage } from '../backend.ts';
+import { DeliveryError } from '../../errors.ts';
+import { emailAddressProblem } from '../addresses.ts';
+
+/** An address as Nodemailer takes it. */
+export interface MailAddress {
+  readonly name: string;
+  readonly address: string;
+}
+
+/**
+ * The mail Vox hands to a transport: the slice of Nodemailer's `SendMailOptions` it uses. Arrays
+ * are mutable so that a Nodemailer transport is assignable to `MailTransport` as it is.
+ */
+export interface MailMessage {
+  from: string;
+  /** One recipient; a message to several (bulk) uses `bcc`, so recipients never see each other. */
+  to?: MailAddress[];
+  bcc?: MailAddress[];
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments?: { filename: string; contentType: string; content: Buffer }[];
+  headers?: Record<string, string>;
+  /** The Message-ID header, angle brackets included. */
+  messageId?: string;
+}
+
+/** A message whose MIME source is built already: Nodemailer sends `raw` as it is, to `envelope`. */
+export interface BuiltMail {
+  readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  readonly raw: string;
+}
+
+/**
+ * Random hex for multipart boundaries, cut from a pool refilled 4 KB at a time: a call to the
+ * system's random source per MIME part (Nodemailer's default) costs more than building the part.
+ */
+const randomPool = { bytes: Buffer.alloc(0), offset: 0 };
+function randomHex(length: number): string {
+  if (randomPool.offset + length > randomPool.bytes.length) {
+    randomPool.bytes = randomBytes(4096);
+    randomPool.offset = 0;
+  }
+  randomPool.offset += length;
+  return randomPool.bytes.toString('hex', randomPool.offset - length, randomPool.offset);
+}
+
+/** What {@link mailOf} needs besides the message. */
+export interface MailOptions {
+  /** The backend's id, for errors. */
+  readonly backend: string;
+  /** From address when the message has none. */
+  readonly from: string | undefined;
+}
+
+/**
+ * The mail for a message, and the addresses refused before sending because they are no email
+ * addresses (each fails on its own rather than the whole mail failing at the server). Throws
+ * when nothing can be sent: no from address, or no valid recipient.
+ */
+export function mailOf(message: OutboundMessage, options: MailOptions): { mail: MailMessage & { readonly messageId: string }; invalid: { address: string; error: DeliveryError }[] } {
+  const { backend } = options;
+  const from = message.from ?? options.from;
+  if (!from) {
+    throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
+  }
+  const invalid = message.to.flatMap((c) => {
+    const problem = emailAddressProblem(c.address);
+    return problem === undefined ? [] : [{ address: c.address, error: new DeliveryError(problem, { backend, permanent: true, providerCode: 'EADDRESS' }) }];
+  });
+  const to = message.to.filter((c) => !invalid.some((r) => r.address === c.address));
+  if (to.length === 0) {
+    throw invalid[0]?.error ?? new DeliveryError('the message has no recipients', { backend, permanent: true, providerCode: 'ENORECIPIENTS' });
+  }
+  const { payload } = message;
+  const addresses = to.map((c) => ({ name: c.name, address: c.address }));
+  const mail = {
+    from,
+    ...(addresses.length === 1 ? { to: addresses } : { bcc: addresses }),
+    subject: payload.subject ?? '',
+    ...(payload.text === undefined ? {} : { text: payload.text }),
+    ...(payload.html === undefined ? {} : { html: payload.html }),
+    ...(payload.attachments?.length
+      ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
+      : {}),
+    headers: { 'X-Vox-Message-Key': message.idempotencyKey },
+    messageId: messageIdOf(message.idempotencyKey, from),
+  };
+  return { mail, invalid };
+}
+
+/**
+ * The Message-ID of a message: derived from its idempotency key, so that a retry, a resend or a
+ * crashed worker's repeat carries the same Message-ID as the first attempt, and mail servers and
+ * clients that recognise duplicates by it do.
+ */
+export function messageIdOf(idempotencyKey: string, from: string): string {
+  const domain = /@([^@\s>]+)>?\s*$/.exec(from)?.[1] ?? 'vox.invalid';
+  return `<vox.${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 32)}@${domain}>`;
+}
+
+/** Line length of encoded bodies, as Nodemailer's encoders wrap them. */
+const LINE_LENGTH = 76;
+
+/**
+ * The message's MIME source and SMTP envelope. Nodemailer's composer makes the MIME tree, so
+ * headers, encodings and structure are the ones `sendMail` would produce; the tree is written out
+ * here in one synchronous pass instead of through Nodemailer's chain of streams, which costs
+ * several times more CPU for a small message. Content Vox does not hold in memory (a stream, a
+ * path or a URL) is not supported: Vox's payloads never carry any.
+ */
+export function buildMail(mail: MailMessage): BuiltMail {
+  // One random boundary base for all parts, as Nodemailer would draw for each.
+  const root = new MailComposer({ ...mail, baseBoundary: randomHex(8) }).compile();
+  const envelope = root.getEnvelope();
+  const parts: string[] = [];
+  writeNode(root, parts);
+  let raw = parts.join('');
+  // Nodemailer ends every message with a line break.
+  if (!raw.endsWith('\n')) raw += raw.endsWith('\r') ? '\n' : '\r\n';
+  return { envelope: { from: envelope.from || '', to: envelope.to }, raw };
+}
+
+function writeNode(node: MimeNode, out: string[]): void {
+  out.push(node.buildHeaders(), '\r\n\r\n');
+  const { content } = node;
+  if (content) {
+    if (typeof content !== 'string' && !Buffer.isBuffer(content)) throw new Error('buildMail takes content held in memory only (a string or a Buffer)');
+    const encoding = node.getTransferEncoding();
+    if (encoding === 'base64') out.push(base64Wrap(base64Encode(content), LINE_LENGTH));
+    else if (encoding === 'quoted-printable') out.push(qpWrap(qpEncode(content), LINE_LENGTH));
+    else out.push(typeof content === 'string' ? content : content.toString('utf8'));
+  }
+  if (node.multipart) {
+    node.childNodes.forEach((child, i) => {
+      out.push(`${i > 0 ? '\r\n' : ''}--${String(node.boundary)}\r\n`);
+      writeNode(child, out);
+    });
+    out.push(`\r\n--${String(node.boundary)}--\r\n`);
+  }
+}
