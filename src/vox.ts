@@ -56,8 +56,8 @@ export interface VoxOptions<DB = unknown> {
   /** How transient failures are retried. */
   readonly retry?: RetryPolicy;
   /**
-   * Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. They apply
-   * per worker process: with N workers, divide a provider-wide rate by N.
+   * Concurrency and rate limits per backend id, e.g. `{ twilio: { ratePerSecond: 1 } }`. A rate is
+   * kept by all workers on the database together; concurrency applies in each worker process.
    */
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {

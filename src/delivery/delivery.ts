@@ -576,7 +576,7 @@ export class Delivery {
   #throttle(backendId: string): Throttle {
     let throttle = this.#throttles.get(backendId);
     if (!throttle) {
-      throttle = new Throttle(this.#settings.backendLimits[backendId]);
+      throttle = new Throttle(this.#settings.backendLimits[backendId], (now, interval) => this.#store.takeSendSlot(backendId, now, interval));
       this.#throttles.set(backendId, throttle);
     }
     return throttle;

@@ -37,3 +37,12 @@ test('a throttle spaces starts by its rate', async () => {
   // Six starts at 20 per second span at least five intervals of 50 ms, whatever the machine's speed.
   assert.ok(Math.max(...starts) >= 245, `last start at ${Math.max(...starts)} ms`);
 });
+
+test('a throttle whose shared start times cannot be had keeps its own pace', async () => {
+  const throttle = new Throttle({ concurrency: 10, ratePerSecond: 20 }, async () => {
+    throw new Error('database unreachable');
+  });
+  const started = Date.now();
+  const starts = await Promise.all(Array.from({ length: 6 }, () => throttle.run(async () => Date.now() - started)));
+  assert.ok(Math.max(...starts) >= 245, `last start at ${Math.max(...starts)} ms`);
+});

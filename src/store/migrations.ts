@@ -213,6 +213,16 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    // Rate limits shared by every worker on the database: when each backend may start its next send.
+    '0004_rate_limits': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('vox_rate_limits')
+          .addColumn('backend', 'text', (c) => c.primaryKey())
+          .addColumn('next_start_ms', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

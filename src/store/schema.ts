@@ -118,6 +118,13 @@ export interface MessageBodyTable {
   render_context: string | null;
 }
 
+/** Per backend with a `ratePerSecond`, when the next send may start (ms since the epoch), for all workers. */
+export interface RateLimitTable {
+  backend: string;
+  /** A number; PostgreSQL's driver reads a bigint as a string. */
+  next_start_ms: number | string;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -128,4 +135,5 @@ export interface VoxDatabase {
   vox_issues: IssueTable;
   vox_messages: MessageTable;
   vox_message_bodies: MessageBodyTable;
+  vox_rate_limits: RateLimitTable;
 }

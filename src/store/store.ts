@@ -503,6 +503,25 @@ export class Store {
     return (await db.selectFrom('vox_messages').select('id').where('due_at', '<=', now()).limit(1).executeTakeFirst()) !== undefined;
   }
 
+  /**
+   * Takes the next start time of `backend`'s sends, for all workers on this database: the later of
+   * `nowMs` and the time taken last, after which the next taker waits `intervalMs` more. One
+   * atomic statement, so that workers racing for it get one slot each.
+   */
+  async takeSendSlot(backend: string, nowMs: number, intervalMs: number, db: Db = this.db): Promise<number> {
+    const row = await db
+      .insertInto('vox_rate_limits')
+      .values({ backend, next_start_ms: nowMs + intervalMs })
+      .onConflict((oc) =>
+        oc.column('backend').doUpdateSet((eb) => ({
+          next_start_ms: sql<number>`case when ${eb.ref('vox_rate_limits.next_start_ms')} > ${nowMs} then ${eb.ref('vox_rate_limits.next_start_ms')} else ${nowMs} end + ${intervalMs}`,
+        })),
+      )
+      .returning('next_start_ms')
+      .executeTakeFirstOrThrow();
+    return Number(row.next_start_ms) - intervalMs;
+  }
+
   async updateMessage(id: number, update: MessageUpdate, db: Db = this.db): Promise<void> {
     await this.#updateMessage(id, update, db);
   }
