@@ -60,28 +60,26 @@ const rows: string[] = [];
 const verdicts: string[] = [];
 const peaks = new Map<string, number[]>();
 for (const count of counts) {
-  const results = new Map<string, Record<string, number>[]>();
-  const ratios = new Map<string, number[]>();
+  /** Each sender's runs, round by round: 'baseline', then each dialect. */
+  const runs = new Map<string, Record<string, number>[]>(['baseline', ...dialects].map((sender) => [sender, []]));
   for (let round = 0; round < rounds; round++) {
-    const base = await scenario('baseline', '-', count);
-    results.set('baseline', [...(results.get('baseline') ?? []), base]);
-    for (const dialect of dialects) {
-      const vox = await scenario('fanout', dialect, count);
-      results.set(dialect, [...(results.get(dialect) ?? []), vox]);
-      ratios.set(dialect, [...(ratios.get(dialect) ?? []), vox.perSecond! / base.perSecond!]);
-    }
+    runs.get('baseline')?.push(await scenario('baseline', '-', count));
+    for (const dialect of dialects) runs.get(dialect)?.push(await scenario('fanout', dialect, count));
   }
-  const row = (sender: string, runs: readonly Record<string, number>[], ratio: readonly number[] | undefined) => {
-    const perSecond = runs.map((r) => r.perSecond!);
-    const rss = Math.max(...runs.map((r) => r.peakRssMb!));
+  const baseline = runs.get('baseline') ?? [];
+  const row = (sender: string, results: readonly Record<string, number>[], ratio: readonly number[] | undefined) => {
+    const perSecond = results.map((r) => r.perSecond!);
+    const rss = Math.max(...results.map((r) => r.peakRssMb!));
     const ratioText = ratio ? `${median(ratio).toFixed(2)} (${ratio.map((r) => r.toFixed(2)).join(', ')})` : '1.00';
-    rows.push(`| ${count.toLocaleString('en')} | ${sender} | ${median(perSecond).toFixed(0)} (${perSecond.map((v) => v.toFixed(0)).join(', ')}) | ${ratioText} | ${median(runs.map((r) => r.cpuSeconds!)).toFixed(1)} | ${rss.toFixed(0)} |`);
+    rows.push(`| ${count.toLocaleString('en')} | ${sender} | ${median(perSecond).toFixed(0)} (${perSecond.map((v) => v.toFixed(0)).join(', ')}) | ${ratioText} | ${median(results.map((r) => r.cpuSeconds!)).toFixed(1)} | ${rss.toFixed(0)} |`);
     return rss;
   };
-  row('Nodemailer alone', results.get('baseline') ?? [], undefined);
+  row('Nodemailer alone', baseline, undefined);
   for (const dialect of dialects) {
-    const ratio = ratios.get(dialect) ?? [];
-    const rss = row(`Vox on ${dialect}`, results.get(dialect) ?? [], ratio);
+    const results = runs.get(dialect) ?? [];
+    // Each round's Vox against the baseline of its own round.
+    const ratio = results.map((r, i) => r.perSecond! / baseline[i]!.perSecond!);
+    const rss = row(`Vox on ${dialect}`, results, ratio);
     peaks.set(dialect, [...(peaks.get(dialect) ?? []), rss]);
     if (count === Math.max(...counts)) {
       verdicts.push(`- ${dialect}, N = ${count.toLocaleString('en')}: ratio ${median(ratio).toFixed(3)} (${median(ratio) >= 0.8 ? 'meets' : 'misses'} ≥ 0.8), peak RSS ${rss.toFixed(0)} MB (${rss < 300 ? 'meets' : 'misses'} < 300 MB)`);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
-import { contact, createVox, type Backend, type DatabaseOptions, type Vox } from '../src/index.ts';
+import { contact, createVox, type Backend, type DatabaseOptions } from '../src/index.ts';
 import { composeText } from '../src/backends/backend.ts';
 import { createSchema } from './support/databases.ts';
 import { until } from './support/workers.ts';
@@ -84,7 +84,7 @@ for (const database of databases) {
         return { vox, Batch };
       };
       const a = make('a');
-      const b: { vox: Vox } = make('b');
+      const b = make('b');
       await a.vox.migrate();
       await a.vox.sync();
       await a.vox.templates.save({ notification: 't.batch.ready', backend: 'hook', recipients: ['c:all'], content: 'Hello {{ recipient.name }}' });

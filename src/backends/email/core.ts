@@ -2,9 +2,9 @@ import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
 import { emailAddressProblem } from '../addresses.ts';
-import { buildMail, mailOf, type MailMessage } from './mime.ts';
+import { buildMail, mailOf, type MailMessage, type RawMailMessage } from './mime.ts';
 
-export type { MailAddress, MailMessage } from './mime.ts';
+export type { MailAddress, MailMessage, RawMailMessage } from './mime.ts';
 export { messageIdOf } from './mime.ts';
 
 /** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
@@ -18,14 +18,6 @@ export interface MailSendInfo {
 export interface MailTransport {
   /** Gets a {@link RawMailMessage} only when the backend's option `raw` is on. */
   sendMail(mail: MailMessage | RawMailMessage): Promise<MailSendInfo>;
-}
-
-/** A message whose MIME source Vox built already, as Nodemailer's `sendMail` takes it. */
-export interface RawMailMessage {
-  envelope: { from: string; to: string[] };
-  raw: string;
-  /** The Message-ID header inside `raw`, so that the transport reports it (and need not make one up). */
-  messageId: string;
 }
 
 /** Options shared by the email backends. */
@@ -73,7 +65,7 @@ export function emailBackend(
     capabilities: EMAIL_CAPABILITIES,
     compose,
     validateAddress: emailAddressProblem,
-    send: (message) => sendMail(backend.id, options, raw, message),
+    send: (message) => sendMail(backend, options, raw, message),
   };
   return backend;
 }
@@ -84,16 +76,12 @@ function isNodemailer(transport: MailTransport): boolean {
   return typeof transporter?.send === 'function';
 }
 
-async function sendMail(backend: string, options: EmailBackendOptions, raw: boolean, message: OutboundMessage): Promise<SendResult> {
-  const { mail, invalid } = mailOf(message, { backend, from: options.from });
+async function sendMail(sender: Backend, options: EmailBackendOptions, raw: boolean, message: OutboundMessage): Promise<SendResult> {
+  const backend = sender.id;
+  const { mail, invalid } = mailOf(message, sender, options.from);
   let info: MailSendInfo;
   try {
-    if (raw) {
-      const built = buildMail(mail);
-      info = await options.transport.sendMail({ envelope: { from: built.envelope.from, to: [...built.envelope.to] }, raw: built.raw, messageId: mail.messageId });
-    } else {
-      info = await options.transport.sendMail(mail);
-    }
+    info = await options.transport.sendMail(raw ? buildMail(mail) : mail);
   } catch (error) {
     throw smtpError(backend, error);
   }

@@ -4,9 +4,9 @@ import { encode as base64Encode, wrap as base64Wrap } from 'nodemailer/lib/base6
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import type { OutboundMessage } from '../backend.ts';
+import type { Backend, OutboundMessage } from '../backend.ts';
 import { DeliveryError } from '../../errors.ts';
-import { emailAddressProblem } from '../addresses.ts';
+import { invalidAddress } from '../send.ts';
 
 /** An address as Nodemailer takes it. */
 export interface MailAddress {
@@ -32,10 +32,12 @@ export interface MailMessage {
   messageId?: string;
 }
 
-/** A message whose MIME source is built already: Nodemailer sends `raw` as it is, to `envelope`. */
-export interface BuiltMail {
-  readonly envelope: { readonly from: string; readonly to: readonly string[] };
-  readonly raw: string;
+/** A message whose MIME source Vox built already, as Nodemailer's `sendMail` takes it: `raw` as it is, to `envelope`. */
+export interface RawMailMessage {
+  envelope: { from: string; to: string[] };
+  raw: string;
+  /** The Message-ID header inside `raw`, so that the transport reports it (and need not make one up). */
+  messageId: string;
 }
 
 /**
@@ -52,28 +54,20 @@ function randomHex(length: number): string {
   return randomPool.bytes.toString('hex', randomPool.offset - length, randomPool.offset);
 }
 
-/** What {@link mailOf} needs besides the message. */
-export interface MailOptions {
-  /** The backend's id, for errors. */
-  readonly backend: string;
-  /** From address when the message has none. */
-  readonly from: string | undefined;
-}
-
 /**
  * The mail for a message, and the addresses refused before sending because they are no email
  * addresses (each fails on its own rather than the whole mail failing at the server). Throws
  * when nothing can be sent: no from address, or no valid recipient.
  */
-export function mailOf(message: OutboundMessage, options: MailOptions): { mail: MailMessage & { readonly messageId: string }; invalid: { address: string; error: DeliveryError }[] } {
-  const { backend } = options;
-  const from = message.from ?? options.from;
+export function mailOf(message: OutboundMessage, sender: Pick<Backend, 'id' | 'validateAddress'>, defaultFrom: string | undefined): { mail: MailMessage; invalid: { address: string; error: DeliveryError }[] } {
+  const backend = sender.id;
+  const from = message.from ?? defaultFrom;
   if (!from) {
     throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
   }
   const invalid = message.to.flatMap((c) => {
-    const problem = emailAddressProblem(c.address);
-    return problem === undefined ? [] : [{ address: c.address, error: new DeliveryError(problem, { backend, permanent: true, providerCode: 'EADDRESS' }) }];
+    const error = invalidAddress(sender, c);
+    return error ? [{ address: c.address, error }] : [];
   });
   const to = message.to.filter((c) => !invalid.some((r) => r.address === c.address));
   if (to.length === 0) {
@@ -81,7 +75,7 @@ export function mailOf(message: OutboundMessage, options: MailOptions): { mail: 
   }
   const { payload } = message;
   const addresses = to.map((c) => ({ name: c.name, address: c.address }));
-  const mail = {
+  const mail: MailMessage = {
     from,
     ...(addresses.length === 1 ? { to: addresses } : { bcc: addresses }),
     subject: payload.subject ?? '',
@@ -110,13 +104,13 @@ export function messageIdOf(idempotencyKey: string, from: string): string {
 const LINE_LENGTH = 76;
 
 /**
- * The message's MIME source and SMTP envelope. Nodemailer's composer makes the MIME tree, so
+ * The message's MIME source, SMTP envelope and Message-ID. Nodemailer's composer makes the MIME tree, so
  * headers, encodings and structure are the ones `sendMail` would produce; the tree is written out
  * here in one synchronous pass instead of through Nodemailer's chain of streams, which costs
  * several times more CPU for a small message. Content Vox does not hold in memory (a stream, a
  * path or a URL) is not supported: Vox's payloads never carry any.
  */
-export function buildMail(mail: MailMessage): BuiltMail {
+export function buildMail(mail: MailMessage): RawMailMessage {
   // One random boundary base for all parts, as Nodemailer would draw for each.
   const root = new MailComposer({ ...mail, baseBoundary: randomHex(8) }).compile();
   const envelope = root.getEnvelope();
@@ -125,7 +119,7 @@ export function buildMail(mail: MailMessage): BuiltMail {
   let raw = parts.join('');
   // Nodemailer ends every message with a line break.
   if (!raw.endsWith('\n')) raw += raw.endsWith('\r') ? '\n' : '\r\n';
-  return { envelope: { from: envelope.from || '', to: envelope.to }, raw };
+  return { envelope: { from: envelope.from || '', to: envelope.to }, raw, messageId: root.messageId() };
 }
 
 function writeNode(node: MimeNode, out: string[]): void {
