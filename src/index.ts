@@ -1,35 +1,9 @@
 export { createVox } from './vox.ts';
-export type { Issues, Messages, Notifications, SiteOptions, Vox, VoxOptions } from './vox.ts';
-export { contact } from './registry/contact.ts';
-export type { Contact } from './registry/contact.ts';
-export type {
-  ActivityObject,
-  ActivityType,
-  ActorSpec,
-  AttachmentSpec,
-  Awaitable,
-  ChannelSpec,
-  ChannelsSpec,
-  ContactsFunction,
-  ContactsResult,
-  IssueResult,
-  IssueTicket,
-  ManyOf,
-  MessageOutcome,
-  MessageStatus,
-  ModelHandle,
-  ModelOptions,
-  ModelRef,
-  ModelReference,
-  NotificationRef,
-  NotificationSpec,
-  NotificationsSpec,
-  NotifyArgs,
-  NotifyOptions,
-  RelationSpec,
-  SelfChannelSpec,
-  TransactionLike,
-} from './registry/model.ts';
+export type { Issues, Messages, Notifications, Vox, VoxOptions } from './vox.ts';
+export type { SiteOptions } from './vocabulary/site.ts';
+export { contact } from './vocabulary/contact.ts';
+export type { Contact } from './vocabulary/contact.ts';
+export type { ActivityObject, ActivityType, ActorSpec, AttachmentSpec, Awaitable, ChannelSpec, ChannelsSpec, ContactsFunction, ContactsResult, IssueResult, IssueTicket, ManyOf, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, ModelRef, ModelReference, NotificationRef, NotificationSpec, NotificationsSpec, NotifyArgs, NotifyOptions, RelationSpec, SelfChannelSpec, TransactionLike } from './vocabulary/model.ts';
 export type { RetryPolicy } from './delivery/retry.ts';
 export type { BackendLimits } from './delivery/limits.ts';
 export type { WorkerOptions } from './delivery/worker.ts';
@@ -38,27 +12,16 @@ export { InProcessQueue } from './queue/in-process.ts';
 export { nodeSqliteDialect } from './store/sqlite.ts';
 export type { InProcessQueueOptions } from './queue/in-process.ts';
 export type { AttachmentChoice, ChannelChoice } from './registry/registry.ts';
-export type {
-  AttachmentPayload,
-  Backend,
-  BackendCapabilities,
-  BackendHost,
-  ComposeContext,
-  ContentFormat,
-  EditorType,
-  HostModel,
-  MessagePayload,
-  OutboundMessage,
-  ProviderFailure,
-  RenderedTemplate,
-  SendResult,
-} from './backends/backend.ts';
-export { editorOf } from './backends/backend.ts';
+export type { AttachmentPayload, MessagePayload, OutboundMessage, ProviderFailure, RenderedTemplate, SendResult } from './vocabulary/payload.ts';
+export type { Backend, BackendCapabilities, BackendHost, ComposeContext, HostModel } from './vocabulary/backend.ts';
+export type { ContentFormat, EditorType } from './vocabulary/format.ts';
+export { editorOf } from './vocabulary/backend.ts';
 export type { DestinationOptions } from './backends/destination.ts';
-export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './errors.ts';
-export type { DeliveryErrorDetails, TemplateProblem } from './errors.ts';
-export type { DatabaseOptions, PgPoolLike, SqlDialectName } from './store/connect.ts';
-export type { EnableFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './store/store.ts';
+export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './vocabulary/errors.ts';
+export type { DeliveryErrorDetails, TemplateProblem } from './vocabulary/errors.ts';
+export type { DatabaseOptions, PgPoolLike } from './store/connect.ts';
+export type { SqlDialectName } from './vocabulary/database.ts';
+export type { EnableFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './vocabulary/records.ts';
 export type { TemplateCheck, TemplateInput } from './manage/templates.ts';
 export { Templates } from './manage/templates.ts';
 export type { SiteContactInput } from './manage/site-contacts.ts';

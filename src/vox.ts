@@ -1,14 +1,15 @@
 import type { Kysely } from 'kysely';
-import type { Backend, ProviderFailure } from './backends/backend.ts';
+import type { Backend } from './vocabulary/backend.ts';
+import type { ProviderFailure } from './vocabulary/payload.ts';
 import { Delivery } from './delivery/delivery.ts';
-import { ErrorCode, VoxError } from './errors.ts';
+import { ErrorCode, VoxError } from './vocabulary/errors.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
 import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './registry/model.ts';
+import type { IssueTicket, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
@@ -16,17 +17,12 @@ import { InProcessQueue } from './queue/in-process.ts';
 import type { Queue } from './queue/queue.ts';
 import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/registry.ts';
 import { Renderer, type RenderLimits } from './render/renderer.ts';
-import { connect, type DatabaseOptions, type SqlDialectName } from './store/connect.ts';
+import { connect, type DatabaseOptions } from './store/connect.ts';
+import { type SqlDialectName } from './vocabulary/database.ts';
 import { migrateToLatest } from './store/migrations.ts';
-import { Store, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './store/store.ts';
-
-/** Site settings, visible to templates as `site`. */
-export interface SiteOptions {
-  /** Absolute base URL for links, for example `https://blog.example.com`. */
-  readonly baseUrl?: string;
-  /** The site's name. */
-  readonly name?: string;
-}
+import { Store } from './store/store.ts';
+import { type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
+import type { SiteOptions } from './vocabulary/site.ts';
 
 /** Options of {@link createVox}. */
 export interface VoxOptions<DB = unknown> {
@@ -222,30 +218,30 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     templates,
     siteContacts,
     notifications: {
-      list: () => store.listNotifications(),
-      channels: async (key) => registry.channelChoices(await store.requireNotification(key)),
-      attachments: async (key) => registry.attachmentChoices(await store.requireNotification(key)),
+      list: () => store.notifications.list(),
+      channels: async (key) => registry.channelChoices(await store.notifications.require(key)),
+      attachments: async (key) => registry.attachmentChoices(await store.notifications.require(key)),
       create: (input) => storedNotifications.create(input),
       update: (key, input) => storedNotifications.update(key, input),
       delete: (key) => storedNotifications.delete(key),
     },
     issues: {
       async get(issueId) {
-        const issue = await store.getIssue(issueId);
-        return issue && { ...issue, messages: await store.messageCounts(issueId) };
+        const issue = await store.issues.get(issueId);
+        return issue && { ...issue, messages: await store.issues.messageCounts(issueId) };
       },
     },
     messages: {
-      list: (filter) => store.listMessages(filter),
+      list: (filter) => store.messages.list(filter),
       async get(id) {
-        const message = await store.getMessage(id);
+        const message = await store.messages.get(id);
         if (!message) return undefined;
         const { renderContext: _renderContext, lockedUntil: _lockedUntil, ...record } = message;
         return record;
       },
       resend: (ids) => delivery.resend(ids),
       async applyProviderReport(messageId, backend, providerMessageId, update) {
-        const applied = await store.applyProviderReport(messageId, backend, providerMessageId, {
+        const applied = await store.messages.applyProviderReport(messageId, backend, providerMessageId, {
           status: update.status,
           error: update.error,
           errorCode: update.errorCode ?? null,

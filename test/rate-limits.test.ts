@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { contact, createVox, type Backend, type DatabaseOptions } from '../src/index.ts';
-import { composeText } from '../src/backends/backend.ts';
+import { composeText } from '../src/vocabulary/backend.ts';
 import { createSchema } from './support/databases.ts';
 import { until } from './support/workers.ts';
 

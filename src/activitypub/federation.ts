@@ -3,9 +3,9 @@ import type * as FedifyModule from '@fedify/fedify';
 import type { Context, Federation, KvStore, MessageQueue } from '@fedify/fedify';
 import type * as VocabModule from '@fedify/vocab';
 import type { Activity as VocabActivity, Recipient } from '@fedify/vocab';
-import type { HostModel } from '../backends/backend.ts';
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { ActorSpec, Awaitable } from '../registry/model.ts';
+import type { HostModel } from '../vocabulary/backend.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { ActorSpec, Awaitable } from '../vocabulary/model.ts';
 import type { ActivityStore, FollowingRecord } from './store.ts';
 import { ACTIVITY_STREAMS, idOf, summaryOf, type Iris } from './vocabulary.ts';
 

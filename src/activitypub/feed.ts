@@ -1,4 +1,4 @@
-import type { Awaitable } from '../registry/model.ts';
+import type { Awaitable } from '../vocabulary/model.ts';
 import type { ActivityStore, InboxItem } from './store.ts';
 
 /** A local actor's in-app inbox. */

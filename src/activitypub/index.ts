@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Federation, KvStore, MessageQueue } from '@fedify/fedify';
 import type { Kysely } from 'kysely';
-import type { Backend, BackendCapabilities, BackendHost, ComposeContext, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backends/backend.ts';
+import type { Backend, BackendCapabilities, BackendHost, ComposeContext } from '../vocabulary/backend.ts';
+import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../vocabulary/payload.ts';
 import { htmlToText } from '../backends/email/core.ts';
-import { DeliveryError, ErrorCode, VoxError } from '../errors.ts';
-import { contact, type Contact } from '../registry/contact.ts';
-import type { ActorSpec, Awaitable, ModelRef } from '../registry/model.ts';
+import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { contact, type Contact } from '../vocabulary/contact.ts';
+import type { ActorSpec, Awaitable, ModelRef } from '../vocabulary/model.ts';
 import { Federated, type ActivityJson } from './federation.ts';
 import { feedResponse, inboxOf, type ActivityInbox } from './feed.ts';
 import { SqlKvStore } from './kv.ts';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { SqlDialectName } from '../store/connect.ts';
+import type { SqlDialectName } from '../vocabulary/database.ts';
 import type { ActivityDatabase } from './schema.ts';
 
 /** The slice of a `Temporal.Duration` the queue reads. */

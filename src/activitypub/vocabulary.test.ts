@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { BackendHost, ComposeContext, HostModel } from '../backends/backend.ts';
-import type { ModelOptions, NotificationsSpec } from '../registry/model.ts';
+import type { BackendHost, ComposeContext, HostModel } from '../vocabulary/backend.ts';
+import type { ModelOptions, NotificationsSpec } from '../vocabulary/model.ts';
 import { composeActivity } from './index.ts';
 import { Iris, activityTypeOf, defaultActivityObject, expandActorPath, summaryOf } from './vocabulary.ts';
 

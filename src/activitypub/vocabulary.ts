@@ -1,5 +1,5 @@
-import type { ActivityObject, ActivityType, NotificationsSpec } from '../registry/model.ts';
-import type { HostModel } from '../backends/backend.ts';
+import type { ActivityObject, ActivityType, NotificationsSpec } from '../vocabulary/model.ts';
+import type { HostModel } from '../vocabulary/backend.ts';
 
 /** The ActivityStreams 2.0 JSON-LD context. */
 export const ACTIVITY_STREAMS = 'https://www.w3.org/ns/activitystreams';

@@ -2,13 +2,14 @@
  * The JSON the admin's API speaks: shared by the server (src/admin) and the browser app (admin-ui),
  * so that both sides are checked against one description.
  */
-import type { BackendCapabilities, ContentFormat, EditorType } from '../backends/backend.ts';
-import type { TemplateProblem } from '../errors.ts';
-import type { Contact } from '../registry/contact.ts';
-import type { MessageStatus } from '../registry/model.ts';
+import type { BackendCapabilities } from '../vocabulary/backend.ts';
+import type { ContentFormat, EditorType } from '../vocabulary/format.ts';
+import type { TemplateProblem } from '../vocabulary/errors.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import type { MessageStatus } from '../vocabulary/model.ts';
 import type { AttachmentChoice, ChannelChoice } from '../registry/registry.ts';
 import type { SchemaField } from '../render/schema-paths.ts';
-import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../store/store.ts';
+import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../vocabulary/records.ts';
 
 export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
 

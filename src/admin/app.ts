@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../errors.ts';
-import type { MessageRecord, NotificationRecord, TemplateRecord } from '../store/store.ts';
+import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
+import type { MessageRecord, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import type { ApiError, MessageDetail, MessagePage, MessageSummary, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
 import { loadAssets, type AdminAssets } from './assets.ts';
 import { Composer, shown } from './compose.ts';
@@ -89,7 +89,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   });
 
   const summaries = async (): Promise<NotificationSummary[]> => {
-    const [notifications, all] = await Promise.all([store.listNotifications(), store.listTemplates()]);
+    const [notifications, all] = await Promise.all([store.notifications.list(), store.templates.list()]);
     return notifications.map((n) => summary(n, all.filter((t) => t.notificationId === n.id)));
   };
   const summary = (n: NotificationRecord, own: readonly TemplateRecord[]): NotificationSummary => ({
@@ -106,8 +106,8 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     lastChange: [n.updatedAt, ...own.map((t) => t.updatedAt)].sort().at(-1) ?? n.updatedAt,
   });
   const detail = async (key: string): Promise<NotificationDetail> => {
-    const notification = await store.requireNotification(key);
-    const own = await store.listTemplates({ notificationId: notification.id });
+    const notification = await store.notifications.require(key);
+    const own = await store.templates.list({ notificationId: notification.id });
     const known = registry.has(notification.model);
     return {
       notification: summary(notification, own),
@@ -147,7 +147,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
 
   // The seed's "Send Notification": issue a notification without actor or target about chosen objects.
   app.post('/api/notifications/:key/issue', async (c) => {
-    const notification = await store.requireNotification(c.req.param('key'));
+    const notification = await store.notifications.require(c.req.param('key'));
     if (notification.actorModel || notification.targetModel) {
       throw new VoxError(ErrorCode.invalidInput, `${notification.key} has ${notification.actorModel ? 'an actor' : 'a target'}, so only the code that knows it can issue it`);
     }
@@ -176,7 +176,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   app.post('/api/templates/preview', async (c) => {
     const b = await body(c);
     const form = input.templateForm(b.template);
-    const notification = await store.requireNotification(form.notification);
+    const notification = await store.notifications.require(form.notification);
     const check = await templates.validate(templateInput(form));
     const result: PreviewResult = { ...check, message: null, renderError: null, notes: [] };
     if (check.errors.some((e) => e.field === 'backend')) return c.json(result);
@@ -193,7 +193,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   const waitForOutcome = async (id: number): Promise<SendOutcome> => {
     const deadline = Date.now() + TEST_SEND_WAIT_MS;
     for (;;) {
-      const message = await store.getMessage(id);
+      const message = await store.messages.get(id);
       if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} vanished`);
       if (message.status === 'sent' || message.status === 'failed' || message.status === 'retrying' || Date.now() > deadline) return outcome(message);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -203,7 +203,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   app.post('/api/templates/test', async (c) => {
     const b = await body(c);
     const form = input.templateForm(b.template);
-    const notification = await store.requireNotification(form.notification);
+    const notification = await store.notifications.require(form.notification);
     const check = await templates.validate(templateInput(form));
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
     const backend = deps.backends.get(form.backend);
@@ -290,15 +290,15 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     return c.body(null, 204);
   });
 
-  const notificationKeys = async () => new Map((await store.listNotifications()).map((n) => [n.id, n.key]));
+  const notificationKeys = async () => new Map((await store.notifications.list()).map((n) => [n.id, n.key]));
   app.get('/api/messages', async (c) => {
     const query = c.req.query();
     const limit = Math.min(Math.max(Number(query.limit) || MESSAGE_PAGE, 1), 200);
-    const notification = query.notification ? await store.requireNotification(query.notification) : undefined;
+    const notification = query.notification ? await store.notifications.require(query.notification) : undefined;
     const status = input.messageStatus(query.status);
     const createdFrom = input.dayStart(query.from, 'from');
     const createdBefore = input.dayStart(query.to, 'to', 1);
-    const rows = await store.listMessages({
+    const rows = await store.messages.list({
       ...(status ? { status } : {}),
       ...(query.backend ? { backend: query.backend } : {}),
       ...(notification ? { notificationId: notification.id } : {}),
@@ -314,7 +314,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   });
   app.get('/api/messages/:id', async (c) => {
     const id = input.idParam(c.req.param('id'), 'message');
-    const message = await store.getMessage(id);
+    const message = await store.messages.get(id);
     if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} does not exist`);
     const { renderContext: _context, lockedUntil: _lease, idempotencyKey: _key, ...record } = message;
     const result: MessageDetail = { ...record, notification: message.notificationId === null ? null : ((await notificationKeys()).get(message.notificationId) ?? null) };

@@ -1,12 +1,13 @@
-import { editorOf, type Backend, type MessagePayload } from '../backends/backend.ts';
+import { editorOf, type Backend } from '../vocabulary/backend.ts';
+import { type MessagePayload } from '../vocabulary/payload.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from '../delivery/context.ts';
-import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../errors.ts';
-import { contact as makeContact, type Contact } from '../registry/contact.ts';
-import type { NotificationRef } from '../registry/model.ts';
+import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
+import { contact as makeContact, type Contact } from '../vocabulary/contact.ts';
+import type { NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/registry.ts';
 import { sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, pathExists, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
-import type { NotificationRecord } from '../store/store.ts';
+import type { NotificationRecord } from '../vocabulary/records.ts';
 import type { BackendInfo, ModelInfo, ObjectChoice, OneTimeForm, PreviewSource, RenderedMessage, TemplateForm, VariableGroup } from './api.ts';
 import type { AdminDeps } from './context.ts';
 
@@ -279,7 +280,7 @@ export class Composer {
     for (const choice of selected) {
       try {
         if (choice.key === 'si') {
-          for (const site of await store.listSiteContacts({ protocol: backend.protocol })) {
+          for (const site of await store.siteContacts.list({ protocol: backend.protocol })) {
             const setting = site.settings[notification.key];
             if (site.enableFilter === 'whitelist' ? setting !== true : setting === false) continue;
             const contact = makeContact(site.name, backend.protocol, site.address);

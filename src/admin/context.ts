@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/backend.ts';
+import type { Backend } from '../vocabulary/backend.ts';
 import type { Delivery } from '../delivery/delivery.ts';
 import type { SiteContacts } from '../manage/site-contacts.ts';
 import type { StoredNotifications } from '../manage/notifications.ts';

@@ -1,4 +1,4 @@
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { AdminDeps } from './context.ts';
 import type { Admin, AdminOptions } from './types.ts';
 

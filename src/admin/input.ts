@@ -1,5 +1,5 @@
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { MessageStatus } from '../registry/model.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { MessageStatus } from '../vocabulary/model.ts';
 import type { OneTimeForm, PreviewSource, SiteContactForm, TemplateForm } from './api.ts';
 
 /** Reads untrusted JSON bodies field by field: a wrong type is a 400 that names the field. */

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 
 /**
  * The admin's Content Security Policy. Scripts come only from the admin's own files, never inline.

@@ -1,5 +1,5 @@
-import type { Awaitable } from '../registry/model.ts';
-import type { Contact } from '../registry/contact.ts';
+import type { Awaitable } from '../vocabulary/model.ts';
+import type { Contact } from '../vocabulary/contact.ts';
 
 /** The signed-in staff member, as the host application's `authorize` hook returns them. */
 export interface StaffUser {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { startHttpPeer, type HttpPeer } from '../../test/support/http-peer.ts';
 import { DestinationGuard, refusedKind } from './destination.ts';
 import { httpRequest } from './http.ts';

@@ -1,4 +1,4 @@
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { unescapeField } from '../render/escape.ts';
 
 /**

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { DestinationRefusedError, type DestinationGuard } from './destination.ts';
 
 /** An HTTP request a backend makes. */

@@ -1,4 +1,4 @@
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 
 /**
  * Fails when a backend is created, not at its first message, when the vendor SDK it loads lazily

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startPostmark, type PostmarkPeer } from '../../test/support/postmark.ts';
-import type { OutboundMessage } from './backend.ts';
+import type { OutboundMessage } from '../vocabulary/payload.ts';
 import { postmarkTemplate } from './postmark.ts';
 
 testBackendContract('postmark-template', async () => {

@@ -1,6 +1,7 @@
-import { DeliveryError, ErrorCode, VoxError } from '../errors.ts';
-import type { Contact } from '../registry/contact.ts';
-import type { Backend, BackendCapabilities, OutboundMessage, SendResult } from './backend.ts';
+import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
+import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
 import { emailAddressProblem } from './addresses.ts';
 import { parseFields } from './fields.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf, type HttpReply } from './http.ts';

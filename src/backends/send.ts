@@ -1,6 +1,6 @@
-import { DeliveryError, errorText } from '../errors.ts';
-import type { Contact } from '../registry/contact.ts';
-import type { OutboundMessage, SendResult } from './backend.ts';
+import { DeliveryError, errorText } from '../vocabulary/errors.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
 
 /** What the helpers need of a backend. */
 interface Sender {

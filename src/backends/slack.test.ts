@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { Renderer } from '../render/renderer.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startHttpPeer, type HttpPeer } from '../../test/support/http-peer.ts';
-import type { Backend, OutboundMessage, RenderedTemplate } from './backend.ts';
+import type { Backend } from '../vocabulary/backend.ts';
+import type { OutboundMessage, RenderedTemplate } from '../vocabulary/payload.ts';
 import { slackWebhook } from './slack.ts';
 
 for (const blocks of [false, true]) {

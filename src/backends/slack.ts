@@ -1,5 +1,6 @@
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { Backend, BackendCapabilities, MessagePayload } from './backend.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
+import type { MessagePayload } from '../vocabulary/payload.ts';
 import { webhookUrlProblem } from './addresses.ts';
 import { DestinationGuard, type DestinationOptions } from './destination.ts';
 import { DEFAULT_TIMEOUT_MS, httpError, httpRequest } from './http.ts';

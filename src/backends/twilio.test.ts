@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startTwilioContract, type TwilioContractServer } from '../../test/support/twilio-contract.ts';
-import type { OutboundMessage, ProviderFailure } from './backend.ts';
+import type { OutboundMessage, ProviderFailure } from '../vocabulary/payload.ts';
 import { twilio, twilioStatusCallback, validTwilioSignature } from './twilio.ts';
 
 let ids = 0;

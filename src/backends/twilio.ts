@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DeliveryError, ErrorCode, VoxError } from '../errors.ts';
-import { composeText, type Backend, type BackendCapabilities, type ProviderFailure } from './backend.ts';
+import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { composeText, type Backend, type BackendCapabilities } from '../vocabulary/backend.ts';
+import { type ProviderFailure } from '../vocabulary/payload.ts';
 import { e164Problem } from './addresses.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf } from './http.ts';
 import { sendEach } from './send.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startXApi, type XApiServer } from '../../test/support/x-api.ts';
-import type { OutboundMessage } from './backend.ts';
+import type { OutboundMessage } from '../vocabulary/payload.ts';
 import { twitter } from './twitter.ts';
 
 const backendFor = (x: XApiServer, timeoutMs?: number) => twitter({ ...x.credentials, apiBaseUrl: x.apiBaseUrl, httpAgent: x.agent, ...(timeoutMs ? { timeoutMs } : {}) });

@@ -1,7 +1,7 @@
 import type { Agent } from 'node:https';
 import type { TwitterApiv2 } from 'twitter-api-v2';
-import { DeliveryError, ErrorCode, VoxError, errorText } from '../errors.ts';
-import { composeText, type Backend, type BackendCapabilities } from './backend.ts';
+import { DeliveryError, ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
+import { composeText, type Backend, type BackendCapabilities } from '../vocabulary/backend.ts';
 import { twitterHandleProblem } from './addresses.ts';
 import { DEFAULT_TIMEOUT_MS, isTransientStatus } from './http.ts';
 import { requirePeer } from './peer.ts';

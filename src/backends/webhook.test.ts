@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startHttpPeer, type HttpPeer } from '../../test/support/http-peer.ts';
-import type { OutboundMessage } from './backend.ts';
+import type { OutboundMessage } from '../vocabulary/payload.ts';
 import { jsonWebhook, verifyWebhookSignature } from './webhook.ts';
 
 testBackendContract('json-webhook', async () => {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { Backend, BackendCapabilities } from './backend.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
 import { webhookUrlProblem } from './addresses.ts';
 import { DestinationGuard, type DestinationOptions } from './destination.ts';
 import { parseFields } from './fields.ts';

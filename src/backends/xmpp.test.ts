@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startProsody, xmppInbox, xmppSkip, XMPP_DOMAIN, type TestProsody } from '../../test/support/prosody.ts';
-import type { OutboundMessage } from './backend.ts';
+import type { OutboundMessage } from '../vocabulary/payload.ts';
 import { xmpp } from './xmpp.ts';
 
 if (xmppSkip) console.log(`# ${xmppSkip}`);

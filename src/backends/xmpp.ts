@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { XmlElement, XmppClient, xml as XmlBuilder } from '@xmpp/client';
-import { DeliveryError, ErrorCode, VoxError, errorText } from '../errors.ts';
-import { composeText, type Backend, type BackendCapabilities } from './backend.ts';
+import { DeliveryError, ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
+import { composeText, type Backend, type BackendCapabilities } from '../vocabulary/backend.ts';
 import { jidProblem } from './addresses.ts';
 import { requirePeer } from './peer.ts';
 import { sendEach } from './send.ts';

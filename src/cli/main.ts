@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import type { Vox } from '../vox.ts';
-import { errorText } from '../errors.ts';
+import { errorText } from '../vocabulary/errors.ts';
 
 const CONFIG_FILES = ['vox.config.ts', 'vox.config.mts', 'vox.config.js', 'vox.config.mjs'];
 

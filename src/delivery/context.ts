@@ -1,9 +1,9 @@
-import type { AttachmentPayload } from '../backends/backend.ts';
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { Contact } from '../registry/contact.ts';
-import type { ContactsResult, NotificationRef } from '../registry/model.ts';
+import type { AttachmentPayload } from '../vocabulary/payload.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import type { ContactsResult, NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Registry, type Role } from '../registry/registry.ts';
-import type { NotificationRecord } from '../store/store.ts';
+import type { NotificationRecord } from '../vocabulary/records.ts';
 
 /** JSON data a template sees of an object. */
 export type View = Record<string, unknown>;

@@ -59,8 +59,8 @@ export class Worker {
     this.#sweeping = true;
     try {
       this.#delivery.pruneLiveObjects();
-      for (const issueId of await this.#store.issuesToFanOut(100)) await this.#queue.enqueue({ kind: 'issue', issueId });
-      if (await this.#store.hasDueMessages()) await this.#queue.enqueue({ kind: 'send' });
+      for (const issueId of await this.#store.issues.dueForFanOut(100)) await this.#queue.enqueue({ kind: 'issue', issueId });
+      if (await this.#store.claims.hasDue()) await this.#queue.enqueue({ kind: 'send' });
     } catch {
       // The database may be briefly unreachable; the next sweep tries again.
     } finally {

@@ -1,6 +1,8 @@
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
-import { flag, now, type NotificationRecord, type Store } from '../store/store.ts';
+import { flag, now } from '../store/rows.ts';
+import { type Store } from '../store/store.ts';
+import { type NotificationRecord } from '../vocabulary/records.ts';
 
 /** A notification created by staff (in the admin) rather than declared in code. */
 export interface NotificationInput {
@@ -36,13 +38,13 @@ export class StoredNotifications {
     if (this.#registry.findNotification(input.model, input.codename)) {
       throw new VoxError(ErrorCode.invalidInput, `notification ${key} is declared in code; run sync instead of creating it`);
     }
-    if (await this.#store.findNotification(input.model, input.codename)) throw new VoxError(ErrorCode.invalidInput, `notification ${key} already exists`);
+    if (await this.#store.notifications.find(input.model, input.codename)) throw new VoxError(ErrorCode.invalidInput, `notification ${key} already exists`);
     const timestamp = now();
     await this.#store.db
       .insertInto('vox_notifications')
       .values({ model: input.model, codename: input.codename, ...this.#fields(input), required: flag(false), from_code: 0, created_at: timestamp, updated_at: timestamp })
       .execute();
-    return this.#store.requireNotification(key);
+    return this.#store.notifications.require(key);
   }
 
   /** Changes the description, actor and target of a notification created in the admin. */
@@ -51,7 +53,7 @@ export class StoredNotifications {
     const problems = this.#problems({ ...input, model: notification.model, codename: notification.codename });
     if (problems.length > 0) throw new VoxError(ErrorCode.invalidInput, `notification: ${problems.join('; ')}`);
     await this.#store.db.updateTable('vox_notifications').set({ ...this.#fields(input), updated_at: now() }).where('id', '=', notification.id).execute();
-    return this.#store.requireNotification(key);
+    return this.#store.notifications.require(key);
   }
 
   /** Deletes a notification created in the admin, with its templates. The message log keeps its rows. */
@@ -64,7 +66,7 @@ export class StoredNotifications {
   }
 
   async #editable(key: string, verb: string): Promise<NotificationRecord> {
-    const notification = await this.#store.requireNotification(key);
+    const notification = await this.#store.notifications.require(key);
     if (notification.fromCode) throw new VoxError(ErrorCode.invalidInput, `notification ${key} is declared in code, so it cannot be ${verb} here; change the code and run sync`);
     return notification;
   }

@@ -1,6 +1,8 @@
-import type { Backend } from '../backends/backend.ts';
-import { ErrorCode, VoxError } from '../errors.ts';
-import { flag, now, type EnableFilter, type SiteContactRecord, type Store } from '../store/store.ts';
+import type { Backend } from '../vocabulary/backend.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { flag, now } from '../store/rows.ts';
+import { type Store } from '../store/store.ts';
+import { type EnableFilter, type SiteContactRecord } from '../vocabulary/records.ts';
 
 /** A site contact to create (no `id`) or replace (with `id`). */
 export interface SiteContactInput {
@@ -41,7 +43,7 @@ export class SiteContacts {
     const filter = input.enableFilter ?? 'blacklist';
     if (filter !== 'blacklist' && filter !== 'whitelist') problems.push(`enableFilter must be 'blacklist' or 'whitelist'`);
     if (problems.length > 0) throw new VoxError(ErrorCode.invalidInput, `site contact: ${problems.join('; ')}`);
-    const notifications = new Map((await this.#store.listNotifications()).map((n) => [n.key, n.id]));
+    const notifications = new Map((await this.#store.notifications.list()).map((n) => [n.key, n.id]));
     for (const key of Object.keys(input.settings ?? {})) {
       if (!notifications.has(key)) throw new VoxError(ErrorCode.unknownNotification, `site contact setting for unknown notification ${JSON.stringify(key)}`);
     }
@@ -64,13 +66,13 @@ export class SiteContacts {
       }
       return contactId;
     });
-    const [saved] = await this.#store.listSiteContacts({ id });
+    const [saved] = await this.#store.siteContacts.list({ id });
     if (!saved) throw new VoxError(ErrorCode.notFound, `site contact ${id} vanished while saving`);
     return saved;
   }
 
   async list(protocol?: string): Promise<SiteContactRecord[]> {
-    return this.#store.listSiteContacts(protocol === undefined ? {} : { protocol });
+    return this.#store.siteContacts.list(protocol === undefined ? {} : { protocol });
   }
 
   async delete(id: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Registry } from '../registry/registry.ts';
-import { flag, now, type Store } from '../store/store.ts';
+import { flag, now } from '../store/rows.ts';
+import { type Store } from '../store/store.ts';
 
 /** One line of a sync report. */
 export interface SyncChange {
@@ -27,8 +28,8 @@ export interface SyncReport {
  */
 export async function syncNotifications(registry: Registry, store: Store, dryRun: boolean): Promise<SyncReport> {
   return store.db.transaction().execute(async (trx) => {
-    const existing = new Map((await store.listNotifications(trx)).map((n) => [n.key, n]));
-    const counts = await store.templateCounts(trx);
+    const existing = new Map((await store.notifications.list(trx)).map((n) => [n.key, n]));
+    const counts = await store.templates.countsByNotification(trx);
     const changes: SyncChange[] = [];
     const timestamp = now();
     const declared = registry.notifications();

@@ -1,9 +1,11 @@
-import type { Backend } from '../backends/backend.ts';
-import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../errors.ts';
+import type { Backend } from '../vocabulary/backend.ts';
+import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { jsonSchemaOf, pathExists, type JsonSchema } from '../render/schema-paths.ts';
-import { flag, now, type NotificationRecord, type Store, type TemplateRecord } from '../store/store.ts';
+import { flag, now } from '../store/rows.ts';
+import { type Store } from '../store/store.ts';
+import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
 
 /** A template to create (no `id`) or replace (with `id`). */
 export interface TemplateInput {
@@ -58,7 +60,7 @@ export class Templates {
 
   /** Validates and saves a template. Throws {@link TemplateValidationError} on errors; returns warnings. */
   async save(input: TemplateInput): Promise<{ readonly template: TemplateRecord; readonly warnings: readonly TemplateProblem[] }> {
-    const notification = await this.#store.requireNotification(input.notification);
+    const notification = await this.#store.notifications.require(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
     const timestamp = now();
@@ -88,24 +90,24 @@ export class Templates {
       }
       return templateId;
     });
-    const template = await this.#store.getTemplate(id);
+    const template = await this.#store.templates.get(id);
     if (!template) throw new VoxError(ErrorCode.notFound, `template ${id} vanished while saving`);
     return { template, warnings: check.warnings };
   }
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
   async validate(input: TemplateInput): Promise<TemplateCheck> {
-    return this.#check(input, await this.#store.requireNotification(input.notification));
+    return this.#check(input, await this.#store.notifications.require(input.notification));
   }
 
   async get(id: number): Promise<TemplateRecord | undefined> {
-    return this.#store.getTemplate(id);
+    return this.#store.templates.get(id);
   }
 
   /** Templates, all or of one notification (`<model>.<codename>`). */
   async list(notification?: string): Promise<TemplateRecord[]> {
-    if (notification === undefined) return this.#store.listTemplates();
-    return this.#store.listTemplates({ notificationId: (await this.#store.requireNotification(notification)).id });
+    if (notification === undefined) return this.#store.templates.list();
+    return this.#store.templates.list({ notificationId: (await this.#store.notifications.require(notification)).id });
   }
 
   async delete(id: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as BullMQ from 'bullmq';
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Queue, QueueJob } from './queue.ts';
 
 /** Redis connection settings as BullMQ takes them (host, port, url, password, …), or an ioredis client. */

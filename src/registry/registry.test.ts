@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { contactsOf } from '../delivery/context.ts';
-import { contact } from './contact.ts';
+import { contact } from '../vocabulary/contact.ts';
 import { Registry } from './registry.ts';
 
 function blogRegistry(): Registry {

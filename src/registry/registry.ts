@@ -1,14 +1,5 @@
-import { ErrorCode, VoxError } from '../errors.ts';
-import type {
-  AttachmentSpec,
-  ChannelSpec,
-  ContactsFunction,
-  ManyOf,
-  ModelOptions,
-  ModelRef,
-  NotificationsSpec,
-  RelationSpec,
-} from './model.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, RelationSpec } from '../vocabulary/model.ts';
 
 /** A notification as declared in code, normalised. */
 export interface NotificationDef {

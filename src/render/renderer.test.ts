@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { VoxError } from '../errors.ts';
-import { ErrorCode } from '../errors.ts';
+import type { VoxError } from '../vocabulary/errors.ts';
+import { ErrorCode } from '../vocabulary/errors.ts';
 import { escapeMarkdown } from './escape.ts';
 import { Renderer } from './renderer.ts';
 

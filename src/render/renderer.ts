@@ -1,6 +1,6 @@
 import { Liquid, type Template } from 'liquidjs';
-import type { ContentFormat } from '../backends/backend.ts';
-import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../errors.ts';
+import type { ContentFormat } from '../vocabulary/format.ts';
+import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
 import { escapeField, escapeHtml, escapeJsonString, escapeMarkdown, escapeSlack, foldLines, stringify } from './escape.ts';
 
 /** Limits that keep untrusted template authors from exhausting the process. */

@@ -1,12 +1,10 @@
 import { createRequire } from 'node:module';
 import type Pg from 'pg';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, type Dialect } from 'kysely';
-import { ErrorCode, VoxError } from '../errors.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { VoxDatabase } from './schema.ts';
 import { nodeSqliteDialect } from './sqlite.ts';
-
-/** SQL dialects Vox's tables are written for. */
-export type SqlDialectName = 'sqlite' | 'postgres';
+import type { SqlDialectName } from '../vocabulary/database.ts';
 
 /** The slice of a `pg` Pool that Kysely's PostgreSQL dialect uses. */
 export interface PgPoolLike {

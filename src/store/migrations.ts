@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
-import { ErrorCode, VoxError } from '../errors.ts';
-import type { SqlDialectName } from './connect.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { SqlDialectName } from '../vocabulary/database.ts';
 import type { VoxDatabase } from './schema.ts';
 
 /** Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { editorOf, type Backend, type OutboundMessage, type RenderedTemplate } from '../backends/backend.ts';
-import { DeliveryError } from '../errors.ts';
+import { editorOf, type Backend } from '../vocabulary/backend.ts';
+import { type OutboundMessage, type RenderedTemplate } from '../vocabulary/payload.ts';
+import { DeliveryError } from '../vocabulary/errors.ts';
 
 /** A backend wired to a peer it really talks to (a local SMTP server, an HTTP server checking the provider's API), for one contract test. */
 export interface BackendHarness {

@@ -1,6 +1,8 @@
 import { compile } from 'html-to-text';
-import type { Backend, BackendCapabilities, ContentFormat, MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../backend.ts';
-import { DeliveryError, ErrorCode, VoxError } from '../../errors.ts';
+import type { Backend, BackendCapabilities } from '../../vocabulary/backend.ts';
+import type { ContentFormat } from '../../vocabulary/format.ts';
+import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../../vocabulary/payload.ts';
+import { DeliveryError, ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import { emailAddressProblem } from '../addresses.ts';
 import { buildMail, mailOf, type MailMessage, type RawMailMessage } from './mime.ts';
 

@@ -1,6 +1,7 @@
 import { testBackendContract } from '../../testing/backend-contract.ts';
 import { startSmtp } from '../../../test/support/smtp.ts';
-import type { Backend, RenderedTemplate } from '../backend.ts';
+import type { Backend } from '../../vocabulary/backend.ts';
+import type { RenderedTemplate } from '../../vocabulary/payload.ts';
 import { htmlEmail, markdownEmail, templateEmail, type EmailBackendOptions } from './index.ts';
 
 const cases: readonly [string, (options: EmailBackendOptions) => Backend, RenderedTemplate][] = [

@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import type { Backend } from '../backend.ts';
+import type { Backend } from '../../vocabulary/backend.ts';
 import { emailBackend, htmlToText, type EmailBackendOptions } from './core.ts';
 
 export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport, RawMailMessage } from './core.ts';

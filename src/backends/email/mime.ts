@@ -4,8 +4,9 @@ import { encode as base64Encode, wrap as base64Wrap } from 'nodemailer/lib/base6
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
-import type { Backend, OutboundMessage } from '../backend.ts';
-import { DeliveryError } from '../../errors.ts';
+import type { Backend } from '../../vocabulary/backend.ts';
+import type { OutboundMessage } from '../../vocabulary/payload.ts';
+import { DeliveryError } from '../../vocabulary/errors.ts';
 import { invalidAddress } from '../send.ts';
 
 /** An address as Nodemailer takes it. */

@@ -1,24 +1,11 @@
+/** The Backend seam: what a backend declares, what it is handed, and what createVox shares with it. */
 import type { Kysely } from 'kysely';
-import type { Contact } from '../registry/contact.ts';
-import type { ModelOptions, NotificationRef, NotificationsSpec } from '../registry/model.ts';
-import type { SqlDialectName } from '../store/connect.ts';
-import type { SiteOptions } from '../vox.ts';
-
-/**
- * How a backend's template content is written, which decides how variables are escaped:
- *
- * - `html`, `markdown`: escaped for HTML / Markdown; `text`: not escaped.
- * - `blocks`: `{% block subject %}`, `{% block text_body %}`, `{% block html_body %}`.
- * - `fields`: `key: value` lines (the seed's Postmark and JSON webhook content); a line break in a
- *   variable is written `\n`, so a variable can never start a line, and so a field, of its own.
- * - `slack`: Slack mrkdwn; `&`, `<` and `>` in variables are escaped, so a variable cannot
- *   mention `<!channel>` or hide a link.
- * - `slack-blocks`: Block Kit JSON; variables are escaped as for `slack`, then as JSON string content.
- */
-export type ContentFormat = 'html' | 'markdown' | 'text' | 'blocks' | 'fields' | 'slack' | 'slack-blocks';
-
-/** Which editor the admin shows for a template's content. */
-export type EditorType = 'html' | 'markdown' | 'text' | 'blocks' | 'fields' | 'json';
+import type { Contact } from './contact.ts';
+import type { ModelOptions, NotificationRef, NotificationsSpec } from './model.ts';
+import type { SqlDialectName } from './database.ts';
+import type { SiteOptions } from './site.ts';
+import { EDITORS, type ContentFormat, type EditorType } from './format.ts';
+import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from './payload.ts';
 
 /** What a backend can do; these flags drive template validation, the admin and preview. */
 export interface BackendCapabilities {
@@ -39,65 +26,6 @@ export interface BackendCapabilities {
    * direct message), so that site contacts may leave the address empty. @default false
    */
   readonly blankAddress?: boolean;
-}
-
-/** A rendered attachment. */
-export interface AttachmentPayload {
-  readonly filename: string;
-  readonly contentType: string;
-  /** Base64 of the content, so payloads stay JSON for the message log. */
-  readonly contentBase64: string;
-}
-
-/** What a template rendered to, before the backend composes it. */
-export interface RenderedTemplate {
-  readonly subject: string;
-  /** Content parts by name: `html`, `markdown`, `text`, or the blocks of a block template. */
-  readonly parts: Readonly<Record<string, string>>;
-}
-
-/** What is sent and stored in the message log: JSON only. */
-export interface MessagePayload {
-  readonly subject?: string;
-  readonly text?: string;
-  readonly html?: string;
-  /** Structured payload for data backends (webhooks, template APIs). */
-  readonly data?: Readonly<Record<string, unknown>>;
-  readonly attachments?: readonly AttachmentPayload[];
-}
-
-/** One message handed to a backend. */
-export interface OutboundMessage {
-  /** Row id in the message log. */
-  readonly id: number;
-  /** Stable key of this message (issue, template, addresses); pass it to providers that take one. */
-  readonly idempotencyKey: string;
-  /** Rendered from address, or undefined for the backend's default. */
-  readonly from: string | undefined;
-  readonly to: readonly Contact[];
-  readonly payload: MessagePayload;
-}
-
-/** A backend's report of a send. */
-export interface SendResult {
-  /** The provider's id for the message, stored in the log. */
-  readonly providerMessageId?: string;
-  /** Addresses the provider refused while accepting the others, with why. */
-  readonly rejected?: readonly { readonly address: string; readonly error: Error }[];
-}
-
-/**
- * A provider's later report (a delivery-status callback) that a message it had accepted was not
- * delivered after all. See `vox.messages.applyProviderReport`.
- */
-export interface ProviderFailure {
-  readonly status: 'failed';
-  /** What the log shows, for example `Twilio reports the message undelivered (error 30003)`. */
-  readonly error: string;
-  /** The provider's error code. */
-  readonly errorCode?: string;
-  /** False when sending again may succeed. */
-  readonly permanent: boolean;
 }
 
 /**
@@ -170,16 +98,6 @@ export interface Backend {
   /** Releases what the backend holds open (an XMPP connection, background work); `vox.close()` calls it. */
   close?(): Promise<void>;
 }
-
-const EDITORS: Readonly<Record<ContentFormat, EditorType>> = {
-  html: 'html',
-  markdown: 'markdown',
-  text: 'text',
-  blocks: 'blocks',
-  fields: 'fields',
-  slack: 'text',
-  'slack-blocks': 'json',
-};
 
 /** `compose` of a backend that sends the rendered text as it is (SMS, X, XMPP): the text part, trimmed. */
 export function composeText({ parts }: RenderedTemplate): MessagePayload {

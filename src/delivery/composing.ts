@@ -1,0 +1,109 @@
+/** Turning an issue and a template into a message's payload: the variables, rendering, compose, re-loaded objects. */
+import type { Backend, ComposeContext } from '../vocabulary/backend.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { MessagePayload } from '../vocabulary/payload.ts';
+import type { IssueParty, IssueRecord, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
+import { notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
+import type { Engine } from './engine.ts';
+
+/** The template variables shared by every message of an issue. */
+export interface IssueVariables {
+  readonly object: View;
+  readonly content: View;
+  readonly actor?: View;
+  readonly target?: View;
+  readonly notification: ReturnType<typeof notificationRef>;
+  readonly site: Readonly<Record<string, unknown>>;
+}
+
+/** A rendered message: what to send, and the from address its template gave, if any. */
+export interface Composed {
+  readonly payload: MessagePayload;
+  readonly from: string | undefined;
+}
+
+export function composeContext(notification: NotificationRecord, objects: IssueObjects, to: readonly Contact[]): ComposeContext {
+  return { notification: notificationRef(notification), actorModel: notification.actorModel, targetModel: notification.targetModel, ...objects, to };
+}
+
+/** Renders templates into payloads, with the variables and objects of their issue. */
+export class Composer {
+  readonly #engine: Engine;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /** The variables every message of an issue shares. */
+  async variables(notification: NotificationRecord, objects: IssueObjects): Promise<IssueVariables> {
+    const { registry, settings } = this.#engine;
+    const object = await viewOf(registry.get(notification.model), objects.object);
+    const variables: { -readonly [K in keyof IssueVariables]: IssueVariables[K] } = {
+      object,
+      content: object,
+      notification: notificationRef(notification),
+      site: settings.site,
+    };
+    if (notification.actorModel && objects.actor !== undefined) variables.actor = await viewOf(registry.get(notification.actorModel), objects.actor);
+    if (notification.targetModel && objects.target !== undefined) variables.target = await viewOf(registry.get(notification.targetModel), objects.target);
+    return variables;
+  }
+
+  /** Renders one message of `template` for `backend`. */
+  async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
+    const { renderer } = this.#engine;
+    const subject = backend.capabilities.subject ? await renderer.renderSubject(template.subject, variables) : '';
+    const parts = await renderer.renderContent(template.content, backend.format, variables);
+    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? await renderer.renderText(template.fromAddress, variables) : undefined;
+    const composed = backend.compose({ subject, parts }, context);
+    const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
+    return { payload, from: from === '' ? undefined : from };
+  }
+
+  /** An issue with its notification; undefined when either is gone. */
+  async issueOf(issueId: number | null): Promise<{ issue: IssueRecord; notification: NotificationRecord } | undefined> {
+    const { store } = this.#engine;
+    const issue = issueId === null ? undefined : await store.issues.get(issueId);
+    const notification = issue?.notificationId == null ? undefined : await store.notifications.get(issue.notificationId);
+    return issue && notification ? { issue, notification } : undefined;
+  }
+
+  /** The objects of an issue, re-loaded; see {@link Composer.reload}. */
+  async objectsOf(issue: IssueRecord, snapshotFallback: boolean): Promise<IssueObjects> {
+    return {
+      object: await this.reload(issue.object, snapshotFallback),
+      actor: issue.actor ? await this.reload(issue.actor, snapshotFallback) : undefined,
+      target: issue.target ? await this.reload(issue.target, snapshotFallback) : undefined,
+    };
+  }
+
+  /** Attachments of a re-rendered message, computed from the issue's objects re-loaded through `load`. */
+  async attachmentsFromIssue(issueId: number | null, template: TemplateRecord): Promise<MessagePayload['attachments']> {
+    if (template.attachments.length === 0 || issueId === null) return undefined;
+    const found = await this.issueOf(issueId);
+    if (!found) throw new VoxError(ErrorCode.notFound, `issue ${issueId} or its notification no longer exists`);
+    const objects = await this.objectsOf(found.issue, false);
+    return resolveAttachments(this.#engine.registry, found.notification, objects, template.attachments, this.#engine.settings.attachmentBytes);
+  }
+
+  /** What a message re-rendered for a resend is about: its issue's objects, re-loaded (or their snapshots). */
+  async composeContextFromIssue(issueId: number | null, to: readonly Contact[]): Promise<ComposeContext | undefined> {
+    const found = await this.issueOf(issueId);
+    if (!found) return undefined;
+    return composeContext(found.notification, await this.objectsOf(found.issue, true), to);
+  }
+
+  /**
+   * An issue's object, re-loaded through its model's `load`. When it no longer exists (or the model
+   * has no `load`), the snapshot taken at issue time stands in for it if `snapshotFallback` is on.
+   */
+  async reload(party: IssueParty, snapshotFallback: boolean): Promise<unknown> {
+    const model = this.#engine.registry.get(party.model);
+    if (model.options.load) {
+      for (const object of await model.options.load([party.id])) if (model.idOf(object) === party.id) return object;
+    }
+    if (snapshotFallback) return party.snapshot;
+    throw new VoxError(ErrorCode.notFound, model.options.load ? `${party.model} ${JSON.stringify(party.id)} no longer exists` : `${party.model} has no load function, so its objects cannot be re-loaded`);
+  }
+}

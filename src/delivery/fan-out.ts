@@ -1,0 +1,235 @@
+/** Fan-out: an issue's templates → channels → recipients → contacts → rendered messages written to the log. */
+import type { NewMessage } from '../store/rows.ts';
+import type { Contact } from '../vocabulary/contact.ts';
+import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
+import type { MessagePayload } from '../vocabulary/payload.ts';
+import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
+import { ROLES, modelForRole } from '../registry/registry.ts';
+import { composeContext, type Composer, type IssueVariables } from './composing.ts';
+import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
+import type { Engine } from './engine.ts';
+import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
+import { nextAttempt } from './retry.ts';
+
+/** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
+type RecipientItem =
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[] }
+  | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
+
+/** What one issue is about, during its fan-out. */
+interface IssueState {
+  readonly issueId: number;
+  readonly notification: NotificationRecord;
+  readonly objects: IssueObjects;
+  readonly variables: IssueVariables;
+}
+
+/** A message to render and write, or a failure to write, during fan-out. */
+type Planned =
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown> }
+  | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
+
+/** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
+const LIVE_OBJECTS_MS = 60_000;
+/** Fan-outs tried before an issue is marked failed. */
+const FAN_OUT_ATTEMPTS = 5;
+/** Addresses remembered per template to skip rendering duplicates; the log's unique key does the rest. */
+const SEEN_ADDRESSES = 50_000;
+
+/**
+ * The objects notify() was given, kept for this process's worker, which then needs no re-load.
+ * Only worth it, and only bounded, when this process runs a worker: `enabled` says so.
+ */
+export class LiveObjects {
+  enabled = false;
+  readonly #entries = new Map<number, { readonly objects: IssueObjects; readonly at: number }>();
+
+  keep(issueId: number, objects: IssueObjects): void {
+    if (this.enabled) this.#entries.set(issueId, { objects, at: Date.now() });
+  }
+
+  take(issueId: number): IssueObjects | undefined {
+    return this.#entries.get(issueId)?.objects;
+  }
+
+  forget(issueId: number): void {
+    this.#entries.delete(issueId);
+  }
+
+  /** Forgets objects of issues that were never fanned out here (their transaction rolled back). */
+  prune(): void {
+    const cutoff = Date.now() - LIVE_OBJECTS_MS;
+    for (const [id, entry] of this.#entries) if (entry.at < cutoff) this.#entries.delete(id);
+  }
+}
+
+/** Fans issues out into messages in the log. */
+export class FanOut {
+  readonly #engine: Engine;
+  readonly #composer: Composer;
+  readonly #live: LiveObjects;
+
+  constructor(engine: Engine, composer: Composer, live: LiveObjects) {
+    this.#engine = engine;
+    this.#composer = composer;
+    this.#live = live;
+  }
+
+  /** Fans one issue out into messages. Safe to run again after a crash: existing messages are kept. */
+  async fanOut(issueId: number): Promise<void> {
+    if (!(await this.#engine.store.issues.claim(issueId, this.#engine.settings.leaseMs))) return;
+    try {
+      const found = await this.#composer.issueOf(issueId);
+      if (!found) throw new VoxError(ErrorCode.notFound, `issue ${issueId} lost its notification`);
+      const { notification } = found;
+      const objects = this.#live.take(issueId) ?? (await this.#composer.objectsOf(found.issue, true));
+      const variables = await this.#composer.variables(notification, objects);
+      const state: IssueState = { issueId, notification, objects, variables };
+      for (const template of await this.#engine.store.templates.list({ notificationId: notification.id, enabledOnly: true })) {
+        await this.#fanOutTemplate(state, template);
+      }
+      await this.#engine.store.issues.finish(issueId, 'done');
+    } catch (error) {
+      // A database blip or a failing load() may pass: try again later, a few times, then give up.
+      const issue = await this.#engine.store.issues.get(issueId).catch(() => undefined);
+      const attempt = issue?.attempts ?? FAN_OUT_ATTEMPTS;
+      if (attempt < FAN_OUT_ATTEMPTS) {
+        const next = nextAttempt(this.#engine.settings.retry, attempt, false, Math.random());
+        await this.#engine.store.issues.defer(issueId, next.retry ? next.delayMs : this.#engine.settings.retry.initialDelayMs, errorText(error));
+      } else {
+        await this.#engine.store.issues.finish(issueId, 'failed', errorText(error));
+      }
+    } finally {
+      this.#live.forget(issueId);
+      this.#engine.events.emit('progress');
+    }
+  }
+
+  /** Fans one template out, writing messages in batches so that memory stays flat. Failures become log rows. */
+  async #fanOutTemplate(state: IssueState, template: TemplateRecord): Promise<void> {
+    const prefix = `i${state.issueId}:t${template.id}`;
+    const backend = this.#engine.backends.get(template.backend);
+    if (!backend) {
+      await this.#write(state, template, template.backend, 'unknown', [{ kind: 'failure', to: [], error: unknownBackend(template.backend), key: `${prefix}:backend` }], undefined);
+      return;
+    }
+    let attachments: MessagePayload['attachments'];
+    try {
+      attachments = backend.capabilities.attachments && template.attachments.length > 0
+        ? await resolveAttachments(this.#engine.registry, state.notification, state.objects, template.attachments, this.#engine.settings.attachmentBytes)
+        : undefined;
+    } catch (error) {
+      await this.#write(state, template, backend.id, backend.protocol, [{ kind: 'failure', to: [], error, key: `${prefix}:attachments` }], undefined);
+      return;
+    }
+    let batch: Planned[] = [];
+    const flush = async () => {
+      await this.#write(state, template, backend.id, backend.protocol, batch, attachments);
+      batch = [];
+    };
+    const plan = async (item: Planned) => {
+      batch.push(item);
+      if (batch.length >= this.#engine.settings.batchSize) await flush();
+    };
+    const seen = new Set<string>();
+    let bulk: Contact[] = [];
+    const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
+    for await (const item of this.#recipients(state, template, backend.protocol, prefix)) {
+      if (item.kind === 'failure') {
+        await plan({ kind: 'failure', to: [], error: item.error, key: item.key });
+        continue;
+      }
+      for (const contact of item.contacts) {
+        if (seen.has(contact.address)) continue;
+        if (!template.bulk && seen.size >= SEEN_ADDRESSES) seen.clear();
+        seen.add(contact.address);
+        if (template.bulk) {
+          bulk.push(contact);
+          if (bulk.length >= chunk) {
+            await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+            bulk = [];
+          }
+          continue;
+        }
+        try {
+          const recipient = await item.view();
+          await plan({ kind: 'send', to: [contact], variables: { ...state.variables, recipient, contact: { ...contact } } });
+        } catch (error) {
+          await plan({ kind: 'failure', to: [contact], error, key: messageKey(state.issueId, template.id, [contact]) });
+        }
+      }
+    }
+    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+    await flush();
+  }
+
+  /** Streams the template's recipients, channel by channel; failures are yielded, never thrown. */
+  async *#recipients(state: IssueState, template: TemplateRecord, protocol: string, prefix: string): AsyncGenerator<RecipientItem> {
+    const ref = notificationRef(state.notification);
+    for (const key of template.recipients) {
+      try {
+        if (key === 'si') {
+          for (const site of await this.#engine.store.siteContacts.list({ protocol })) {
+            const setting = site.settings[state.notification.key];
+            const enabled = site.enableFilter === 'whitelist' ? setting === true : setting !== false;
+            if (!enabled) continue;
+            const view = { name: site.name, protocol: site.protocol, address: site.address };
+            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }] };
+          }
+          continue;
+        }
+        const [channelPrefix, channelKey = ''] = key.split(':') as [string, string?];
+        const role = ROLES.find((r) => r.channelPrefix === channelPrefix)?.role;
+        if (!role) throw new VoxError(ErrorCode.channel, `unknown recipients key ${JSON.stringify(key)}`);
+        const modelName = modelForRole(state.notification, role);
+        const source = state.objects[role];
+        if (!modelName || source === undefined) throw new VoxError(ErrorCode.channel, `recipients ${key}: this notification has no ${role}`);
+        const channel = this.#engine.registry.get(modelName).channels.get(channelKey);
+        if (!channel) throw new VoxError(ErrorCode.channel, `recipients ${key}: ${modelName} has no channel ${JSON.stringify(channelKey || 'self')}`);
+        const recipientModel = this.#engine.registry.get(channel.recipientModel);
+        const contactsFn = recipientModel.contacts.get(protocol);
+        if (!contactsFn) continue;
+        for await (const object of await channel.resolve(source)) {
+          if (object === null || object === undefined) continue;
+          const identity = `${recipientModel.name}:${recipientModel.idOf(object)}`;
+          try {
+            const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
+            let view: Promise<View> | undefined;
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts };
+          } catch (error) {
+            yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
+          }
+        }
+      } catch (error) {
+        const failure = error instanceof VoxError ? error : new VoxError(ErrorCode.channel, `recipients ${key} failed: ${errorText(error)}`, { cause: error });
+        yield { kind: 'failure', error: failure, key: `${prefix}:channel:${key}` };
+      }
+    }
+  }
+
+  /** Renders a batch of planned messages and writes them to the log in one statement, then wakes a sender. */
+  async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], attachments: MessagePayload['attachments']): Promise<void> {
+    if (batch.length === 0) return;
+    const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
+    const backend = this.#engine.backends.get(backendId);
+    const rows: NewMessage[] = [];
+    for (const plan of batch) {
+      if (plan.kind === 'failure' || !backend) {
+        const error = plan.kind === 'failure' ? plan.error : unknownBackend(backendId);
+        rows.push({ ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) });
+        continue;
+      }
+      const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
+      try {
+        const { payload, from } = await this.#composer.render(template, backend, plan.variables, attachments, composeContext(state.notification, state.objects, plan.to));
+        rows.push({ ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey });
+      } catch (error) {
+        rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });
+      }
+    }
+    await this.#engine.store.messages.insertMany(rows);
+    // Keep the issue while a long fan-out goes on, so that no other worker starts it again.
+    await this.#engine.store.issues.renewLease(state.issueId, this.#engine.settings.leaseMs);
+    if (rows.some((r) => r.status === 'queued')) this.#engine.wake({ kind: 'send' }, 0);
+  }
+}

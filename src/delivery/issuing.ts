@@ -1,0 +1,123 @@
+/** Recording issues (notify() and the admin's sends), queueing one-time messages, and waiting for an issue to settle. */
+import type { Kysely } from 'kysely';
+import type { ModelDef } from '../registry/registry.ts';
+import type { NewMessage } from '../store/rows.ts';
+import type { VoxDatabase } from '../store/schema.ts';
+import { ErrorCode, NothingSentError, VoxError } from '../vocabulary/errors.ts';
+import type { IssueResult, IssueTicket, TransactionLike } from '../vocabulary/model.ts';
+import type { IssueParty, NotificationRecord } from '../vocabulary/records.ts';
+import type { Composer } from './composing.ts';
+import type { IssueObjects, View } from './context.ts';
+import type { Engine } from './engine.ts';
+import type { LiveObjects } from './fan-out.ts';
+import { outcomeOf, summarise } from './outcomes.ts';
+
+/** Records issues; fan-out and sending happen in workers. */
+export class Issuer {
+  readonly #engine: Engine;
+  readonly #composer: Composer;
+  readonly #live: LiveObjects;
+
+  constructor(engine: Engine, composer: Composer, live: LiveObjects) {
+    this.#engine = engine;
+    this.#composer = composer;
+    this.#live = live;
+  }
+
+  /**
+   * Checks the call and records the issue: one write, in the caller's transaction when given, so a
+   * rolled-back transaction sends nothing and a committed one always sends.
+   */
+  async issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } = {}): Promise<IssueTicket> {
+    const declared = model.notifications.get(codename);
+    if (!declared) {
+      const known = [...model.notifications.keys()];
+      throw new VoxError(ErrorCode.unknownNotification, `${model.name} has no notification ${JSON.stringify(codename)}${known.length ? `; it has ${known.join(', ')}` : ''}`);
+    }
+    checkParty(declared.id, 'actor', declared.actorModel, options.actor);
+    checkParty(declared.id, 'target', declared.targetModel, options.target);
+    const { store } = this.#engine;
+    const db = options.trx === undefined ? store.db : transactionOf(options.trx);
+    const notification = await store.notifications.find(model.name, codename, db);
+    if (!notification) {
+      throw new VoxError(ErrorCode.notificationNotSynced, `notification ${declared.id} is not in the database yet: run \`vox sync\` (or vox.sync()) after changing notifications in code`);
+    }
+    return this.record(notification, { object, actor: options.actor, target: options.target }, options.trx === undefined ? undefined : db);
+  }
+
+  /**
+   * Records an issue of a stored notification whose objects are already checked. notify() ends
+   * here; so does the admin's "send notification", whose notifications may exist only in the
+   * database (created in the admin), not in code.
+   */
+  async record(notification: NotificationRecord, objects: IssueObjects, trx?: Kysely<VoxDatabase>): Promise<IssueTicket> {
+    const { registry, store } = this.#engine;
+    const variables = await this.#composer.variables(notification, objects);
+    const party = (modelName: string | null, value: unknown, snapshot: View | undefined): IssueParty | null =>
+      modelName && value !== undefined ? { model: modelName, id: registry.get(modelName).idOf(value), snapshot } : null;
+    const issueId = await store.issues.insert(
+      {
+        notificationId: notification.id,
+        notification: notification.key,
+        object: { model: notification.model, id: registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
+        actor: party(notification.actorModel, objects.actor, variables.actor),
+        target: party(notification.targetModel, objects.target, variables.target),
+      },
+      trx ?? store.db,
+    );
+    this.#live.keep(issueId, objects);
+    // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
+    this.#engine.wake({ kind: 'issue', issueId }, trx === undefined ? 0 : 50);
+    return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
+  }
+
+  /**
+   * Writes rendered messages that belong to no issue (the admin's one-time messages and test
+   * sends) to the log, in one transaction, and wakes a sender. Returns their ids.
+   */
+  async queueMessages(messages: readonly NewMessage[]): Promise<number[]> {
+    const { store } = this.#engine;
+    const ids = await store.db.transaction().execute(async (trx) => {
+      const written: number[] = [];
+      for (const message of messages) written.push(await store.messages.insert(message, trx));
+      return written;
+    });
+    if (messages.some((m) => m.status === 'queued')) this.#engine.wake({ kind: 'send' }, 0);
+    return ids;
+  }
+
+  /** Waits until every message of the issue is sent or failed for good, and sums them up. */
+  async settled(issueId: number): Promise<IssueResult> {
+    const { store } = this.#engine;
+    for (;;) {
+      const issue = await store.issues.get(issueId);
+      if (!issue) throw new VoxError(ErrorCode.notFound, `issue ${issueId} does not exist (was its transaction rolled back?)`);
+      if (issue.status === 'failed') throw new VoxError(ErrorCode.delivery, `issue ${issueId} could not be fanned out: ${issue.error ?? 'unknown error'}`);
+      if (issue.status === 'done' && (await store.issues.countUnsettled(issueId)) === 0) {
+        const messages = (await store.messages.list({ issueId })).reverse().map(outcomeOf);
+        const result = summarise(issueId, issue.notification, messages);
+        const notification = issue.notificationId === null ? undefined : await store.notifications.get(issue.notificationId);
+        if (notification?.required && result.sent === 0) {
+          throw new NothingSentError(notification.key, issueId, messages.filter((m) => m.error).map((m) => m.error as string));
+        }
+        return result;
+      }
+      await this.#engine.progress(250);
+    }
+  }
+}
+
+/** The caller's Kysely transaction, as Vox's own tables see it. */
+function transactionOf(trx: TransactionLike): Kysely<VoxDatabase> {
+  if (!trx.isTransaction) throw new VoxError(ErrorCode.invalidInput, 'trx must be a Kysely transaction (db.transaction().execute(async (trx) => …)), not the Kysely instance');
+  return trx as unknown as Kysely<VoxDatabase>;
+}
+
+function checkParty(notification: string, role: 'actor' | 'target', model: string | null, value: unknown): void {
+  if (model && value === undefined) {
+    throw new VoxError(role === 'actor' ? ErrorCode.missingActor : ErrorCode.missingTarget, `${notification} needs ${role === 'actor' ? 'an actor' : 'a target'} (model ${model}): notify(object, codename, { ${role} })`);
+  }
+  if (!model && value !== undefined) {
+    throw new VoxError(role === 'actor' ? ErrorCode.unexpectedActor : ErrorCode.unexpectedTarget, `${notification} declares no ${role}; declare one on the notification or leave ${role} out`);
+  }
+}

@@ -1,0 +1,129 @@
+/** The issues table: recording notify() calls, and the leases of their fan-out. */
+import type { Kysely } from 'kysely';
+import type { MessageStatus } from '../vocabulary/model.ts';
+import type { IssueParty, IssueRecord, IssueStatus } from '../vocabulary/records.ts';
+import { later, now, type Db } from './rows.ts';
+import type { VoxDatabase } from './schema.ts';
+
+/** A new issue, as notify() records it. */
+export type NewIssue = Pick<IssueRecord, 'notificationId' | 'notification' | 'object' | 'actor' | 'target'>;
+
+/** Issues: recorded, claimed for fan-out, finished; with counts of their messages. */
+export class IssueRows {
+  readonly db: Kysely<VoxDatabase>;
+
+  constructor(db: Kysely<VoxDatabase>) {
+    this.db = db;
+  }
+
+  async insert(issue: NewIssue, db: Db = this.db): Promise<number> {
+    const { actor, target } = issue;
+    const row = await db
+      .insertInto('vox_issues')
+      .values({
+        notification_id: issue.notificationId,
+        notification: issue.notification,
+        object_model: issue.object.model,
+        object_id: issue.object.id,
+        object_snapshot: JSON.stringify(issue.object.snapshot),
+        actor_model: actor?.model ?? null,
+        actor_id: actor?.id ?? null,
+        actor_snapshot: actor ? JSON.stringify(actor.snapshot) : null,
+        target_model: target?.model ?? null,
+        target_id: target?.id ?? null,
+        target_snapshot: target ? JSON.stringify(target.snapshot) : null,
+        status: 'pending',
+        attempts: 0,
+        created_at: now(),
+        updated_at: now(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async get(id: number, db: Db = this.db): Promise<IssueRecord | undefined> {
+    const row = await db.selectFrom('vox_issues').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const party = (model: string | null, partyId: string | null, snapshot: string | null): IssueParty | null =>
+      model !== null && partyId !== null ? { model, id: partyId, snapshot: snapshot === null ? null : JSON.parse(snapshot) } : null;
+    return {
+      id: row.id,
+      notificationId: row.notification_id,
+      notification: row.notification,
+      object: { model: row.object_model, id: row.object_id, snapshot: JSON.parse(row.object_snapshot) },
+      actor: party(row.actor_model, row.actor_id, row.actor_snapshot),
+      target: party(row.target_model, row.target_id, row.target_snapshot),
+      status: row.status as IssueStatus,
+      error: row.error,
+      attempts: row.attempts,
+      createdAt: row.created_at,
+    };
+  }
+
+  /** Takes an issue for fan-out: pending ones, or ones whose worker's lease ran out. False when another has it. */
+  async claim(id: number, leaseMs: number, db: Db = this.db): Promise<boolean> {
+    const timestamp = now();
+    const result = await db
+      .updateTable('vox_issues')
+      .set((eb) => ({ status: 'fanning', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', timestamp)])]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Leaves an issue whose fan-out failed to be taken again once `delayMs` has passed. */
+  async defer(id: number, delayMs: number, error: string, db: Db = this.db): Promise<void> {
+    await db.updateTable('vox_issues').set({ status: 'fanning', error, locked_until: later(delayMs), updated_at: now() }).where('id', '=', id).execute();
+  }
+
+  async renewLease(id: number, leaseMs: number, db: Db = this.db): Promise<void> {
+    await db.updateTable('vox_issues').set({ locked_until: later(leaseMs) }).where('id', '=', id).where('status', '=', 'fanning').execute();
+  }
+
+  /** Ends an issue's fan-out. A failure's error is recorded; a success keeps the last failure that preceded it. */
+  async finish(id: number, status: 'done' | 'failed', error?: string, db: Db = this.db): Promise<void> {
+    await db
+      .updateTable('vox_issues')
+      .set({ status, ...(error === undefined ? {} : { error }), locked_until: null, updated_at: now() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Issues waiting for fan-out, or abandoned by a worker that stopped. */
+  async dueForFanOut(limit: number, db: Db = this.db): Promise<number[]> {
+    const rows = await db
+      .selectFrom('vox_issues')
+      .select('id')
+      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', now())])]))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** How many messages of an issue are in each status. */
+  async messageCounts(issueId: number, db: Db = this.db): Promise<Record<MessageStatus, number>> {
+    const rows = await db
+      .selectFrom('vox_messages')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('issue_id', '=', issueId)
+      .groupBy('status')
+      .execute();
+    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0 };
+    for (const row of rows) counts[row.status as MessageStatus] = Number(row.count);
+    return counts;
+  }
+
+  /** Messages of an issue that are not yet sent or failed for good. */
+  async countUnsettled(issueId: number, db: Db = this.db): Promise<number> {
+    const row = await db
+      .selectFrom('vox_messages')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('issue_id', '=', issueId)
+      .where('status', 'in', ['queued', 'sending', 'retrying'])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+}
