@@ -1,3 +1,4 @@
+/* global module */
 // Imports in src/ point down the layers of docs/architecture.md; `npm run check` fails otherwise.
 // Layer 0 is the vocabulary, which imports nothing of Vox; each layer may import only layers below it
 // (and its own folder). Tests are not cruised: they may import anything.

@@ -17,7 +17,8 @@ import { newToken, sessionKey, verifyPassword } from './auth.ts';
 import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
-import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, STYLESHEET, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { STYLESHEET } from './styles.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
 export interface DemoAdmin {

@@ -1,3 +1,4 @@
+/** The package's entry point: named re-exports of the public API. */
 export { createVox } from './vox.ts';
 export type { Issues, Messages, Notifications, Vox, VoxOptions } from './vox.ts';
 export type { SiteOptions } from './vocabulary/site.ts';

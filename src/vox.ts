@@ -1,3 +1,4 @@
+/** createVox: wires registry, store, renderer, queue, delivery, worker and backends into one instance. */
 import type { Kysely } from 'kysely';
 import type { Backend } from './vocabulary/backend.ts';
 import type { ProviderFailure } from './vocabulary/payload.ts';

@@ -1,3 +1,4 @@
+/** The in-app feed API: a local actor's inbox as JSON, read and unread. */
 import type { Awaitable } from '../vocabulary/model.ts';
 import type { ActivityStore, InboxItem } from './store.ts';
 

@@ -1,3 +1,4 @@
+/** `vox/activity`: the activity backend and the ActivityPub handler, wired to Vox's database and models. */
 import { randomUUID } from 'node:crypto';
 import type { Federation, KvStore, MessageQueue } from '@fedify/fedify';
 import type { Kysely } from 'kysely';
@@ -7,7 +8,8 @@ import { htmlToText } from '../backends/email/core.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { contact, type Contact } from '../vocabulary/contact.ts';
 import type { ActorSpec, Awaitable, ModelRef } from '../vocabulary/model.ts';
-import { Federated, type ActivityJson } from './federation.ts';
+import type { ActivityJson } from './federated-types.ts';
+import { Federated } from './federation.ts';
 import { feedResponse, inboxOf, type ActivityInbox } from './feed.ts';
 import { SqlKvStore } from './kv.ts';
 import { SqlMessageQueue } from './queue.ts';

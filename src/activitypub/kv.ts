@@ -1,3 +1,4 @@
+/** Fedify's key–value store on Vox's database (SQLite or PostgreSQL), with expiry. */
 import { sql, type Kysely } from 'kysely';
 import type { ActivityDatabase } from './schema.ts';
 

@@ -1,3 +1,4 @@
+/** Fedify's message queue on Vox's database, so outgoing activities survive a restart. */
 import { EventEmitter } from 'node:events';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { SqlDialectName } from '../vocabulary/database.ts';

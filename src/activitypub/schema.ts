@@ -1,3 +1,4 @@
+/** The tables of the ActivityPub part: keys, followers, following, outbox, in-app inbox items. */
 import type { Generated } from 'kysely';
 import type { Flag } from '../store/schema.ts';
 

@@ -1,3 +1,4 @@
+/** Data access to the ActivityPub tables: followers and following, the outbox, in-app inbox items, key pairs. */
 import { compile } from 'html-to-text';
 import type { Kysely, Selectable } from 'kysely';
 import type { ActivityDatabase, InboxTable } from './schema.ts';

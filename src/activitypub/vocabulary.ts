@@ -1,3 +1,4 @@
+/** ActivityStreams terms: activity types, IRIs of Vox's actors and objects, and how activities are built from notifications. */
 import type { ActivityObject, ActivityType, NotificationsSpec } from '../vocabulary/model.ts';
 import type { HostModel } from '../vocabulary/backend.ts';
 

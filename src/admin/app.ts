@@ -1,28 +1,26 @@
+/** The admin as a Hono app: authorization and CSRF, the JSON API, the built browser app and its HTML shell. */
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
-import type { MessageRecord, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
-import type { ApiError, MessageDetail, MessagePage, MessageSummary, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
+import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
+import type { ApiError, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
 import { loadAssets, type AdminAssets } from './assets.ts';
 import { Composer, shown } from './compose.ts';
 import type { AdminDeps } from './context.ts';
 import * as input from './input.ts';
+import { apiError, escape, isApi, outcome, page, readBody, type Env } from './http.ts';
+import { logRoutes } from './log-routes.ts';
 import { CSRF_HEADER, CsrfTokens, SECURITY_HEADERS } from './security.ts';
-import type { AdminOptions, StaffUser } from './types.ts';
-
-type Env = { Variables: { user: StaffUser; userId: string } };
+import type { AdminOptions } from './types.ts';
 
 /** How long "Send test" waits for the message to go out before it answers "queued". */
 const TEST_SEND_WAIT_MS = 15_000;
-const MESSAGE_PAGE = 50;
-/** Most bytes of a request body: templates are text, far below this. */
-const MAX_BODY = 1024 * 1024;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The admin's Hono app: the JSON API under /api, the built browser app under /assets, and its HTML shell everywhere else. */
 export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string }): Hono<Env> {
-  const { registry, store, templates, siteContacts, delivery } = deps;
+  const { registry, store, templates, delivery } = deps;
   const composer = new Composer(deps);
   const csrf = new CsrfTokens(options.secret);
   const base = options.basePath;
@@ -282,48 +280,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     return c.json(result);
   });
 
-  app.get('/api/site-contacts', async (c) => c.json(await siteContacts.list()));
-  app.post('/api/site-contacts', async (c) => c.json(await siteContacts.save(input.siteContactForm(await json(c))), 201));
-  app.put('/api/site-contacts/:id', async (c) => c.json(await siteContacts.save({ ...input.siteContactForm(await json(c)), id: input.idParam(c.req.param('id'), 'site contact') })));
-  app.delete('/api/site-contacts/:id', async (c) => {
-    await siteContacts.delete(input.idParam(c.req.param('id'), 'site contact'));
-    return c.body(null, 204);
-  });
-
-  const notificationKeys = async () => new Map((await store.notifications.list()).map((n) => [n.id, n.key]));
-  app.get('/api/messages', async (c) => {
-    const query = c.req.query();
-    const limit = Math.min(Math.max(Number(query.limit) || MESSAGE_PAGE, 1), 200);
-    const notification = query.notification ? await store.notifications.require(query.notification) : undefined;
-    const status = input.messageStatus(query.status);
-    const createdFrom = input.dayStart(query.from, 'from');
-    const createdBefore = input.dayStart(query.to, 'to', 1);
-    const rows = await store.messages.list({
-      ...(status ? { status } : {}),
-      ...(query.backend ? { backend: query.backend } : {}),
-      ...(notification ? { notificationId: notification.id } : {}),
-      ...(createdFrom ? { createdFrom } : {}),
-      ...(createdBefore ? { createdBefore } : {}),
-      ...(query.before ? { beforeId: input.idParam(query.before, 'message') } : {}),
-      limit: limit + 1,
-    });
-    const keys = await notificationKeys();
-    const shownRows = rows.slice(0, limit);
-    const result: MessagePage = { messages: shownRows.map((m) => messageSummary(m, keys)), next: rows.length > limit ? (shownRows.at(-1)?.id ?? null) : null };
-    return c.json(result);
-  });
-  app.get('/api/messages/:id', async (c) => {
-    const id = input.idParam(c.req.param('id'), 'message');
-    const message = await store.messages.get(id);
-    if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} does not exist`);
-    const { renderContext: _context, lockedUntil: _lease, idempotencyKey: _key, ...record } = message;
-    const result: MessageDetail = { ...record, notification: message.notificationId === null ? null : ((await notificationKeys()).get(message.notificationId) ?? null) };
-    return c.json(result);
-  });
-  app.post('/api/messages/resend', async (c) => {
-    const outcomes = await delivery.resend(input.ids(await body(c), 'ids'));
-    return c.json({ outcomes: outcomes.map((o) => ({ id: o.id, status: o.status, to: o.to, error: o.error }) satisfies SendOutcome) });
-  });
+  logRoutes(app, deps, json, body);
 
   app.all('/api/*', (c) => c.json(apiError(ErrorCode.notFound, `no API at ${c.req.method} ${c.req.path}`), 404));
 
@@ -365,61 +322,3 @@ ${built.styles.map((href) => `<link rel="stylesheet" href="${escape(`${base}/${h
   return app;
 }
 
-/**
- * The body as text, refused past {@link MAX_BODY} bytes without reading further. (Hono's bodyLimit
- * re-wraps the request, which fails on @hono/node-server's own Request objects.)
- */
-async function readBody(request: Request): Promise<string> {
-  const tooLarge = () => new HTTPException(413, { res: Response.json(apiError(ErrorCode.invalidInput, 'the request is too large (1 MiB at most)'), { status: 413 }) });
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
-  if (!request.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function isApi(c: Context<Env>): boolean {
-  return c.req.path.includes('/api/');
-}
-
-function apiError(code: string, message: string, override?: string): ApiError {
-  return { error: { code: override ?? code, message } };
-}
-
-function outcome(message: MessageRecord): SendOutcome {
-  return { id: message.id, status: message.status, to: message.to.map((t) => t.address), error: message.error };
-}
-
-function messageSummary(m: MessageRecord, keys: ReadonlyMap<number, string>): MessageSummary {
-  return {
-    id: m.id,
-    createdAt: m.createdAt,
-    sentAt: m.sentAt,
-    notification: m.notificationId === null ? null : (keys.get(m.notificationId) ?? null),
-    issueId: m.issueId,
-    templateId: m.templateId,
-    backend: m.backend,
-    to: m.to,
-    subject: m.subject,
-    status: m.status,
-    attempts: m.attempts,
-    error: m.error,
-    errorCode: m.errorCode,
-    permanent: m.permanent,
-  };
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
-}
-
-function page(title: string, heading: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(heading)} · ${escape(title)}</title></head><body><h1>${escape(heading)}</h1>${body}</body></html>`;
-}

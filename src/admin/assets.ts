@@ -1,3 +1,4 @@
+/** Finding and serving the admin's built browser app (Vite's output and manifest). */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';

@@ -1,3 +1,4 @@
+/** What the admin renders and shows: previews, sample and real objects, the variable picker, one-time messages. */
 import { editorOf, type Backend } from '../vocabulary/backend.ts';
 import { type MessagePayload } from '../vocabulary/payload.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from '../delivery/context.ts';

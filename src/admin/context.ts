@@ -1,3 +1,4 @@
+/** The parts of a Vox instance that the admin works with. */
 import type { Backend } from '../vocabulary/backend.ts';
 import type { Delivery } from '../delivery/delivery.ts';
 import type { SiteContacts } from '../manage/site-contacts.ts';

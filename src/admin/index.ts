@@ -1,3 +1,4 @@
+/** createAdmin: checks the admin's options and loads its Hono app on the first request. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { AdminDeps } from './context.ts';
 import type { Admin, AdminOptions } from './types.ts';

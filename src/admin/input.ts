@@ -1,3 +1,4 @@
+/** Reading the admin API's untrusted JSON bodies and parameters, field by field, with errors that name the field. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { MessageStatus } from '../vocabulary/model.ts';
 import type { OneTimeForm, PreviewSource, SiteContactForm, TemplateForm } from './api.ts';

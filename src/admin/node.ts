@@ -1,3 +1,4 @@
+/** toNodeHandler: mounts a fetch(Request) handler in Node's http server or Express. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Admin } from './types.ts';
 

@@ -1,3 +1,4 @@
+/** The admin's security: CSRF tokens and the response headers every page and API answer carries. */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 

@@ -1,3 +1,4 @@
+/** The admin's public options and types: AdminOptions, StaffUser, Admin. */
 import type { Awaitable } from '../vocabulary/model.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 

@@ -1,3 +1,4 @@
+/** Where webhooks may be sent: addresses checked against refused ranges, at DNS lookup time too (SSRF guard). */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 

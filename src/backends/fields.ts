@@ -1,3 +1,4 @@
+/** The `fields` format: rendered `key: value` lines read into an object (Postmark, JSON webhooks). */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { unescapeField } from '../render/escape.ts';
 

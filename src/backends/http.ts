@@ -1,3 +1,4 @@
+/** The HTTP client backends use: one request with a deadline, the reply as text, failures as DeliveryErrors. */
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';

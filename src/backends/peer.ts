@@ -1,3 +1,4 @@
+/** Loading a backend's optional vendor SDK: a clear error when it is not installed. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 
 /**

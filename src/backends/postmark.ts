@@ -1,3 +1,4 @@
+/** The Postmark template backend: a template alias and its model, sent through Postmark's API. */
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';

@@ -1,3 +1,4 @@
+/** Helpers every backend's send shares: refusing bad addresses, turning failures into DeliveryErrors. */
 import { DeliveryError, errorText } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';

@@ -1,3 +1,4 @@
+/** The Slack backend: mrkdwn or Block Kit messages to an incoming webhook. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';

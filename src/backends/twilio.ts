@@ -1,3 +1,4 @@
+/** The Twilio SMS backend, with status callbacks that record later delivery failures. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { composeText, type Backend, type BackendCapabilities } from '../vocabulary/backend.ts';

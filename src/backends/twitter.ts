@@ -1,3 +1,4 @@
+/** The X (Twitter) backend: a status update for a blank address, a direct message to a handle. */
 import type { Agent } from 'node:https';
 import type { TwitterApiv2 } from 'twitter-api-v2';
 import { DeliveryError, ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';

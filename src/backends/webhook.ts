@@ -1,3 +1,4 @@
+/** The JSON webhook backend: a signed JSON POST to each address. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';

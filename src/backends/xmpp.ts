@@ -1,3 +1,4 @@
+/** The XMPP backend: chat messages over one kept-open client connection. */
 import { randomUUID } from 'node:crypto';
 import type { XmlElement, XmppClient, xml as XmlBuilder } from '@xmpp/client';
 import { DeliveryError, ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/** The `vox` command: migrate, sync, worker, resend. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,3 +1,4 @@
+/** What templates see: objects as views, the notification variable, contacts of recipients, attachments. */
 import type { AttachmentPayload } from '../vocabulary/payload.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';

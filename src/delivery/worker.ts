@@ -1,3 +1,4 @@
+/** The worker: runs delivery jobs from the queue and sweeps the database for work no job announced. */
 import type { Queue, QueueJob } from '../queue/queue.ts';
 import type { Store } from '../store/store.ts';
 import type { Delivery } from './delivery.ts';

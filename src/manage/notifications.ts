@@ -1,3 +1,4 @@
+/** Notifications created in the admin (stored only in the database): create, update, delete. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { flag, now } from '../store/rows.ts';

@@ -1,3 +1,4 @@
+/** Site contacts: saved and deleted with their per-notification settings, addresses checked by their backend. */
 import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { flag, now } from '../store/rows.ts';

@@ -1,3 +1,4 @@
+/** `vox sync`: makes the notifications table match the notifications declared in code. */
 import type { Registry } from '../registry/registry.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';

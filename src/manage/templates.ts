@@ -1,3 +1,4 @@
+/** Templates: validated against their backend and notification, saved, deleted. */
 import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';

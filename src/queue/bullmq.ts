@@ -1,3 +1,4 @@
+/** `vox/queue/bullmq`: the Queue seam on BullMQ and Redis, for workers in other processes. */
 import { createRequire } from 'node:module';
 import type * as BullMQ from 'bullmq';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';

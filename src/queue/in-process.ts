@@ -1,3 +1,4 @@
+/** The embedded default queue: jobs handed to this process's worker, with delays. */
 import type { Queue, QueueJob } from './queue.ts';
 
 /** Options of {@link InProcessQueue}. */

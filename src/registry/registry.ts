@@ -1,3 +1,4 @@
+/** The registry: models as declared in code, with their notifications, channels, contacts and attachments. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, RelationSpec } from '../vocabulary/model.ts';
 

@@ -1,3 +1,4 @@
+/** Escaping variables for each content format: HTML, Markdown, Slack, fields, JSON strings. */
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML element content and attribute values. */

@@ -1,3 +1,4 @@
+/** The renderer: LiquidJS engines per format, safe for untrusted templates, with limits and validation. */
 import { Liquid, type Template } from 'liquidjs';
 import type { ContentFormat } from '../vocabulary/format.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';

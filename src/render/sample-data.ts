@@ -1,3 +1,4 @@
+/** Sample data from schemas, for previews without real objects. */
 import { resolve, type JsonSchema } from './schema-paths.ts';
 
 const MAX_DEPTH = 6;

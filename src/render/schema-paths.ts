@@ -1,3 +1,4 @@
+/** Variable paths from Standard Schema / JSON Schema, to check templates and fill the variable picker. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 
 /** The slice of a JSON Schema used to check template variables. */

@@ -1,3 +1,4 @@
+/** Opening Vox's database: a SQLite file, a PostgreSQL URL or pool, or the app's own Kysely. */
 import { createRequire } from 'node:module';
 import type Pg from 'pg';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, type Dialect } from 'kysely';

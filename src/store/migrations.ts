@@ -1,3 +1,4 @@
+/** Migrations of Vox's tables, for SQLite and PostgreSQL. */
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';

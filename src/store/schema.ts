@@ -1,3 +1,4 @@
+/** Vox's tables as Kysely types. */
 import type { Generated } from 'kysely';
 
 /** Booleans are stored as 0/1 integers so that SQLite and PostgreSQL share one schema. */

@@ -1,3 +1,4 @@
+/** A Kysely dialect for node:sqlite (built into Node), so the embedded default needs no native addon. */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 

@@ -1,3 +1,4 @@
+/** The contract every backend passes: capabilities, compose, send, failures. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { editorOf, type Backend } from '../vocabulary/backend.ts';

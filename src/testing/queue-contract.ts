@@ -1,3 +1,4 @@
+/** The contract every Queue adapter passes. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Queue, QueueJob } from '../queue/queue.ts';

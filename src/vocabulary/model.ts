@@ -1,3 +1,4 @@
+/** What apps declare: models, notifications, channels, contacts, attachments, actors, and what notify() takes and returns. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
 

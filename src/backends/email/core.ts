@@ -1,3 +1,4 @@
+/** Email backends' shared core: Nodemailer transports, text parts from HTML, sending a built message. */
 import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities } from '../../vocabulary/backend.ts';
 import type { ContentFormat } from '../../vocabulary/format.ts';

@@ -1,3 +1,4 @@
+/** `vox/backends/email`: the HTML, Markdown, plain-text and block email backends. */
 import MarkdownIt from 'markdown-it';
 import type { Backend } from '../../vocabulary/backend.ts';
 import { emailBackend, htmlToText, type EmailBackendOptions } from './core.ts';

@@ -1,0 +1,72 @@
+/** The admin's HTTP plumbing: bounded request bodies, coded JSON errors, minimal HTML pages, records as the API shows them. */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { ErrorCode } from '../vocabulary/errors.ts';
+import type { MessageRecord } from '../vocabulary/records.ts';
+import type { ApiError, MessageSummary, SendOutcome } from './api.ts';
+import type { StaffUser } from './types.ts';
+
+/** What the admin's middleware leaves on each request's context. */
+export type Env = { Variables: { user: StaffUser; userId: string } };
+
+/** Most bytes of a request body: templates are text, far below this. */
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * The body as text, refused past {@link MAX_BODY} bytes without reading further. (Hono's bodyLimit
+ * re-wraps the request, which fails on @hono/node-server's own Request objects.)
+ */
+export async function readBody(request: Request): Promise<string> {
+  const tooLarge = () => new HTTPException(413, { res: Response.json(apiError(ErrorCode.invalidInput, 'the request is too large (1 MiB at most)'), { status: 413 }) });
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function isApi(c: Context<Env>): boolean {
+  return c.req.path.includes('/api/');
+}
+
+export function apiError(code: string, message: string, override?: string): ApiError {
+  return { error: { code: override ?? code, message } };
+}
+
+export function outcome(message: MessageRecord): SendOutcome {
+  return { id: message.id, status: message.status, to: message.to.map((t) => t.address), error: message.error };
+}
+
+export function messageSummary(m: MessageRecord, keys: ReadonlyMap<number, string>): MessageSummary {
+  return {
+    id: m.id,
+    createdAt: m.createdAt,
+    sentAt: m.sentAt,
+    notification: m.notificationId === null ? null : (keys.get(m.notificationId) ?? null),
+    issueId: m.issueId,
+    templateId: m.templateId,
+    backend: m.backend,
+    to: m.to,
+    subject: m.subject,
+    status: m.status,
+    attempts: m.attempts,
+    error: m.error,
+    errorCode: m.errorCode,
+    permanent: m.permanent,
+  };
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+}
+
+export function page(title: string, heading: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(heading)} · ${escape(title)}</title></head><body><h1>${escape(heading)}</h1>${body}</body></html>`;
+}
