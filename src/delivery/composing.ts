@@ -23,6 +23,12 @@ export interface Composed {
   readonly from: string | undefined;
 }
 
+/** The variables that differ from one recipient of an issue to the next. */
+const PER_RECIPIENT: ReadonlySet<string> = new Set(['recipient', 'contact']);
+
+/** Renders one template for each recipient of an issue; see {@link Composer.prepare}. */
+export type PreparedMessage = (variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext) => Composed;
+
 export function composeContext(notification: NotificationRecord, objects: IssueObjects, to: readonly Contact[]): ComposeContext {
   return { notification: notificationRef(notification), actorModel: notification.actorModel, targetModel: notification.targetModel, ...objects, to };
 }
@@ -59,6 +65,26 @@ export class Composer {
     const composed = backend.compose({ subject, parts }, context);
     const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
     return { payload, from: from === '' ? undefined : from };
+  }
+
+  /**
+   * Prepares `template` for the recipients of one issue: what reads only the issue's variables is
+   * rendered once, and each message renders only what reads `recipient` or `contact`, with the
+   * same result as {@link Composer.render}. Backends get the holes of each part, so that work
+   * they do per part (a text part from HTML) can be done once per template too.
+   */
+  prepare(template: TemplateRecord, backend: Backend, shared: IssueVariables): PreparedMessage {
+    const { renderer } = this.#engine;
+    const subject = backend.capabilities.subject ? renderer.prepareText(template.subject, true, { ...shared }, PER_RECIPIENT) : () => '';
+    const content = renderer.prepareContent(template.content, backend.format, { ...shared }, PER_RECIPIENT);
+    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? renderer.prepareText(template.fromAddress, false, { ...shared }, PER_RECIPIENT) : undefined;
+    return (variables, attachments, context) => {
+      const { parts, holes } = content.render(variables);
+      const composed = backend.compose({ subject: subject(variables), parts, holes }, context);
+      const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
+      const address = from?.(variables);
+      return { payload, from: address === '' ? undefined : address };
+    };
   }
 
   /** An issue with its notification; undefined when either is gone. */

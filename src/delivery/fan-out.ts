@@ -5,7 +5,8 @@ import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { ROLES, modelForRole } from '../registry/registry.ts';
-import { composeContext, type Composer, type IssueVariables } from './composing.ts';
+import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage } from './composing.ts';
+import type { ComposeContext } from '../vocabulary/backend.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
@@ -29,6 +30,11 @@ type Planned =
   | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown> }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
 
+/** Renders one message of the template being fanned out. */
+type Render = (variables: Record<string, unknown>, context: ComposeContext) => Composed;
+
+/** Messages rendered between two turns of the event loop. */
+const YIELD_EVERY = 50;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
 /** Fan-outs tried before an issue is marked failed. */
@@ -122,9 +128,22 @@ export class FanOut {
       await this.#write(state, template, backend.id, backend.protocol, [{ kind: 'failure', to: [], error, key: `${prefix}:attachments` }], undefined);
       return;
     }
+    // Prepared at the first message, so that a template that cannot be prepared fails its messages.
+    let prepared: PreparedMessage | { readonly error: unknown } | undefined;
+    const render: Render = (variables, context) => {
+      if (prepared === undefined) {
+        try {
+          prepared = this.#composer.prepare(template, backend, state.variables);
+        } catch (error) {
+          prepared = { error };
+        }
+      }
+      if ('error' in prepared) throw prepared.error;
+      return prepared(variables, attachments, context);
+    };
     let batch: Planned[] = [];
     const flush = async () => {
-      await this.#write(state, template, backend.id, backend.protocol, batch, attachments);
+      await this.#write(state, template, backend.id, backend.protocol, batch, render);
       batch = [];
     };
     const plan = async (item: Planned) => {
@@ -208,20 +227,21 @@ export class FanOut {
   }
 
   /** Renders a batch of planned messages and writes them to the log in one statement, then wakes a sender. */
-  async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], attachments: MessagePayload['attachments']): Promise<void> {
+  async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], render: Render | undefined): Promise<void> {
     if (batch.length === 0) return;
     const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
-    const backend = this.#engine.backends.get(backendId);
     const rows: NewMessage[] = [];
-    for (const plan of batch) {
-      if (plan.kind === 'failure' || !backend) {
+    for (const [index, plan] of batch.entries()) {
+      // Let the host's event loop run between stretches of rendering.
+      if (index > 0 && index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (plan.kind === 'failure' || !render) {
         const error = plan.kind === 'failure' ? plan.error : unknownBackend(backendId);
         rows.push({ ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) });
         continue;
       }
       const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
       try {
-        const { payload, from } = await this.#composer.render(template, backend, plan.variables, attachments, composeContext(state.notification, state.objects, plan.to));
+        const { payload, from } = render(plan.variables, composeContext(state.notification, state.objects, plan.to));
         rows.push({ ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey });
       } catch (error) {
         rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });

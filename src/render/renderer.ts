@@ -1,7 +1,9 @@
 /** The renderer: LiquidJS engines per format, safe for untrusted templates, with limits and validation. */
 import { Liquid, type Template } from 'liquidjs';
 import type { ContentFormat } from '../vocabulary/format.ts';
+import type { PartHoles } from '../vocabulary/payload.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
+import { prepare, type PreparedTemplate } from './prepared.ts';
 import { escapeField, escapeHtml, escapeJsonString, escapeMarkdown, escapeSlack, foldLines, stringify } from './escape.ts';
 
 /** Limits that keep untrusted template authors from exhausting the process. */
@@ -12,6 +14,11 @@ export interface RenderLimits {
   readonly renderLimit?: number;
   /** Most memory (in LiquidJS's units: characters and array items) one render may allocate. @default 10000000 */
   readonly memoryLimit?: number;
+}
+
+/** Content prepared for one issue's messages; see {@link Renderer.prepareContent}. */
+export interface PreparedContent {
+  render(variables: Record<string, unknown>): { parts: Record<string, string>; holes: Record<string, PartHoles> };
 }
 
 /** Block names a block template (`format: 'blocks'`) may define, and how each is escaped. */
@@ -79,6 +86,43 @@ export class Renderer {
     return parts;
   }
 
+  /**
+   * Prepares content for the messages of one issue: what reads only `shared` variables is
+   * rendered now, once; `render` then renders the rest per recipient (see `prepared.ts`).
+   */
+  prepareContent(source: string, format: ContentFormat, shared: Variables, perRecipient: ReadonlySet<string>): PreparedContent {
+    const prepared = (engine: Engine, templates: Template[]) => prepare((t, v) => this.#runSync(engine, t, v), source, templates, shared, perRecipient);
+    const named: [string, PreparedTemplate][] =
+      format === 'blocks'
+        ? Object.entries(BLOCK_FORMATS).flatMap(([name, engine]) => {
+            const block = this.#blocks(engine, source).get(name);
+            return block ? [[name, prepared(engine, block)] as [string, PreparedTemplate]] : [];
+          })
+        : [[format, prepared(format, this.#parse(format, source))]];
+    return {
+      render(variables) {
+        const parts: Record<string, string> = {};
+        const holes: Record<string, PartHoles> = {};
+        for (const [name, template] of named) {
+          const part = template.render(variables);
+          parts[name] = part.text;
+          if (part.holes) holes[name] = part.holes;
+        }
+        if (parts.subject !== undefined) {
+          parts.subject = foldLines(parts.subject);
+          delete holes.subject;
+        }
+        return { parts, holes };
+      },
+    };
+  }
+
+  /** Prepares a subject (`line: true`, one line) or a plain-text field such as a from address, as {@link Renderer.prepareContent} does content. */
+  prepareText(source: string, line: boolean, shared: Variables, perRecipient: ReadonlySet<string>): (variables: Variables) => string {
+    const template = prepare((t, v) => this.#runSync('text', t, v), source, this.#parse('text', source), shared, perRecipient);
+    return (variables) => (line ? foldLines(template.render(variables).text) : template.render(variables).text.trim());
+  }
+
   /** Syntax problems of a template field, with line and column. Empty when it parses. */
   syntaxProblems(field: string, source: string, format: ContentFormat | 'text'): TemplateProblem[] {
     try {
@@ -114,6 +158,10 @@ export class Renderer {
   }
 
   async #run(engine: Engine, templates: Template[], variables: Variables): Promise<string> {
+    return this.#runSync(engine, templates, variables);
+  }
+
+  #runSync(engine: Engine, templates: Template[], variables: Variables): string {
     try {
       // Vox registers no asynchronous filters or tags, so the synchronous renderer gives the same
       // output without LiquidJS's promise machinery, which costs more than the rendering itself.

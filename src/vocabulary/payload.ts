@@ -14,6 +14,22 @@ export interface RenderedTemplate {
   readonly subject: string;
   /** Content parts by name: `html`, `markdown`, `text`, or the blocks of a block template. */
   readonly parts: Readonly<Record<string, string>>;
+  /**
+   * Where each recipient's values sit in a part, for parts whose only per-recipient pieces are
+   * `{{ … }}` outputs. Backends may ignore it; one whose `compose` does costly work on a part (the
+   * email backends derive a text part from HTML) can do that work once per template with it.
+   */
+  readonly holes?: Readonly<Record<string, PartHoles>>;
+}
+
+/**
+ * A part as `literals[0] + values[0] + literals[1] + … + literals[n]`. `literals` is one array,
+ * the same object for every message of a fan-out, so it can key a cache; `values` are this
+ * recipient's outputs, escaped for the part's format.
+ */
+export interface PartHoles {
+  readonly literals: readonly string[];
+  readonly values: readonly string[];
 }
 
 /** What is sent and stored in the message log: JSON only. */

@@ -1,5 +1,4 @@
 /** Email backends' shared core: Nodemailer transports, text parts from HTML, sending a built message. */
-import { compile } from 'html-to-text';
 import type { Backend, BackendCapabilities } from '../../vocabulary/backend.ts';
 import type { ContentFormat } from '../../vocabulary/format.ts';
 import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../../vocabulary/payload.ts';
@@ -9,6 +8,7 @@ import { buildMail, mailOf, type MailMessage, type RawMailMessage } from './mime
 
 export type { MailAddress, MailMessage, RawMailMessage } from './mime.ts';
 export { messageIdOf } from './mime.ts';
+export { htmlToText } from './text-part.ts';
 
 /** What a transport reports; Nodemailer's `SentMessageInfo` has these fields. */
 export interface MailSendInfo {
@@ -47,8 +47,6 @@ export interface EmailBackendOptions {
 
 const EMAIL_CAPABILITIES: BackendCapabilities = { subject: true, fromAddress: true, attachments: true, manualSending: true };
 
-/** HTML to its plain-text alternative. Compiled once: compiling html-to-text's selectors per message is costly. */
-export const htmlToText: (html: string) => string = compile({ wordwrap: 78, selectors: [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }] });
 
 /** Builds an email backend from how it composes a rendered template; sending is shared. */
 export function emailBackend(

@@ -1,7 +1,8 @@
 /** `vox/backends/email`: the HTML, Markdown, plain-text and block email backends. */
 import MarkdownIt from 'markdown-it';
 import type { Backend } from '../../vocabulary/backend.ts';
-import { emailBackend, htmlToText, type EmailBackendOptions } from './core.ts';
+import { emailBackend, type EmailBackendOptions } from './core.ts';
+import { htmlToText, textPart } from './text-part.ts';
 
 export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport, RawMailMessage } from './core.ts';
 export { messageIdOf } from './core.ts';
@@ -13,9 +14,9 @@ export { messageIdOf } from './core.ts';
  * htmlEmail({ transport: nodemailer.createTransport({ host: 'smtp.example.org' }), from: 'blog@example.org' })
  */
 export function htmlEmail(options: EmailBackendOptions): Backend {
-  return emailBackend({ id: 'email-html', label: 'HTML email', format: 'html' }, options, ({ subject, parts }) => {
+  return emailBackend({ id: 'email-html', label: 'HTML email', format: 'html' }, options, ({ subject, parts, holes }) => {
     const html = parts.html ?? '';
-    return { subject, html, text: htmlToText(html) };
+    return { subject, html, text: textPart(html, holes?.html) };
   });
 }
 
