@@ -35,6 +35,8 @@ type Render = (variables: Record<string, unknown>, context: ComposeContext) => C
 
 /** Messages rendered between two turns of the event loop. */
 const YIELD_EVERY = 50;
+/** Messages written to the log per statement. */
+const WRITE_ROWS = 100;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
 /** Fan-outs tried before an issue is marked failed. */
@@ -247,7 +249,12 @@ export class FanOut {
         rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });
       }
     }
-    await this.#engine.store.messages.insertMany(rows);
+    // Written a few rows per statement, with turns of the event loop between: SQLite's driver is
+    // synchronous, and a long statement would hold up the host's requests and its notify() calls.
+    for (let at = 0; at < rows.length; at += WRITE_ROWS) {
+      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+      await this.#engine.store.messages.insertMany(rows.slice(at, at + WRITE_ROWS));
+    }
     // Keep the issue while a long fan-out goes on, so that no other worker starts it again.
     await this.#engine.store.issues.renewLease(state.issueId, this.#engine.settings.leaseMs);
     if (rows.some((r) => r.status === 'queued')) this.#engine.wake({ kind: 'send' }, 0);

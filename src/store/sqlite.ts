@@ -24,6 +24,9 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
         // process loses nothing; only a power loss may lose the last commits.
         db.exec('PRAGMA synchronous = NORMAL');
         db.exec('PRAGMA busy_timeout = 5000');
+        // Checkpoints run inside the commit that crosses the threshold, on the host's thread: a
+        // quarter of the default keeps each one short (a few milliseconds, not tens).
+        db.exec('PRAGMA wal_autocheckpoint = 250');
       }
       return wrap(db);
     },

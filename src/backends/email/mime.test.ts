@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { simpleParser } from 'mailparser';
-import { buildMail, type MailMessage } from './mime.ts';
+import { alternativeOf, buildMail, type MailMessage } from './mime.ts';
 import { htmlEmail, type MailTransport } from './index.ts';
 
 /** Boundaries are random and the date is the build's: everything else must match byte for byte. */
@@ -47,6 +47,28 @@ describe('buildMail', () => {
       assert.doesNotMatch(built.raw, /^Bcc:/m, 'bulk recipients are in the envelope only');
     });
   }
+
+  it('writes the commonest message (HTML and text to one recipient) without the composer, byte for byte as it would', async () => {
+    const names = ['Ann', '', 'Zoë Ünïcode', 'A, B', '"Quoted" Name', 'x'.repeat(90), 'Tom & Jerry', "O'Brien", '=?utf-8?Q?x?=', 'Λέξη'];
+    const subjects = ['New: Hello', '', 'Ünïcode sübject '.repeat(6), 's'.repeat(200), 'Re: a; b: c', '=?utf-8?B?eA==?=', '😀 emoji'];
+    const bodies = ['Hi', 'héllo wörld '.repeat(30), `${'y'.repeat(100)}\nshort`, 'Ελληνικά κείμενα πολλά '.repeat(10), 'tab\there \r\n crlf\n'];
+    const froms = ['blog@example.org', '"Blög Ünïcode" <blog@example.org>', 'Blog <blog@example.org>'];
+    let k = 0;
+    for (const name of names) {
+      for (const subject of subjects) {
+        const text = bodies[k % bodies.length] ?? '';
+        const html = `<p>${bodies[(k + 1) % bodies.length]}</p>`;
+        const mail: MailMessage = { from: froms[k % froms.length] ?? '', to: [{ name, address: `r${k}@example.org` }], subject, text, html, headers: { 'X-Vox-Message-Key': `i1:t1:${k}` }, messageId: `<m${k}@example.org>` };
+        k++;
+        const fast = alternativeOf(mail);
+        assert.ok(fast, 'the fast path takes this message');
+        const node = new MailComposer(mail).compile();
+        const streamed = await new Promise<Buffer>((resolve, reject) => node.build((error, source) => (error ? reject(error) : resolve(source))));
+        assert.equal(comparable(fast.raw), comparable(streamed.toString('utf8')), JSON.stringify({ name, subject }));
+        assert.deepEqual(fast.envelope, node.getEnvelope());
+      }
+    }
+  });
 
   it('makes a message a mail reader reads back', async () => {
     const parsed = await simpleParser(buildMail(mails['attachments, text and binary']!).raw);

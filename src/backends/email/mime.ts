@@ -2,7 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { encode as base64Encode, wrap as base64Wrap } from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type MimeNode from 'nodemailer/lib/mime-node';
+import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-funcs';
+import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import type { Backend } from '../../vocabulary/backend.ts';
 import type { OutboundMessage } from '../../vocabulary/payload.ts';
@@ -112,6 +113,10 @@ const LINE_LENGTH = 76;
  * path or a URL) is not supported: Vox's payloads never carry any.
  */
 export function buildMail(mail: MailMessage): RawMailMessage {
+  return alternativeOf(mail) ?? composed(mail);
+}
+
+function composed(mail: MailMessage): RawMailMessage {
   // One random boundary base for all parts, as Nodemailer would draw for each.
   const root = new MailComposer({ ...mail, baseBoundary: randomHex(8) }).compile();
   const envelope = root.getEnvelope();
@@ -140,4 +145,60 @@ function writeNode(node: MimeNode, out: string[]): void {
     });
     out.push(`\r\n--${String(node.boundary)}--\r\n`);
   }
+}
+
+/** Nodemailer's MIME node, used only to encode header values as its composer does. */
+const encoder = new MimeNode();
+const ASCII_ADDRESS = /^[\x21-\x7e]+$/;
+
+/** One header line as Nodemailer writes it, or nothing for an empty value. */
+function header(key: string, value: Parameters<MimeNode['encodeHeaderValue']>[1]): string[] {
+  const encoded = encoder.encodeHeaderValue(key, value);
+  return encoded.trim() ? [foldLines(`${key}: ${encoded}`, LINE_LENGTH)] : [];
+}
+
+/** A text part's header lines and body, with the transfer encoding Nodemailer would choose for it. */
+function textPart(type: string, content: string): string {
+  const sevenBit = isPlainText(content) && !hasLongerLines(content, LINE_LENGTH);
+  const encoding = sevenBit ? '7bit' : textEncoding(content) === 'Q' ? 'quoted-printable' : 'base64';
+  const body = sevenBit ? content : encoding === 'base64' ? base64Wrap(base64Encode(content), LINE_LENGTH) : qpWrap(qpEncode(content), LINE_LENGTH);
+  return `Content-Type: ${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}`;
+}
+
+/** Nodemailer's choice between quoted-printable (`Q`) and base64 (`B`): Q when Latin letters outnumber the rest. */
+function textEncoding(value: string): 'Q' | 'B' {
+  let other = 0;
+  let latin = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x08 || code === 0x0b || code === 0x0c || (code >= 0x0e && code <= 0x1f) || code >= 0x80) other++;
+    else if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) latin++;
+  }
+  return other < latin ? 'Q' : 'B';
+}
+
+/**
+ * The commonest message, an HTML part with its text alternative to one recipient and no
+ * attachments, written without building Nodemailer's MIME tree: the same headers (encoded by
+ * Nodemailer), boundaries and encodings as {@link composed}, which `mime.test.ts` compares byte for
+ * byte. Undefined for any other message.
+ */
+export function alternativeOf(mail: MailMessage): RawMailMessage | undefined {
+  const [to, ...others] = mail.to ?? [];
+  if (!to || others.length > 0 || mail.bcc || mail.attachments?.length || !mail.text || !mail.html || !mail.messageId) return undefined;
+  const from = /^[^<>"\s]+@[^<>"\s]+$/.test(mail.from) ? mail.from : /^[^<>]*<([^<>"\s]+@[^<>"\s]+)>$/.exec(mail.from)?.[1];
+  if (!from || !ASCII_ADDRESS.test(from) || !ASCII_ADDRESS.test(to.address)) return undefined;
+  const boundary = `--_NmP-${randomHex(8)}-Part_1`;
+  const lines = [
+    ...Object.entries(mail.headers ?? {}).flatMap(([key, value]) => header(key, value)),
+    ...header('From', mail.from),
+    ...header('To', [to]),
+    ...header('Subject', mail.subject),
+    ...header('Message-ID', mail.messageId),
+    `Date: ${new Date().toUTCString().replace(/GMT/, '+0000')}`,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/alternative;\r\n boundary="${boundary}"`,
+  ];
+  const raw = `${lines.join('\r\n')}\r\n\r\n--${boundary}\r\n${textPart('text/plain', mail.text)}\r\n--${boundary}\r\n${textPart('text/html', mail.html)}\r\n--${boundary}--\r\n`;
+  return { envelope: { from, to: [to.address] }, raw, messageId: mail.messageId };
 }
