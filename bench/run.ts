@@ -1,24 +1,39 @@
-// npm run bench [-- N ...]: fan-out throughput of Vox against plain Nodemailer, peak memory, and
-// notify() latency, on SQLite and PostgreSQL. Writes docs/benchmarks.md.
+// npm run bench [-- N ...]: Vox against plain Nodemailer on a newsletter fan-out (throughput,
+// CPU, peak RSS), latency-bound sending, notify() under load and where the CPU goes, on SQLite and
+// PostgreSQL, with Node's default flags and Vox's default options. Writes docs/benchmarks.md
+// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,cpu runs some parts and only prints.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startSmtpSink } from '../test/support/smtp-sink.ts';
+import { startSmtpSink, type SmtpSink } from '../test/support/smtp-sink.ts';
+import { report, verdicts, type BenchData, type Comparison, type Result } from './report.ts';
+import { postgresUrl } from './scenarios/shared.ts';
 
 const run = promisify(execFile);
+const env = process.env;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [10_000, 100_000];
-const postgresUrl = process.env.VOX_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NOTIFY_CALLS = 2000;
-/**
- * Every sender process runs with a young generation of 8 MB semi-spaces. Without it, V8 on a
- * machine with much memory grows its young generation to some 200 MB whatever the workload, and
- * peak RSS measures that rather than the sender (plain Nodemailer exceeds 300 MB too).
- */
-const V8_FLAGS = ['--max-semi-space-size=8'];
+const PARTS = ['newsletter', 'latency', 'notify', 'cpu'] as const;
+const only = env.VOX_BENCH_ONLY ? env.VOX_BENCH_ONLY.split(/[,|\s]+/).filter(Boolean) : [...PARTS];
+for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`VOX_BENCH_ONLY: unknown part ${part}; parts are ${PARTS.join(', ')}`);
+/** Rounds of the newsletter comparison: two keep a full run near 25 minutes on a 2-core machine. */
+const rounds = Math.max(1, Number(env.VOX_BENCH_ROUNDS ?? 2));
+const LATENCY_COUNT = Number(env.VOX_BENCH_LATENCY_N ?? 2000);
+const LATENCY_DELAY_MS = 50;
+const LATENCY_ROUNDS = Math.max(1, Number(env.VOX_BENCH_LATENCY_ROUNDS ?? 1));
+const NOTIFY_FANOUT = Number(env.VOX_BENCH_NOTIFY_FANOUT ?? 20_000);
+const QUIET_CALLS = 2000;
+const CPU_COUNT = Number(env.VOX_BENCH_CPU_N ?? 10_000);
+const nodeFlags = (env.VOX_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
+/** What makes this run other than the default one, named in the report as tuned. */
+const tuning = [
+  ...(nodeFlags.length ? [`node flags \`${nodeFlags.join(' ')}\``] : []),
+  ...(['VOX_BENCH_CONCURRENCY', 'VOX_BENCH_WINDOW', 'VOX_BENCH_BATCH'] as const).filter((k) => env[k]).map((k) => `${k}=${env[k]}`),
+];
 
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
@@ -31,158 +46,119 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-const sink = await startSmtpSink();
-/** Runs one scenario in its own process; `sends` says whether every message must reach the sink. */
-async function scenario(kind: string, dialect: string, count: number, options: { sends?: boolean; env?: Record<string, string> } = {}): Promise<Record<string, number>> {
-  const before = sink.delivered();
-  const args = [...V8_FLAGS, join(import.meta.dirname, 'scenario.ts'), kind, dialect, String(count), String(sink.port)];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20, env: { ...process.env, ...options.env } });
-  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
-  if ((options.sends ?? true) && sink.delivered() - before !== count) throw new Error(`${kind} ${dialect} ${count}: the sink counted ${sink.delivered() - before}`);
+/**
+ * CPU seconds used so far by this machine's PostgreSQL processes, those that exited included (the
+ * postmaster's children's times), from /proc; undefined where it cannot be read.
+ */
+async function postgresCpu(): Promise<number | undefined> {
+  try {
+    let ticks = 0;
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      // After the command: state, ppid, …; utime, stime, cutime and cstime are the 12th to 15th.
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+    }
+    return ticks > 0 ? ticks / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs one scenario in a process of its own. With `sink`, exactly `expect` messages must reach it,
+ * and a throughput run is timed from the scenario's start to the sink's acceptance of its last message.
+ */
+async function scenario(kind: string, dialect: string, count: number, options: { sink?: SmtpSink; expect?: (r: Result) => number; timed?: boolean } = {}): Promise<Result> {
+  const { sink } = options;
+  const before = sink?.delivered() ?? 0;
+  const serverBefore = dialect === 'postgres' ? await postgresCpu() : undefined;
+  const args = [...nodeFlags, join(import.meta.dirname, 'scenario.ts'), kind, dialect, String(count), String(sink?.port ?? 0)];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Result;
+  if (serverBefore !== undefined) {
+    // Let the postmaster reap the run's backends, whose times then count as its children's.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const serverAfter = await postgresCpu();
+    if (serverAfter !== undefined) result.serverCpuSeconds = serverAfter - serverBefore;
+  }
+  if (sink) {
+    const delivered = sink.delivered() - before;
+    const expected = options.expect ? options.expect(result) : count;
+    if (delivered !== expected) throw new Error(`${kind} ${dialect} ${count}: the sink counted ${delivered}, not ${expected}`);
+    if (options.timed ?? true) {
+      result.seconds = (sink.lastDeliveryAt() - result.startedAt!) / 1000;
+      result.perSecond = count / result.seconds;
+    }
+  }
   console.log(kind, dialect, count, JSON.stringify(result));
   return result;
 }
 
-const dialects = ['sqlite', ...((await postgresReachable()) ? ['postgres'] : [])];
-/**
- * Rounds per N. Each round runs the baseline, then Vox on each database, back to back, and its
- * ratios compare runs minutes apart at most; the report gives the median over rounds, because
- * this shared machine's speed drifts by more than the differences measured.
- */
-const rounds = Math.max(1, Number(process.env.VOX_BENCH_ROUNDS ?? 3));
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+/** Rounds of the baseline, then Vox on each database, back to back, to the same sink. */
+async function compare(sink: SmtpSink, count: number, times: number, dialects: readonly string[]): Promise<Comparison> {
+  const comparison: Comparison = { count, baseline: [], vox: Object.fromEntries(dialects.map((d) => [d, []])) };
+  for (let round = 0; round < times; round++) {
+    comparison.baseline.push(await scenario('baseline', '-', count, { sink }));
+    for (const dialect of dialects) comparison.vox[dialect]!.push(await scenario('vox', dialect, count, { sink }));
+  }
+  return comparison;
+}
+
+const reachable = await postgresReachable();
+const dialects = ['sqlite', ...(reachable ? ['postgres'] : [])];
+const startedAt = Date.now();
+const data: BenchData = {
+  command: [
+    ...Object.entries(env).filter(([k, value]) => k.startsWith('VOX_BENCH_') && value).map(([k, value]) => `${k}=${value}`),
+    'npm run bench',
+    ...(sizes.length ? ['--', ...sizes.map(String)] : []),
+  ].join(' '),
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}${reachable ? ', PostgreSQL on 127.0.0.1' : ''}, ${new Date().toISOString().slice(0, 10)}`,
+  rounds,
+  tuned: tuning.length ? tuning.join(', ') : undefined,
+  dialects,
+  postgresSkipped: !reachable,
 };
-const rows: string[] = [];
-/** Vox's results at the largest N, and its peak RSS at every N, for the targets' check. */
-const verdicts: string[] = [];
-const peaks = new Map<string, number[]>();
-for (const count of counts) {
-  /** Each sender's runs, round by round: 'baseline', then each dialect. */
-  const runs = new Map<string, Record<string, number>[]>(['baseline', ...dialects].map((sender) => [sender, []]));
-  for (let round = 0; round < rounds; round++) {
-    runs.get('baseline')?.push(await scenario('baseline', '-', count));
-    for (const dialect of dialects) runs.get(dialect)?.push(await scenario('fanout', dialect, count));
-  }
-  const baseline = runs.get('baseline') ?? [];
-  const row = (sender: string, results: readonly Record<string, number>[], ratio: readonly number[] | undefined) => {
-    const perSecond = results.map((r) => r.perSecond!);
-    const rss = Math.max(...results.map((r) => r.peakRssMb!));
-    const ratioText = ratio ? `${median(ratio).toFixed(2)} (${ratio.map((r) => r.toFixed(2)).join(', ')})` : '1.00';
-    rows.push(`| ${count.toLocaleString('en')} | ${sender} | ${median(perSecond).toFixed(0)} (${perSecond.map((v) => v.toFixed(0)).join(', ')}) | ${ratioText} | ${median(results.map((r) => r.cpuSeconds!)).toFixed(1)} | ${rss.toFixed(0)} |`);
-    return rss;
-  };
-  row('Nodemailer alone', baseline, undefined);
+
+const sink = await startSmtpSink();
+if (only.includes('newsletter')) {
+  data.newsletter = [];
+  for (const count of counts) data.newsletter.push(await compare(sink, count, rounds, dialects));
+}
+if (only.includes('latency')) {
+  const slow = await startSmtpSink({ replyDelayMs: LATENCY_DELAY_MS });
+  data.latency = { ...(await compare(slow, LATENCY_COUNT, LATENCY_ROUNDS, dialects)), delayMs: LATENCY_DELAY_MS, rounds: LATENCY_ROUNDS };
+  await slow.close();
+}
+if (only.includes('notify')) {
+  const load: Record<string, Result> = {};
+  const quiet: Record<string, Result> = {};
   for (const dialect of dialects) {
-    const results = runs.get(dialect) ?? [];
-    // Each round's Vox against the baseline of its own round.
-    const ratio = results.map((r, i) => r.perSecond! / baseline[i]!.perSecond!);
-    const rss = row(`Vox on ${dialect}`, results, ratio);
-    peaks.set(dialect, [...(peaks.get(dialect) ?? []), rss]);
-    if (count === Math.max(...counts)) {
-      verdicts.push(`- ${dialect}, N = ${count.toLocaleString('en')}: ratio ${median(ratio).toFixed(3)} (${median(ratio) >= 0.8 ? 'meets' : 'misses'} ≥ 0.8), peak RSS ${rss.toFixed(0)} MB (${rss < 300 ? 'meets' : 'misses'} < 300 MB)`);
-    }
+    // The fan-out, and one email per request.
+    load[dialect] = await scenario('notify-load', dialect, NOTIFY_FANOUT, { sink, timed: false, expect: (r) => NOTIFY_FANOUT + r.calls! });
+    quiet[dialect] = await scenario('notify-quiet', dialect, QUIET_CALLS);
   }
+  data.notify = { fanout: NOTIFY_FANOUT, rate: Number(env.VOX_BENCH_NOTIFY_RATE ?? 50), seconds: Number(env.VOX_BENCH_NOTIFY_SECONDS ?? 60), quietCalls: QUIET_CALLS, load, quiet };
 }
-for (const [dialect, rss] of peaks) {
-  if (rss.length > 1) verdicts.push(`- ${dialect}: peak RSS from the smallest to the largest N: ${rss.map((r) => r.toFixed(0)).join(' → ')} MB`);
+if (only.includes('cpu')) {
+  const rows: [string, Result][] = [];
+  rows.push(['Nodemailer, SMTP to the sink (the baseline)', await scenario('baseline', '-', CPU_COUNT, { sink })]);
+  rows.push(['Nodemailer, stream transport (MIME built by Nodemailer, not sent)', await scenario('baseline-stream', '-', CPU_COUNT)]);
+  rows.push(['Vox, SMTP to the sink', await scenario('vox', 'sqlite', CPU_COUNT, { sink })]);
+  rows.push(['Vox, stream transport (MIME built by Vox, not sent)', await scenario('vox-stream', 'sqlite', CPU_COUNT)]);
+  rows.push(['Vox, plain sendMail (no MIME built, nothing sent)', await scenario('vox-none', 'sqlite', CPU_COUNT)]);
+  data.cpu = { count: CPU_COUNT, rows };
 }
-const latency: string[] = [];
-for (const dialect of dialects) {
-  const result = await scenario('notify', dialect, NOTIFY_CALLS, { sends: false });
-  latency.push(`| ${dialect} | ${result.p50!.toFixed(2)} | ${result.p99!.toFixed(2)} |`);
-  verdicts.push(`- notify() on ${dialect}: p99 ${result.p99!.toFixed(2)} ms (${result.p99! < 5 ? 'meets' : 'misses'} < 5 ms)`);
-}
-/** Where the CPU goes, in processes of their own: Vox without sending, and MIME building alone. */
-const CPU_MESSAGES = 30_000;
-const own = await scenario('fanout', 'sqlite', CPU_MESSAGES, { sends: false, env: { VOX_BENCH_NULL_TRANSPORT: '1' } });
-const mime = await scenario('mime', '-', CPU_MESSAGES, { sends: false });
 await sink.close();
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const report = `# Benchmarks
-
-Measured with \`npm run bench\`${sizes.length ? ` (sizes ${sizes.join(', ')})` : ''}, ${rounds} round${rounds > 1 ? 's' : ''}, on ${new Date().toISOString().slice(0, 10)}:
-${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, PostgreSQL and the SMTP sink on 127.0.0.1.
-
-## Fan-out
-
-One notification to N subscribers, a per-recipient HTML email each (rendered from a Liquid
-template, with the subscriber's name and token), sent to a local SMTP sink that accepts and counts
-messages without parsing them. The baseline is plain Nodemailer with the same pooled SMTP
-transport (5 connections) sending the messages Vox sends, byte for byte but for the date and MIME
-boundaries: the same HTML, the same generated text part, the same \`X-Vox-Message-Key\` header
-and Message-ID. It builds each one with a few string concatenations just before sending it, so
-it pays next to nothing for rendering and keeps no backlog in memory, and hands it to
-\`sendMail\`, which composes the MIME source. Vox's email backend hands the same transport the
-finished MIME source instead (see [Email backends](email.md#raw-messages)): Nodemailer's
-composer makes the same MIME tree, and Vox writes it out in one pass.
-
-Each scenario is a separate process, so that its peak RSS and CPU time are its own, started with
-\`${V8_FLAGS.join(' ')}\` (V8 otherwise sizes its young generation by the machine's memory, some
-200 MB here, for baseline and Vox alike). Vox's time runs from notify() until the last message
-is recorded as sent (the log's last \`sent_at\`), with the in-process worker,
-\`backendLimits: { 'email-html': { concurrency: 32 } }\` and otherwise default options. Each
-round runs the baseline and then Vox on each database, back to back; a ratio compares Vox with
-the baseline of its own round. The table gives the median over rounds, each round's value in
-brackets; CPU is the median of the sender process's user and system time (PostgreSQL's server
-and the sink are not in it); peak RSS is the highest of the rounds.
-
-| N | Sender | Messages/s | Ratio to Nodemailer | CPU (s) | Peak RSS (MB) |
-| --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
-
-Targets: ratio ≥ 0.8 at N = 100,000; peak RSS < 300 MB at N = 100,000 and not growing with N;
-notify() p99 < 5 ms. In this run:
-
-${verdicts.join('\n')}
-
-Where the CPU goes, each in a process of its own (${CPU_MESSAGES.toLocaleString('en')} messages):
-
-| Work per message | CPU (ms) |
-| --- | --- |
-| Vox without sending: notify, fan-out (Liquid, text part, inserts), claims, sent records; a transport that accepts every message at once, start-up included | ${((own.cpuSeconds! * 1000) / CPU_MESSAGES).toFixed(3)} |
-| MIME source through Nodemailer's streams (what \`sendMail\` does) | ${mime.streamedMs!.toFixed(3)} |
-| MIME source in Vox's single pass over Nodemailer's MIME tree | ${mime.builtMs!.toFixed(3)} |
-
-### Reading the numbers
-
-The sender, the SMTP sink and PostgreSQL share this virtual machine's two cores, so throughput
-is set by CPU time per message; and the host is shared, so the same command varies by 10% or
-more from one run to the next, sometimes within minutes. Hence the rounds and medians; read the
-ratios, not the absolute rates.
-
-Vox does more than the baseline for every message: it renders the template, writes the message
-to the log, claims it, and records it sent. It makes up for that by building the MIME source
-for less than Nodemailer's streams do, so that on SQLite it sends at nearly Nodemailer's own
-pace. On PostgreSQL the database server does its share of the work (each message is inserted,
-claimed and marked sent: some 0.2 ms of server CPU per message, read from the server processes'
-CPU times in \`/proc\` around a 30,000-message run on 2026-12-01) on the core that the sink
-runs on, and the ratio is lower and varies more between rounds; the fan-out's first seconds,
-when the server writes the log's rows in bulk, are when sending slows most.
-
-Peak RSS rises while the fan-out runs (it renders and writes 500-message batches while the
-sender works; \`VOX_BENCH_TRACE=1\` prints RSS and heap every second) and then stays flat; how
-high it peaks depends on when V8 collects its old generation, which is why it differs between
-rounds of the same N.
-
-Knobs for experiments (environment variables of \`bench/scenario.ts\`):
-\`VOX_BENCH_CONCURRENCY\` and \`VOX_BENCH_WINDOW\` (backend concurrency, send window),
-\`VOX_BENCH_BATCH\` (fan-out batch), \`VOX_BENCH_TRACE\`, \`VOX_BENCH_SQLLOG\` (time per statement
-shape) and \`VOX_BENCH_NULL_TRANSPORT\`; \`VOX_BENCH_ROUNDS\` sets the rounds of \`npm run bench\`.
-
-## notify() latency
-
-${NOTIFY_CALLS.toLocaleString('en')} calls of notify() inside request-sized transactions (one business
-insert, then notify() with the transaction), timing notify() alone; the process runs no worker.
-
-| Database | p50 (ms) | p99 (ms) |
-| --- | --- | --- |
-${latency.join('\n')}
-
-Target: p99 < 5 ms.
-`;
-await writeFile(join(import.meta.dirname, '../docs/benchmarks.md'), report);
-console.log(report);
+const text = report(data);
+const full = PARTS.every((part) => only.includes(part));
+if (full) await writeFile(join(import.meta.dirname, '../docs/benchmarks.md'), text);
+console.log(`\n${text}`);
+const summary = verdicts(data);
+console.log(`Summary (${((Date.now() - startedAt) / 60_000).toFixed(1)} min${full ? ', written to docs/benchmarks.md' : ', partial run: no file written'}):`);
+console.log([...summary.newsletter, ...summary.latency, ...summary.notify].join('\n'));

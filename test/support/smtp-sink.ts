@@ -7,12 +7,24 @@ export interface SmtpSink {
   readonly counts: Map<string, number>;
   /** Messages accepted in all. */
   delivered(): number;
+  /** When the last message was accepted (`Date.now()` as the reply went out); 0 before the first. */
+  lastDeliveryAt(): number;
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * Milliseconds to wait after a message's final dot before answering it, as a remote provider
+   * does. @default 0 (answer at once)
+   */
+  readonly replyDelayMs?: number;
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const counts = new Map<string, number>();
+  const replyDelayMs = options.replyDelayMs ?? 0;
   let delivered = 0;
+  let lastDeliveryAt = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -21,9 +33,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     onData(stream, session, callback) {
       stream.on('data', () => {});
       stream.on('end', () => {
-        delivered++;
-        for (const r of session.envelope.rcptTo) counts.set(r.address, (counts.get(r.address) ?? 0) + 1);
-        callback();
+        const accept = () => {
+          delivered++;
+          lastDeliveryAt = Date.now();
+          for (const r of session.envelope.rcptTo) counts.set(r.address, (counts.get(r.address) ?? 0) + 1);
+          callback();
+        };
+        if (replyDelayMs > 0) setTimeout(accept, replyDelayMs);
+        else accept();
       });
     },
   });
@@ -34,6 +51,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     port: (server.server.address() as { port: number }).port,
     counts,
     delivered: () => delivered,
+    lastDeliveryAt: () => lastDeliveryAt,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
