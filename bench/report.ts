@@ -172,7 +172,7 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 3), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, cpu; a partial run prints its report and writes no file),
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, cpu; a partial run prints its report and writes no file),
 \`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
