@@ -1,5 +1,6 @@
 // The benchmark's report (docs/benchmarks.md): what each scenario measures, its results, and
 // each target with whether this run meets it. Everything here is derived from the runs.
+import { IN_FLIGHT } from './scenarios/baseline.ts';
 import { ARTICLE, plainMessage, subscriber } from './scenarios/shared.ts';
 
 export type Result = Record<string, number>;
@@ -108,7 +109,7 @@ The message is a newsletter of ${html.length.toLocaleString('en')} bytes of HTML
   if (data.newsletter) {
     parts.push(`## Newsletter fan-out
 
-One notify() of a new article, whose template goes to N subscribers: Vox renders the template for each, writes the messages to its log, generates each text part from the HTML, and sends them. The baseline is plain Nodemailer with the same pooled transport (\`pool: true, maxConnections: 5\`) sending each subscriber the same HTML and a text part written by hand, both made by string concatenation just before \`sendMail\`; it keeps at most 1,000 messages handed to Nodemailer and not yet sent. Both are timed from the first message handed over (the baseline) or from notify() (Vox) to the sink's acceptance of the last message, and the sink must have counted exactly N messages.
+One notify() of a new article, whose template goes to N subscribers: Vox renders the template for each, writes the messages to its log, generates each text part from the HTML, and sends them. The baseline is plain Nodemailer with the same pooled transport (\`pool: true, maxConnections: 5\`) sending each subscriber the same HTML and a text part written by hand, both made by string concatenation just before \`sendMail\`; it keeps at most ${n(IN_FLIGHT)} messages handed to Nodemailer and not yet sent. Both are timed from the first message handed over (the baseline) or from notify() (Vox) to the sink's acceptance of the last message, and the sink must have counted exactly N messages.
 
 Each of the ${data.rounds} round${data.rounds > 1 ? 's' : ''} runs the baseline, then Vox on each database, back to back; a ratio compares Vox with the baseline of its own round. The table gives medians over the rounds, each round's value in brackets; CPU is the sender process's user and system time, and PostgreSQL's server CPU is that of its processes over the run; peak RSS is the sender process's, the highest of its rounds.
 
@@ -122,7 +123,7 @@ ${v.newsletter.join('\n')}`);
     const l = data.latency;
     parts.push(`## Latency-bound sending
 
-The same newsletter to N = ${n(l.count)} subscribers, but the sink waits ${l.delayMs} ms before answering each message's final dot, as a remote provider takes time to accept a message. With 5 connections the ceiling is ${f((5 * 1000) / l.delayMs)} messages/s for any sender; what counts is whether Vox, with its defaults, keeps enough messages in flight. Baseline: plain Nodemailer with the same pool (5 connections), up to 1,000 messages handed over at once. ${l.rounds} round${l.rounds > 1 ? 's' : ''}, as above.
+The same newsletter to N = ${n(l.count)} subscribers, but the sink waits ${l.delayMs} ms before answering each message's final dot, as a remote provider takes time to accept a message. With 5 connections the ceiling is ${f((5 * 1000) / l.delayMs)} messages/s for any sender; what counts is whether Vox, with its defaults, keeps enough messages in flight. Baseline: plain Nodemailer with the same pool (5 connections), up to ${n(IN_FLIGHT)} messages handed over at once. ${l.rounds} round${l.rounds > 1 ? 's' : ''}, as above.
 
 ${[...tableHead, ...table(l, data.dialects)].join('\n')}
 
@@ -172,7 +173,7 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 3), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, cpu; a partial run prints its report and writes no file),
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, cpu; a partial run prints its report and writes no file),
 \`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
