@@ -85,6 +85,9 @@ export class FanOut {
 
   /** Fans one issue out into messages. Safe to run again after a crash: existing messages are kept. */
   async fanOut(issueId: number): Promise<void> {
+    // A turn of the event loop first: on SQLite every await below may resolve at once, and a
+    // worker catching up on many small issues would otherwise hold the host's thread throughout.
+    await new Promise((resolve) => setImmediate(resolve));
     if (!(await this.#engine.store.issues.claim(issueId, this.#engine.settings.leaseMs))) return;
     try {
       const found = await this.#composer.issueOf(issueId);
