@@ -32,7 +32,7 @@ export class Sender {
   async sendDue(stop: () => boolean = () => false): Promise<void> {
     const limit = this.#engine.settings.sendBatchSize;
     // A message leaves the window once the backend has answered; its record in the log is written
-    // with others' (see #recordSent), and the loop waits for those records only at the end. One
+    // with others' (see SentRecords), and the loop waits for those records only at the end. One
     // waiter for a free slot, rather than Promise.race over the window, which would add a reaction
     // to every in-flight promise at each turn.
     let inFlight = 0;
