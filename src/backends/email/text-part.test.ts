@@ -34,6 +34,15 @@ describe('text parts derived once per template', () => {
     });
   }
 
+  test('after the first message of a template, the text comes from the holes, not from converting the HTML again', () => {
+    const prepared = renderer.prepareContent('<p>Hi {{ recipient.name }},</p><p>{{ object.title }}</p>', 'html', { object }, PER_RECIPIENT);
+    const first = prepared.render({ object, recipient: { name: 'Ann' } });
+    assert.equal(textPart(first.parts.html ?? '', first.holes.html), 'Hi Ann,\n\nSpring news');
+    const second = prepared.render({ object, recipient: { name: 'Bob' } });
+    // The HTML handed in is not what the holes make: only the fast way ignores it.
+    assert.equal(textPart('<p>something else</p>', second.holes.html), 'Hi Bob,\n\nSpring news');
+  });
+
   test('without holes, the text is html-to-text of the HTML', () => {
     assert.equal(textPart('<p>Hi <b>there</b></p>', undefined), htmlToText('<p>Hi <b>there</b></p>'));
   });
