@@ -56,15 +56,9 @@ export class Composer {
     return variables;
   }
 
-  /** Renders one message of `template` for `backend`. */
+  /** Renders one message of `template` for `backend` (a resend, a message outside any fan-out). */
   async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
-    const { renderer } = this.#engine;
-    const subject = backend.capabilities.subject ? await renderer.renderSubject(template.subject, variables) : '';
-    const parts = await renderer.renderContent(template.content, backend.format, variables);
-    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? await renderer.renderText(template.fromAddress, variables) : undefined;
-    const composed = backend.compose({ subject, parts }, context);
-    const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
-    return { payload, from: from === '' ? undefined : from };
+    return this.prepare(template, backend, variables)(variables, attachments, context);
   }
 
   /**
@@ -73,11 +67,11 @@ export class Composer {
    * same result as {@link Composer.render}. Backends get the holes of each part, so that work
    * they do per part (a text part from HTML) can be done once per template too.
    */
-  prepare(template: TemplateRecord, backend: Backend, shared: IssueVariables): PreparedMessage {
+  prepare(template: TemplateRecord, backend: Backend, shared: Readonly<Record<string, unknown>>): PreparedMessage {
     const { renderer } = this.#engine;
-    const subject = backend.capabilities.subject ? renderer.prepareText(template.subject, true, { ...shared }, PER_RECIPIENT) : () => '';
-    const content = renderer.prepareContent(template.content, backend.format, { ...shared }, PER_RECIPIENT);
-    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? renderer.prepareText(template.fromAddress, false, { ...shared }, PER_RECIPIENT) : undefined;
+    const subject = backend.capabilities.subject ? renderer.prepareText(template.subject, true, shared, PER_RECIPIENT) : () => '';
+    const content = renderer.prepareContent(template.content, backend.format, shared, PER_RECIPIENT);
+    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? renderer.prepareText(template.fromAddress, false, shared, PER_RECIPIENT) : undefined;
     return (variables, attachments, context) => {
       const { parts, holes } = content.render(variables);
       const composed = backend.compose({ subject: subject(variables), parts, holes }, context);

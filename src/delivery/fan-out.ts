@@ -138,7 +138,7 @@ export class FanOut {
     const render: Render = (variables, context) => {
       if (prepared === undefined) {
         try {
-          prepared = this.#composer.prepare(template, backend, state.variables);
+          prepared = this.#composer.prepare(template, backend, { ...state.variables });
         } catch (error) {
           prepared = { error };
         }
