@@ -3,7 +3,7 @@ import type { Backend, ComposeContext } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';
-import type { IssueParty, IssueRecord, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
+import type { IssueParty, IssueRecord, NotificationInfo, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import type { Engine } from './engine.ts';
 
@@ -42,7 +42,7 @@ export class Composer {
   }
 
   /** The variables every message of an issue shares. */
-  async variables(notification: NotificationRecord, objects: IssueObjects): Promise<IssueVariables> {
+  async variables(notification: NotificationInfo, objects: IssueObjects): Promise<IssueVariables> {
     const { registry, settings } = this.#engine;
     const object = await viewOf(registry.get(notification.model), objects.object);
     const variables: { -readonly [K in keyof IssueVariables]: IssueVariables[K] } = {

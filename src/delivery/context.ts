@@ -4,7 +4,7 @@ import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { ContactsResult, NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Registry, type Role } from '../registry/registry.ts';
-import type { NotificationRecord } from '../vocabulary/records.ts';
+import type { NotificationInfo, NotificationRecord } from '../vocabulary/records.ts';
 
 /** JSON data a template sees of an object. */
 export type View = Record<string, unknown>;
@@ -46,7 +46,7 @@ export function toJsonData(value: unknown): unknown {
 }
 
 /** The `notification` variable, and what contacts functions are told. */
-export function notificationRef(notification: NotificationRecord): NotificationRef {
+export function notificationRef(notification: NotificationInfo): NotificationRef {
   return { id: notification.key, model: notification.model, codename: notification.codename, description: notification.description };
 }
 

@@ -5,7 +5,7 @@ import type { NewMessage } from '../store/rows.ts';
 import type { VoxDatabase } from '../store/schema.ts';
 import { ErrorCode, NothingSentError, VoxError } from '../vocabulary/errors.ts';
 import type { IssueResult, IssueTicket, TransactionLike } from '../vocabulary/model.ts';
-import type { IssueParty, NotificationRecord } from '../vocabulary/records.ts';
+import type { IssueParty, NotificationInfo, NotificationRecord } from '../vocabulary/records.ts';
 import type { Composer } from './composing.ts';
 import type { IssueObjects, View } from './context.ts';
 import type { Engine } from './engine.ts';
@@ -36,28 +36,38 @@ export class Issuer {
     }
     checkParty(declared.id, 'actor', declared.actorModel, options.actor);
     checkParty(declared.id, 'target', declared.targetModel, options.target);
-    const { store } = this.#engine;
-    const db = options.trx === undefined ? store.db : transactionOf(options.trx);
-    const notification = await store.notifications.find(model.name, codename, db);
-    if (!notification) {
+    const db = options.trx === undefined ? undefined : transactionOf(options.trx);
+    const notification = { ...declared, key: declared.id };
+    const objects: IssueObjects = { object, actor: options.actor, target: options.target };
+    const issueId = await this.#insert(notification, objects, db);
+    if (issueId === undefined) {
       throw new VoxError(ErrorCode.notificationNotSynced, `notification ${declared.id} is not in the database yet: run \`vox sync\` (or vox.sync()) after changing notifications in code`);
     }
-    return this.record(notification, { object, actor: options.actor, target: options.target }, options.trx === undefined ? undefined : db);
+    return this.#ticket(issueId, notification.key, objects, db);
   }
 
   /**
-   * Records an issue of a stored notification whose objects are already checked. notify() ends
-   * here; so does the admin's "send notification", whose notifications may exist only in the
-   * database (created in the admin), not in code.
+   * Records an issue of a stored notification whose objects are already checked: the admin's
+   * "send notification", whose notifications may exist only in the database (created in the
+   * admin), not in code.
    */
   async record(notification: NotificationRecord, objects: IssueObjects, trx?: Kysely<VoxDatabase>): Promise<IssueTicket> {
+    const issueId = await this.#insert(notification, objects, trx, notification.id);
+    return this.#ticket(issueId as number, notification.key, objects, trx);
+  }
+
+  /**
+   * Writes the issue with its objects' snapshots, in one statement: by the notification's id, or
+   * else found by its key in that statement (undefined when it is not stored).
+   */
+  async #insert(notification: NotificationInfo, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined, notificationId?: number): Promise<number | undefined> {
     const { registry, store } = this.#engine;
     const variables = await this.#composer.variables(notification, objects);
     const party = (modelName: string | null, value: unknown, snapshot: View | undefined): IssueParty | null =>
       modelName && value !== undefined ? { model: modelName, id: registry.get(modelName).idOf(value), snapshot } : null;
-    const issueId = await store.issues.insert(
+    return store.issues.insert(
       {
-        notificationId: notification.id,
+        ...(notificationId === undefined ? {} : { notificationId }),
         notification: notification.key,
         object: { model: notification.model, id: registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
         actor: party(notification.actorModel, objects.actor, variables.actor),
@@ -65,10 +75,14 @@ export class Issuer {
       },
       trx ?? store.db,
     );
+  }
+
+  /** Keeps the objects for this process's worker, wakes a worker, and hands out the ticket. */
+  #ticket(issueId: number, key: string, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined): IssueTicket {
     this.#live.keep(issueId, objects);
     // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
     this.#engine.wake({ kind: 'issue', issueId }, trx === undefined ? 0 : 50);
-    return { issueId, notification: notification.key, settled: () => this.settled(issueId) };
+    return { issueId, notification: key, settled: () => this.settled(issueId) };
   }
 
   /**

@@ -5,8 +5,11 @@ import type { IssueParty, IssueRecord, IssueStatus } from '../vocabulary/records
 import { later, now, type Db } from './rows.ts';
 import type { VoxDatabase } from './schema.ts';
 
-/** A new issue, as notify() records it. */
-export type NewIssue = Pick<IssueRecord, 'notificationId' | 'notification' | 'object' | 'actor' | 'target'>;
+/**
+ * A new issue, as notify() records it. Without `notificationId`, the notification is found by its
+ * key in the same statement, so that notify() costs one round trip.
+ */
+export type NewIssue = Pick<IssueRecord, 'notification' | 'object' | 'actor' | 'target'> & { readonly notificationId?: number };
 
 /** Issues: recorded, claimed for fan-out, finished; with counts of their messages. */
 export class IssueRows {
@@ -16,30 +19,44 @@ export class IssueRows {
     this.db = db;
   }
 
-  async insert(issue: NewIssue, db: Db = this.db): Promise<number> {
+  /** Records an issue; undefined when it names, by key, a notification that is not in the database. */
+  async insert(issue: NewIssue, db: Db = this.db): Promise<number | undefined> {
     const { actor, target } = issue;
+    const timestamp = now();
+    const columns = {
+      notification: issue.notification,
+      object_model: issue.object.model,
+      object_id: issue.object.id,
+      object_snapshot: JSON.stringify(issue.object.snapshot),
+      actor_model: actor?.model ?? null,
+      actor_id: actor?.id ?? null,
+      actor_snapshot: actor ? JSON.stringify(actor.snapshot) : null,
+      target_model: target?.model ?? null,
+      target_id: target?.id ?? null,
+      target_snapshot: target ? JSON.stringify(target.snapshot) : null,
+      created_at: timestamp,
+      updated_at: timestamp,
+    };
+    if (issue.notificationId !== undefined) {
+      const row = await db.insertInto('vox_issues').values({ notification_id: issue.notificationId, ...columns, status: 'pending', attempts: 0 }).returning('id').executeTakeFirstOrThrow();
+      return row.id;
+    }
+    const dot = issue.notification.lastIndexOf('.');
+    // Status and attempts take the columns' defaults (pending, 0).
+    const names = Object.keys(columns) as (keyof typeof columns)[];
     const row = await db
       .insertInto('vox_issues')
-      .values({
-        notification_id: issue.notificationId,
-        notification: issue.notification,
-        object_model: issue.object.model,
-        object_id: issue.object.id,
-        object_snapshot: JSON.stringify(issue.object.snapshot),
-        actor_model: actor?.model ?? null,
-        actor_id: actor?.id ?? null,
-        actor_snapshot: actor ? JSON.stringify(actor.snapshot) : null,
-        target_model: target?.model ?? null,
-        target_id: target?.id ?? null,
-        target_snapshot: target ? JSON.stringify(target.snapshot) : null,
-        status: 'pending',
-        attempts: 0,
-        created_at: now(),
-        updated_at: now(),
-      })
+      .columns(['notification_id', ...names])
+      .expression(
+        db
+          .selectFrom('vox_notifications')
+          .select((eb) => ['id', ...names.map((name) => eb.val(columns[name]).as(name))])
+          .where('model', '=', issue.notification.slice(0, dot))
+          .where('codename', '=', issue.notification.slice(dot + 1)),
+      )
       .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+      .executeTakeFirst();
+    return row?.id;
   }
 
   async get(id: number, db: Db = this.db): Promise<IssueRecord | undefined> {

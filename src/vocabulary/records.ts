@@ -20,6 +20,9 @@ export interface NotificationRecord {
   readonly updatedAt: string;
 }
 
+/** What rendering and issuing need of a notification: its declaration, whether or not it is stored. */
+export type NotificationInfo = Pick<NotificationRecord, 'key' | 'model' | 'codename' | 'description' | 'actorModel' | 'targetModel'>;
+
 /** An object taking part in an issue: its model, id, and what templates saw of it then. */
 export interface IssueParty {
   readonly model: string;
