@@ -11,6 +11,7 @@ import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObje
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
+import { shareTheLoop } from './turns.ts';
 
 /** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
 type RecipientItem =
@@ -33,16 +34,20 @@ type Planned =
 /** Renders one message of the template being fanned out. */
 type Render = (variables: Record<string, unknown>, context: ComposeContext) => Composed;
 
-/** Messages rendered between two turns of the event loop. */
-const YIELD_EVERY = 50;
-/** Messages written to the log per statement. */
+/**
+ * Messages rendered, then written to the log in one statement: few, so that rendered messages are
+ * short-lived garbage rather than a batch that outlives several young-generation collections.
+ */
 const WRITE_ROWS = 100;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
 /** Fan-outs tried before an issue is marked failed. */
 const FAN_OUT_ATTEMPTS = 5;
-/** Addresses remembered per template to skip rendering duplicates; the log's unique key does the rest. */
-const SEEN_ADDRESSES = 50_000;
+/**
+ * Addresses remembered per template to skip rendering duplicates; the log's unique key does the
+ * rest. Bounded, so that the memory a fan-out holds does not grow with its size.
+ */
+const SEEN_ADDRESSES = 10_000;
 
 /**
  * The objects notify() was given, kept for this process's worker, which then needs no re-load.
@@ -231,35 +236,41 @@ export class FanOut {
     }
   }
 
-  /** Renders a batch of planned messages and writes them to the log in one statement, then wakes a sender. */
+  /**
+   * Renders a batch of planned messages and writes them to the log, a few rows per statement, then
+   * wakes a sender. Renders give the host's event loop turns between them, and the rows of one
+   * statement are written as soon as they are rendered.
+   */
   async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], render: Render | undefined): Promise<void> {
     if (batch.length === 0) return;
     const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
-    const rows: NewMessage[] = [];
-    for (const [index, plan] of batch.entries()) {
-      // Let the host's event loop run between stretches of rendering.
-      if (index > 0 && index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-      if (plan.kind === 'failure' || !render) {
-        const error = plan.kind === 'failure' ? plan.error : unknownBackend(backendId);
-        rows.push({ ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) });
-        continue;
+    let queued = false;
+    for (let at = 0; at < batch.length; at += WRITE_ROWS) {
+      const rows: NewMessage[] = [];
+      for (const plan of batch.slice(at, at + WRITE_ROWS)) {
+        await shareTheLoop();
+        rows.push(this.#row(state, template, origin, plan, render));
       }
-      const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
-      try {
-        const { payload, from } = render(plan.variables, composeContext(state.notification, state.objects, plan.to));
-        rows.push({ ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey });
-      } catch (error) {
-        rows.push({ ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey });
-      }
-    }
-    // Written a few rows per statement, with turns of the event loop between: SQLite's driver is
-    // synchronous, and a long statement would hold up the host's requests and its notify() calls.
-    for (let at = 0; at < rows.length; at += WRITE_ROWS) {
-      if (at > 0) await new Promise((resolve) => setImmediate(resolve));
-      await this.#engine.store.messages.insertMany(rows.slice(at, at + WRITE_ROWS));
+      queued ||= rows.some((r) => r.status === 'queued');
+      await this.#engine.store.messages.insertMany(rows);
     }
     // Keep the issue while a long fan-out goes on, so that no other worker starts it again.
     await this.#engine.store.issues.renewLease(state.issueId, this.#engine.settings.leaseMs);
-    if (rows.some((r) => r.status === 'queued')) this.#engine.wake({ kind: 'send' }, 0);
+    if (queued) this.#engine.wake({ kind: 'send' }, 0);
+  }
+
+  /** One planned message as a row of the log: rendered and queued, or failed with its reason. */
+  #row(state: IssueState, template: TemplateRecord, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, render: Render | undefined): NewMessage {
+    if (plan.kind === 'failure' || !render) {
+      const error = plan.kind === 'failure' ? plan.error : unknownBackend(origin.backend);
+      return { ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) };
+    }
+    const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
+    try {
+      const { payload, from } = render(plan.variables, composeContext(state.notification, state.objects, plan.to));
+      return { ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey };
+    } catch (error) {
+      return { ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey };
+    }
   }
 }

@@ -11,6 +11,7 @@ import { Throttle } from './limits.ts';
 import { failureOf, outcomeOf, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
 import { SentRecords } from './sent-records.ts';
+import { shareTheLoop } from './turns.ts';
 
 /** Sends claimed messages through their backends and logs every outcome. */
 export class Sender {
@@ -50,6 +51,8 @@ export class Sender {
         continue;
       }
       for (const message of claimed) {
+        // Starting a send builds its message synchronously: a claim's worth would hold the loop.
+        await shareTheLoop();
         inFlight++;
         let answered = false;
         const answer = () => {
