@@ -34,12 +34,15 @@ async function request(db: Kysely<unknown>, Article: Article, i: number): Promis
 /** The longest gaps between the ticks of a 10 ms interval, overall and within a window. */
 function gapMeter() {
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   let longest = 0;
   let windowLongest = 0;
   let inWindow = false;
   const timer = setInterval(() => {
     const now = performance.now();
-    if (process.env.VOX_BENCH_TRACE && now - last > 50) console.error(`${(now / 1000).toFixed(2)}s: the event loop was away for ${(now - last).toFixed(0)} ms`);
+    const cpu = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    if (process.env.VOX_BENCH_TRACE && now - last > 30) console.error(`${(now / 1000).toFixed(2)}s: the event loop was away for ${(now - last).toFixed(0)} ms, cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
     longest = Math.max(longest, now - last);
     if (inWindow) windowLongest = Math.max(windowLongest, now - last);
     last = now;
