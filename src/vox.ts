@@ -37,6 +37,12 @@ export interface VoxOptions<DB = unknown> {
     readonly render?: RenderLimits;
     /** Most bytes of attachments in one message. @default 10485760 (10 MiB) */
     readonly attachmentBytes?: number;
+    /**
+     * Most bytes, as JSON, of what notify() records of its object, actor or target (what
+     * templates see of it); a larger one is refused with `VOX_INVALID_INPUT` and nothing is
+     * written. @default 262144 (256 KiB)
+     */
+    readonly snapshotBytes?: number;
   };
   /**
    * Carries work to the workers: `'in-process'` (the embedded default: this process's worker, with
@@ -175,6 +181,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const delivery = new Delivery(registry, store, renderer, backends, queue, connection.dialect, {
     site,
     attachmentBytes,
+    snapshotBytes: options.limits?.snapshotBytes ?? 256 * 1024,
     retry: retryPolicy(options.retry),
     backendLimits: options.backendLimits ?? {},
     leaseMs: options.delivery?.leaseMs ?? 300_000,

@@ -44,15 +44,16 @@ export class Composer {
   /** The variables every message of an issue shares. */
   async variables(notification: NotificationInfo, objects: IssueObjects): Promise<IssueVariables> {
     const { registry, settings } = this.#engine;
-    const object = await viewOf(registry.get(notification.model), objects.object);
+    const limit = settings.snapshotBytes;
+    const object = await viewOf(registry.get(notification.model), objects.object, limit);
     const variables: { -readonly [K in keyof IssueVariables]: IssueVariables[K] } = {
       object,
       content: object,
       notification: notificationRef(notification),
       site: settings.site,
     };
-    if (notification.actorModel && objects.actor !== undefined) variables.actor = await viewOf(registry.get(notification.actorModel), objects.actor);
-    if (notification.targetModel && objects.target !== undefined) variables.target = await viewOf(registry.get(notification.targetModel), objects.target);
+    if (notification.actorModel && objects.actor !== undefined) variables.actor = await viewOf(registry.get(notification.actorModel), objects.actor, limit);
+    if (notification.targetModel && objects.target !== undefined) variables.target = await viewOf(registry.get(notification.targetModel), objects.target, limit);
     return variables;
   }
 

@@ -17,7 +17,7 @@ export interface IssueObjects {
 }
 
 /** What templates see of an object: the schema's output when the model has one, else its JSON data. */
-export async function viewOf(model: ModelDef, object: unknown): Promise<View> {
+export async function viewOf(model: ModelDef, object: unknown, maxBytes = Number.POSITIVE_INFINITY): Promise<View> {
   let value = object;
   const schema = model.options.schema;
   if (schema) {
@@ -28,7 +28,9 @@ export async function viewOf(model: ModelDef, object: unknown): Promise<View> {
     }
     value = result.value;
   }
-  return toJsonData(value) as View;
+  // The id first: an object whose id function throws says so, rather than that it cannot be copied.
+  const what = `${model.name} ${JSON.stringify(model.idOf(object))}`;
+  return toJsonData(value, what, maxBytes) as View;
 }
 
 function safeId(model: ModelDef, object: unknown): string {
@@ -39,10 +41,24 @@ function safeId(model: ModelDef, object: unknown): string {
   }
 }
 
-/** A JSON copy: functions, symbols and prototypes are gone; dates become ISO strings. */
-export function toJsonData(value: unknown): unknown {
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  return text === undefined ? null : JSON.parse(text);
+/**
+ * A JSON copy: functions, symbols and prototypes are gone; dates become ISO strings. What cannot
+ * be copied (a cycle, a getter that throws) or is larger than `maxBytes` as JSON is refused with
+ * a coded error naming `what`.
+ */
+export function toJsonData(value: unknown, what = 'a value', maxBytes = Number.POSITIVE_INFINITY): unknown {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch (error) {
+    throw new VoxError(ErrorCode.invalidInput, `${what} cannot be copied as data: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (text === undefined) return null;
+  // A UTF-8 byte is at most one UTF-16 unit, and a unit is at most 3 bytes.
+  if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
+    throw new VoxError(ErrorCode.invalidInput, `${what} is ${Buffer.byteLength(text)} bytes as data, more than the ${maxBytes} allowed (limits.snapshotBytes)`);
+  }
+  return JSON.parse(text);
 }
 
 /** The `notification` variable, and what contacts functions are told. */

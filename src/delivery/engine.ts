@@ -13,6 +13,8 @@ import type { RetryPolicy } from './retry.ts';
 export interface DeliverySettings {
   readonly site: Readonly<Record<string, unknown>>;
   readonly attachmentBytes: number;
+  /** Most bytes of JSON in the snapshot of an issue's object, actor or target. */
+  readonly snapshotBytes: number;
   readonly retry: Required<RetryPolicy>;
   /** Per-backend limits, by backend id. */
   readonly backendLimits: Readonly<Record<string, BackendLimits>>;

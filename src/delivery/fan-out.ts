@@ -220,8 +220,9 @@ export class FanOut {
         if (!contactsFn) continue;
         for await (const object of await channel.resolve(source)) {
           if (object === null || object === undefined) continue;
-          const identity = `${recipientModel.name}:${recipientModel.idOf(object)}`;
+          let identity = `${recipientModel.name}:(no id)`;
           try {
+            identity = `${recipientModel.name}:${recipientModel.idOf(object)}`;
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
             yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts };

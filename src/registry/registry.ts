@@ -93,7 +93,7 @@ export class Registry {
           return [key, { model: refName(relation.model), label: relation.label ?? capitalise(key), get: async (o: unknown) => get(o) }];
         }),
       ),
-      idOf: (object) => String(options.id(object as T)),
+      idOf: (object) => checkedId(name, () => options.id(object as T)),
     };
     this.#models.set(name, def);
     return def;
@@ -212,3 +212,17 @@ export function capitalise(text: string): string {
   const words = text.replace(/[_-]+/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** A model's id of an object: a non-empty string or a finite number, as text; a coded error otherwise. */
+function checkedId(model: string, id: () => unknown): string {
+  let value: unknown;
+  try {
+    value = id();
+  } catch (error) {
+    throw new VoxError(ErrorCode.invalidInput, `${model}: its id function threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if ((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value))) return String(value);
+  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'object' && value !== null ? 'an object' : typeof value === 'string' ? 'an empty string' : String(value);
+  throw new VoxError(ErrorCode.invalidInput, `${model}: an id must be a non-empty string or a finite number, not ${shown}`);
+}
+
