@@ -127,6 +127,23 @@ for (const database of databases) {
       assert.equal(first.parsed.from?.value[0]?.name, 'Cy via Club');
     });
 
+    test('email addresses that differ only in case are one recipient, reached at the address first seen', async () => {
+      members = [
+        { id: 1, name: 'Ann', emails: ['ann@Example.ORG'] },
+        { id: 2, name: 'Bob', emails: ['ANN@example.org'] },
+        { id: 3, name: 'Cy', emails: ['cy@example.org'] },
+      ];
+      await vox.templates.save({ notification: 'club.event.announced', backend: 'email-html', recipients: ['c:members'], subject: 'Hi {{ recipient.name }}', content: '<p>Hi {{ contact.address }}</p>' });
+      await vox.templates.save({ notification: 'club.event.announced', backend: 'email-md', recipients: ['c:members'], bulk: true, subject: 'All', content: 'Everyone' });
+      const result = await (await Event.notify(event(), 'announced')).settled();
+      assert.equal(result.sent, 3);
+      const single = smtp.received.filter((m) => m.parsed.subject !== 'All').map((m) => `${m.parsed.subject}: ${m.parsed.text?.trim()}`).sort();
+      assert.deepEqual(single, ['Hi Ann: Hi ann@Example.ORG', 'Hi Cy: Hi cy@example.org']);
+      const bulk = smtp.received.filter((m) => m.parsed.subject === 'All');
+      assert.deepEqual(bulk.map((m) => [...m.envelopeTo].sort()), [['ann@example.org', 'cy@example.org']]);
+      assert.equal((await vox.messages.list()).length, 3, 'no row for the duplicate');
+    });
+
     test('a bulk template sends one message to all addresses', async () => {
       await vox.templates.save({ notification: 'club.event.announced', backend: 'email-html', recipients: ['c:members'], bulk: true, subject: 'All: {{ object.title }}', content: '<p>Everyone</p>' });
       const result = await (await Event.notify(event(), 'announced')).settled();

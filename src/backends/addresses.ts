@@ -9,6 +9,15 @@ export function emailAddressProblem(address: string): string | undefined {
   return /^[^\s@<>,;"]+@[^\s@<>,;".][^\s@<>,;"]*$/.test(address) ? undefined : `${JSON.stringify(address)} is not an email address (name@example.org)`;
 }
 
+/**
+ * Email: the address lower-cased, domain and local part alike. Domains are case-insensitive (RFC
+ * 5321); a server may treat local parts as case-sensitive, but practically none does, Nodemailer
+ * folds them when it builds an envelope, and two messages to one mailbox is the worse mistake.
+ */
+export function emailAddressKey(address: string): string {
+  return address.toLowerCase();
+}
+
 /** SMS: a phone number in E.164 form, `+` then up to 15 digits, the first not 0. */
 export function e164Problem(address: string): string | undefined {
   if (/^\+[1-9]\d{1,14}$/.test(address)) return undefined;

@@ -3,7 +3,7 @@ import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
 import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
-import { emailAddressProblem } from './addresses.ts';
+import { emailAddressKey, emailAddressProblem } from './addresses.ts';
 import { parseFields } from './fields.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf, type HttpReply } from './http.ts';
 import { invalidAddress } from './send.ts';
@@ -79,6 +79,7 @@ export function postmarkTemplate(options: PostmarkOptions): Backend {
       return { subject: subject.trim(), data: parseFields(parts.fields ?? '') };
     },
     validateAddress: emailAddressProblem,
+    addressKey: emailAddressKey,
     send: (message) => send(backend, options, base, message),
   };
   return backend;

@@ -28,7 +28,7 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown> }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown>; readonly key: string }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
 
 /** Renders one message of the template being fanned out. */
@@ -160,6 +160,9 @@ export class FanOut {
       batch.push(item);
       if (batch.length >= this.#engine.settings.batchSize) await flush();
     };
+    // Two addresses the backend takes for one recipient (an email domain's case) get one message.
+    const addressKey = backend.addressKey ? (address: string) => backend.addressKey!(address) : (address: string) => address;
+    const keyOf = (to: readonly Contact[]) => messageKey(state.issueId, template.id, to, addressKey);
     const seen = new Set<string>();
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
@@ -169,26 +172,27 @@ export class FanOut {
         continue;
       }
       for (const contact of item.contacts) {
-        if (seen.has(contact.address)) continue;
+        const address = addressKey(contact.address);
+        if (seen.has(address)) continue;
         if (!template.bulk && seen.size >= SEEN_ADDRESSES) seen.clear();
-        seen.add(contact.address);
+        seen.add(address);
         if (template.bulk) {
           bulk.push(contact);
           if (bulk.length >= chunk) {
-            await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+            await plan({ kind: 'send', to: bulk, variables: { ...state.variables }, key: keyOf(bulk) });
             bulk = [];
           }
           continue;
         }
         try {
           const recipient = await item.view();
-          await plan({ kind: 'send', to: [contact], variables: { ...state.variables, recipient, contact: { ...contact } } });
+          await plan({ kind: 'send', to: [contact], variables: { ...state.variables, recipient, contact: { ...contact } }, key: keyOf([contact]) });
         } catch (error) {
-          await plan({ kind: 'failure', to: [contact], error, key: messageKey(state.issueId, template.id, [contact]) });
+          await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
       }
     }
-    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, variables: { ...state.variables } });
+    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, variables: { ...state.variables }, key: keyOf(bulk) });
     await flush();
   }
 
@@ -250,7 +254,7 @@ export class FanOut {
       const rows: NewMessage[] = [];
       for (const plan of batch.slice(at, at + WRITE_ROWS)) {
         await shareTheLoop();
-        rows.push(this.#row(state, template, origin, plan, render));
+        rows.push(this.#row(state, origin, plan, render));
       }
       queued ||= rows.some((r) => r.status === 'queued');
       await this.#engine.store.messages.insertMany(rows);
@@ -261,12 +265,12 @@ export class FanOut {
   }
 
   /** One planned message as a row of the log: rendered and queued, or failed with its reason. */
-  #row(state: IssueState, template: TemplateRecord, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, render: Render | undefined): NewMessage {
+  #row(state: IssueState, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, render: Render | undefined): NewMessage {
+    const idempotencyKey = plan.key;
     if (plan.kind === 'failure' || !render) {
       const error = plan.kind === 'failure' ? plan.error : unknownBackend(origin.backend);
-      return { ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey: plan.kind === 'failure' ? plan.key : messageKey(state.issueId, template.id, plan.to) };
+      return { ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey };
     }
-    const idempotencyKey = messageKey(state.issueId, template.id, plan.to);
     try {
       const { payload, from } = render(plan.variables, composeContext(state.notification, state.objects, plan.to));
       return { ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey };

@@ -9,8 +9,8 @@ export function unknownBackend(id: string): VoxError {
 }
 
 /** A message's idempotency key: the same issue, template and addresses always give the same key. */
-export function messageKey(issueId: number, templateId: number, to: readonly Contact[]): string {
-  const addresses = to.length === 1 ? (to[0]?.address ?? '') : to.map((c) => c.address).sort().join('\n');
+export function messageKey(issueId: number, templateId: number, to: readonly Contact[], addressKey: (address: string) => string = (a) => a): string {
+  const addresses = to.length === 1 ? addressKey(to[0]?.address ?? '') : to.map((c) => addressKey(c.address)).sort().join('\n');
   return `i${issueId}:t${templateId}:${createHash('sha256').update(addresses).digest('base64url').slice(0, 22)}`;
 }
 

@@ -93,6 +93,12 @@ export interface Backend {
    * addresses as permanent failures.
    */
   validateAddress?(address: string): string | undefined;
+  /**
+   * The form under which two addresses are one recipient, so that a fan-out sends them one
+   * message: email compares addresses ignoring case. Without it, addresses are compared as
+   * written.
+   */
+  addressKey?(address: string): string;
   /** Called once by createVox, for backends that need Vox's database, site settings or models. */
   attach?(host: BackendHost): void;
   /** Releases what the backend holds open (an XMPP connection, background work); `vox.close()` calls it. */

@@ -3,7 +3,7 @@ import type { Backend, BackendCapabilities } from '../../vocabulary/backend.ts';
 import type { ContentFormat } from '../../vocabulary/format.ts';
 import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../../vocabulary/payload.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../vocabulary/errors.ts';
-import { emailAddressProblem } from '../addresses.ts';
+import { emailAddressKey, emailAddressProblem } from '../addresses.ts';
 import { buildMail, mailOf, type MailMessage, type RawMailMessage } from './mime.ts';
 
 export type { MailAddress, MailMessage, RawMailMessage } from './mime.ts';
@@ -66,6 +66,7 @@ export function emailBackend(
     capabilities: EMAIL_CAPABILITIES,
     compose,
     validateAddress: emailAddressProblem,
+    addressKey: emailAddressKey,
     send: (message) => sendMail(backend, options, raw, message),
   };
   return backend;
