@@ -144,6 +144,19 @@ for (const database of databases) {
       assert.equal((await vox.messages.list()).length, 3, 'no row for the duplicate');
     });
 
+    test('a from address whose variable holds a line break or a second address fails with EADDRESS, and nothing is sent', async () => {
+      await vox.templates.save({ notification: 'club.event.announced', backend: 'email-html', recipients: ['c:host'], subject: 'Hi', fromAddress: '"{{ object.title }}" <club@example.org>', content: '<p>Hi</p>' });
+      for (const title of ['Picnic\r\nBcc: victim@evil.example', 'Picnic" <a@evil.example>, "x']) {
+        await (await Event.notify({ ...event(), title }, 'announced')).settled();
+      }
+      const failed = await vox.messages.list({ status: 'failed' });
+      assert.deepEqual(failed.map((m) => [m.errorCode, m.permanent]), [['EADDRESS', true], ['EADDRESS', true]]);
+      assert.match(failed[0]!.error ?? '', /^the from address .* is not one email address/);
+      assert.equal(smtp.received.length, 0);
+      await (await Event.notify({ ...event(), title: 'Picnic, at noon' }, 'announced')).settled();
+      assert.deepEqual(smtp.received.map((m) => [m.envelopeFrom, m.parsed.from?.text]), [['club@example.org', '"Picnic, at noon" <club@example.org>']]);
+    });
+
     test('a bulk template sends one message to all addresses', async () => {
       await vox.templates.save({ notification: 'club.event.announced', backend: 'email-html', recipients: ['c:members'], bulk: true, subject: 'All: {{ object.title }}', content: '<p>Everyone</p>' });
       const result = await (await Event.notify(event(), 'announced')).settled();

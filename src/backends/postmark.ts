@@ -6,7 +6,7 @@ import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
 import { emailAddressKey, emailAddressProblem } from './addresses.ts';
 import { parseFields } from './fields.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf, type HttpReply } from './http.ts';
-import { invalidAddress } from './send.ts';
+import { emailSender, invalidAddress } from './send.ts';
 
 /** Options of {@link postmarkTemplate}. */
 export interface PostmarkOptions {
@@ -86,8 +86,7 @@ export function postmarkTemplate(options: PostmarkOptions): Backend {
 }
 
 async function send(backend: Backend, options: PostmarkOptions, base: string, message: OutboundMessage): Promise<SendResult> {
-  const from = message.from ?? options.from;
-  if (!from) throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend: backend.id, permanent: true, providerCode: 'ENOFROM' });
+  const from = emailSender(backend, message, options.from);
   const rejected: { address: string; error: DeliveryError }[] = [];
   const valid: Contact[] = [];
   for (const contact of message.to) {

@@ -2,6 +2,7 @@
 import { DeliveryError, errorText } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
+import { emailAddressProblem } from './addresses.ts';
 
 /** What the helpers need of a backend. */
 interface Sender {
@@ -19,6 +20,26 @@ export function asDeliveryError(backend: string, error: unknown): DeliveryError 
 export function invalidAddress(backend: Sender, contact: Contact): DeliveryError | undefined {
   const problem = backend.validateAddress?.(contact.address);
   return problem === undefined ? undefined : new DeliveryError(problem, { backend: backend.id, permanent: true, providerCode: 'EADDRESS' });
+}
+
+/** One email address, bare or after a display name (quoted when it holds a comma or quotes). */
+const ONE_SENDER = /^(?:(?:"(?:[^"\\\r\n]|\\.)*"|[^"<>,;\r\n]*)\s*<([^<>\s]+)>|([^<>\s]+))$/;
+
+/**
+ * The email from address of a message: the template's, else the backend's `from`. Refused when
+ * there is none (ENOFROM), or when it is not one address (EADDRESS): a from template's variable
+ * holding a line break or a second address must neither add header lines nor change the
+ * envelope's sender.
+ */
+export function emailSender(backend: Sender, message: OutboundMessage, defaultFrom: string | undefined): string {
+  const from = message.from ?? defaultFrom;
+  if (!from) throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend: backend.id, permanent: true, providerCode: 'ENOFROM' });
+  const match = ONE_SENDER.exec(from.trim());
+  const problem = match ? emailAddressProblem(match[1] ?? match[2] ?? '') : 'is not one email address (name@example.org, or Name <name@example.org>)';
+  if (problem !== undefined) {
+    throw new DeliveryError(`the from address ${JSON.stringify(from)} ${match ? problem.replace(/^".*?" /, '') : problem}`, { backend: backend.id, permanent: true, providerCode: 'EADDRESS' });
+  }
+  return from.trim();
 }
 
 /**

@@ -8,7 +8,7 @@ import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import type { Backend } from '../../vocabulary/backend.ts';
 import type { OutboundMessage } from '../../vocabulary/payload.ts';
 import { DeliveryError } from '../../vocabulary/errors.ts';
-import { invalidAddress } from '../send.ts';
+import { emailSender, invalidAddress } from '../send.ts';
 
 /** An address as Nodemailer takes it. */
 export interface MailAddress {
@@ -63,10 +63,7 @@ function randomHex(length: number): string {
  */
 export function mailOf(message: OutboundMessage, sender: Pick<Backend, 'id' | 'validateAddress'>, defaultFrom: string | undefined): { mail: MailMessage; invalid: { address: string; error: DeliveryError }[] } {
   const backend = sender.id;
-  const from = message.from ?? defaultFrom;
-  if (!from) {
-    throw new DeliveryError('no from address: set one on the template or the backend option `from`', { backend, permanent: true, providerCode: 'ENOFROM' });
-  }
+  const from = emailSender(sender, message, defaultFrom);
   const invalid = message.to.flatMap((c) => {
     const error = invalidAddress(sender, c);
     return error ? [{ address: c.address, error }] : [];
