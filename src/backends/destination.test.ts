@@ -8,7 +8,7 @@ import { jsonWebhook } from './webhook.ts';
 import { slackWebhook } from './slack.ts';
 
 describe('webhook destinations', () => {
-  test('loopback, private, link-local, unique-local, multicast and unspecified addresses are refused; public ones are not', () => {
+  test('every special-purpose range is refused, IPv4 inside IPv6 judged as IPv4; public addresses are not', () => {
     const cases: [string, string | undefined][] = [
       ['127.0.0.1', 'loopback'],
       ['127.8.9.10', 'loopback'],
@@ -20,7 +20,10 @@ describe('webhook destinations', () => {
       ['100.64.0.1', 'shared (carrier-grade NAT)'],
       ['0.0.0.0', 'unspecified'],
       ['224.0.0.1', 'multicast'],
-      ['255.255.255.255', 'reserved'],
+      ['255.255.255.255', 'broadcast'],
+      ['192.0.2.1', 'reserved'],
+      ['198.18.0.1', 'reserved'],
+      ['240.0.0.1', 'reserved'],
       ['::1', 'loopback'],
       ['::', 'unspecified'],
       ['fe80::1', 'link-local'],
@@ -30,6 +33,16 @@ describe('webhook destinations', () => {
       ['::ffff:a9fe:a9fe', 'link-local'],
       ['64:ff9b::a00:1', 'private'],
       ['2002:c0a8:101::1', 'private'],
+      // IPv4-translated (RFC 6145), missed before ipaddr.js named the ranges; and IPv4-compatible.
+      ['::ffff:0:127.0.0.1', 'loopback'],
+      ['::ffff:0:a00:1', 'private'],
+      ['::7f00:1', 'loopback'],
+      ['2001::1', 'Teredo tunnel'],
+      ['100::1', 'discard'],
+      ['2001:db8::1', 'reserved'],
+      ['not-an-address', 'invalid'],
+      ['::ffff:0:93.184.215.14', undefined],
+      ['64:ff9b::5db8:d70e', undefined],
       ['93.184.215.14', undefined],
       ['172.32.0.1', undefined],
       ['2606:4700::6810:84e5', undefined],

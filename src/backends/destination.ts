@@ -1,6 +1,7 @@
 /** Where webhooks may be sent: addresses checked against refused ranges, at DNS lookup time too (SSRF guard). */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * Where a webhook may be sent. An address comes from data anyone with admin access can edit (a
@@ -17,66 +18,43 @@ export interface DestinationOptions {
   readonly allowHosts?: readonly string[];
 }
 
-/** Ranges no webhook may reach unless allowed: loopback, private, link-local, shared, multicast, reserved. */
-const REFUSED_RANGES: readonly (readonly [string, number, 'ipv4' | 'ipv6', string])[] = [
-  ['0.0.0.0', 8, 'ipv4', 'unspecified'],
-  ['10.0.0.0', 8, 'ipv4', 'private'],
-  ['100.64.0.0', 10, 'ipv4', 'shared (carrier-grade NAT)'],
-  ['127.0.0.0', 8, 'ipv4', 'loopback'],
-  ['169.254.0.0', 16, 'ipv4', 'link-local'],
-  ['172.16.0.0', 12, 'ipv4', 'private'],
-  ['192.0.0.0', 24, 'ipv4', 'reserved (IETF)'],
-  ['192.0.2.0', 24, 'ipv4', 'reserved (documentation)'],
-  ['192.168.0.0', 16, 'ipv4', 'private'],
-  ['198.18.0.0', 15, 'ipv4', 'reserved (benchmarking)'],
-  ['198.51.100.0', 24, 'ipv4', 'reserved (documentation)'],
-  ['203.0.113.0', 24, 'ipv4', 'reserved (documentation)'],
-  ['224.0.0.0', 4, 'ipv4', 'multicast'],
-  ['240.0.0.0', 4, 'ipv4', 'reserved'],
-  ['::', 128, 'ipv6', 'unspecified'],
-  ['::1', 128, 'ipv6', 'loopback'],
-  ['::', 96, 'ipv6', 'IPv4-compatible'],
-  ['100::', 64, 'ipv6', 'discard'],
-  ['2001:db8::', 32, 'ipv6', 'reserved (documentation)'],
-  ['fc00::', 7, 'ipv6', 'unique local (private)'],
-  ['fe80::', 10, 'ipv6', 'link-local'],
-  ['fec0::', 10, 'ipv6', 'site-local'],
-  ['ff00::', 8, 'ipv6', 'multicast'],
-];
+/**
+ * Ranges named by ipaddr.js (a maintained list of the special-purpose registries) whose addresses
+ * carry an IPv4 address: judged by that address. Every other range but `unicast` is refused.
+ */
+const CARRIES_IPV4 = new Set(['ipv4Mapped', 'rfc6145', 'rfc6052', '6to4']);
 
-const refused = REFUSED_RANGES.map(([network, prefix, type, label]) => {
-  const list = new BlockList();
-  list.addSubnet(network, prefix, type);
-  return { list, label };
-});
+/** How refusals name ipaddr.js's ranges; others by their own name. */
+const LABELS: Readonly<Record<string, string>> = {
+  linkLocal: 'link-local',
+  carrierGradeNat: 'shared (carrier-grade NAT)',
+  uniqueLocal: 'unique local (private)',
+  teredo: 'Teredo tunnel',
+  as112: 'reserved (AS112)',
+  as112v6: 'reserved (AS112)',
+  amt: 'reserved (AMT)',
+  orchid2: 'reserved (ORCHIDv2)',
+  droneRemoteIdProtocolEntityTags: 'reserved (DRIP)',
+};
 
-/** Why an IP address is refused (its kind, e.g. `loopback`), or undefined for a public address. */
+const labelOf = (range: string): string | undefined => (range === 'unicast' ? undefined : (LABELS[range] ?? range));
+
+/** Why an IP address is refused (its range's name, e.g. `loopback`), or undefined for a public address. */
 export function refusedKind(address: string): string | undefined {
-  const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d is handled by BlockList; NAT64 and 6to4 here) is judged as IPv4.
-  const embedded = type === 'ipv6' ? embeddedIPv4(address) : undefined;
-  if (embedded) return refusedKind(embedded);
-  return refused.find((r) => r.list.check(address, type))?.label;
-}
-
-/** The IPv4 address a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address carries. */
-function embeddedIPv4(address: string): string | undefined {
-  const words = ipv6Words(address);
-  if (!words) return undefined;
-  const v4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-  if (words[0] === 0x64 && words[1] === 0xff9b && words.slice(2, 6).every((w) => w === 0)) return v4(words[6] ?? 0, words[7] ?? 0);
-  if (words[0] === 0x2002) return v4(words[1] ?? 0, words[2] ?? 0);
-  return undefined;
-}
-
-function ipv6Words(address: string): number[] | undefined {
-  if (address.includes('.')) return undefined;
-  const [head = '', tail] = address.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)));
-  const start = parse(head);
-  const end = tail === undefined ? [] : parse(tail);
-  const words = [...start, ...new Array<number>(8 - start.length - end.length).fill(0), ...end];
-  return words.length === 8 && words.every((w) => Number.isInteger(w)) ? words : undefined;
+  if (!ipaddr.isValid(address)) return 'invalid';
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return labelOf(parsed.range());
+  const v6 = parsed as ipaddr.IPv6;
+  const range = v6.range();
+  const bytes = v6.toByteArray();
+  if (CARRIES_IPV4.has(range)) {
+    // 6to4 carries it after the 2002: prefix; the others in the last 32 bits.
+    const at = range === '6to4' ? 2 : 12;
+    return refusedKind(bytes.slice(at, at + 4).join('.'));
+  }
+  // The deprecated IPv4-compatible form (::a.b.c.d), which ipaddr.js counts as unicast.
+  if (bytes.slice(0, 12).every((b) => b === 0) && range === 'unicast') return refusedKind(bytes.slice(12).join('.'));
+  return labelOf(range);
 }
 
 /** Decides which destinations are permitted; see {@link DestinationOptions}. */
