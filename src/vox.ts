@@ -172,7 +172,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     backends.set(backend.id, backend);
   }
   const connection = connect(options.database);
-  const store = new Store(connection.db);
+  const store = new Store(connection.db, connection.dialect);
   const registry = new Registry();
   const renderer = new Renderer(options.limits?.render);
   const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;

@@ -11,19 +11,49 @@ import type { VoxDatabase } from './schema.ts';
  */
 export type NewIssue = Pick<IssueRecord, 'notification' | 'object' | 'actor' | 'target'> & { readonly notificationId?: number };
 
+/**
+ * Ids for issues on SQLite: milliseconds since 1970 times 1024, plus a random start within the
+ * millisecond, and above every id this process gave before. SQLite hands a rolled-back row's id
+ * (AUTOINCREMENT's too, whose counter rolls back with the transaction) to the next insert, while
+ * an issue's id is the ticket a caller keeps; ids made this way are not given twice, and the rare
+ * clash of two processes in one millisecond is retried. PostgreSQL's sequences never go back.
+ */
+export function timeOrderedIds(): () => number {
+  let last = 0;
+  return () => (last = Math.max(last + 1, Date.now() * 1024 + Math.floor(Math.random() * 1024)));
+}
+
+/** Tries a clashing id again this many times. */
+const ID_TRIES = 3;
+
 /** Issues: recorded, claimed for fan-out, finished; with counts of their messages. */
 export class IssueRows {
   readonly db: Kysely<VoxDatabase>;
+  readonly #newId: (() => number) | undefined;
 
-  constructor(db: Kysely<VoxDatabase>) {
+  /** `newId` makes each new issue's id; without it the database does. */
+  constructor(db: Kysely<VoxDatabase>, newId?: () => number) {
     this.db = db;
+    this.#newId = newId;
   }
 
   /** Records an issue; undefined when it names, by key, a notification that is not in the database. */
   async insert(issue: NewIssue, db: Db = this.db): Promise<number | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const id = this.#newId?.();
+      try {
+        return await this.#insert(issue, id, db);
+      } catch (error) {
+        if (id === undefined || attempt >= ID_TRIES || !/UNIQUE constraint failed: vox_issues\.id/.test(String(error))) throw error;
+      }
+    }
+  }
+
+  async #insert(issue: NewIssue, id: number | undefined, db: Db): Promise<number | undefined> {
     const { actor, target } = issue;
     const timestamp = now();
     const columns = {
+      ...(id === undefined ? {} : { id }),
       notification: issue.notification,
       object_model: issue.object.model,
       object_id: issue.object.id,

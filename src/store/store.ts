@@ -1,7 +1,8 @@
 /** The store: Vox's tables, one repository per concern. Data access only; no business rules live here. */
 import type { Kysely } from 'kysely';
 import { MessageClaims } from './claims.ts';
-import { IssueRows } from './issues.ts';
+import { IssueRows, timeOrderedIds } from './issues.ts';
+import type { SqlDialectName } from '../vocabulary/database.ts';
 import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
@@ -18,10 +19,10 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
 
-  constructor(db: Kysely<VoxDatabase>) {
+  constructor(db: Kysely<VoxDatabase>, dialect: SqlDialectName) {
     this.db = db;
     this.notifications = new NotificationRows(db);
-    this.issues = new IssueRows(db);
+    this.issues = new IssueRows(db, dialect === 'sqlite' ? timeOrderedIds() : undefined);
     this.templates = new TemplateRows(db);
     this.siteContacts = new SiteContactRows(db);
     this.messages = new MessageRows(db);
