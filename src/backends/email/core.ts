@@ -43,7 +43,19 @@ export interface EmailBackendOptions {
    * message has none. DKIM signing and `stream` plugins work either way.
    */
   readonly raw?: boolean;
+  /**
+   * How long a send may take, from handing the message to the transport to its answer. Past it,
+   * the attempt is a transient failure (`ETIMEDOUT`) and the message is retried per the retry
+   * policy, so that a server that accepts a message and never answers its final dot cannot hold
+   * messages in `sending`. The transport's connection is the transport's own: give Nodemailer a
+   * `socketTimeout` no longer than this, so that it also closes a connection that hangs.
+   * @default 60000
+   */
+  readonly timeoutMs?: number;
 }
+
+/** Default {@link EmailBackendOptions.timeoutMs}. */
+const SEND_TIMEOUT_MS = 60_000;
 
 const EMAIL_CAPABILITIES: BackendCapabilities = { subject: true, fromAddress: true, attachments: true, manualSending: true };
 
@@ -82,10 +94,17 @@ async function sendMail(sender: Backend, options: EmailBackendOptions, raw: bool
   const backend = sender.id;
   const { mail, invalid } = mailOf(message, sender, options.from);
   let info: MailSendInfo;
+  const timeoutMs = options.timeoutMs ?? SEND_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the transport did not answer within ${timeoutMs} ms (option timeoutMs)`), { code: 'ETIMEDOUT' })), timeoutMs);
+  });
   try {
-    info = await options.transport.sendMail(raw ? buildMail(mail) : mail);
+    info = await Promise.race([options.transport.sendMail(raw ? buildMail(mail) : mail), deadline]);
   } catch (error) {
     throw smtpError(backend, error);
+  } finally {
+    clearTimeout(timer);
   }
   const rejectedErrors = info.rejectedErrors ?? [];
   const rejected = [...invalid, ...(info.rejected ?? []).map((r) => {
