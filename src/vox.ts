@@ -152,8 +152,12 @@ export interface Vox {
   admin(options: AdminOptions): Admin;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
-  /** Stops this process's worker after the jobs in flight finish. */
-  stop(): Promise<void>;
+  /**
+   * Stops this process's worker after the jobs in flight finish, or after the worker's
+   * `shutdownTimeoutMs` (30 s) without them: their messages are then sent again once their lease
+   * runs out. Resolves to whether they finished.
+   */
+  stop(): Promise<boolean>;
   /** Stops the worker and closes what Vox opened (a Kysely instance you passed in stays open). */
   close(): Promise<void>;
 }
@@ -284,7 +288,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       delivery.keepLiveObjects = true;
       worker.start();
     },
-    stop: async () => worker?.stop(),
+    stop: async () => (worker ? worker.stop() : true),
     async close() {
       await worker?.stop();
       await Promise.all([...backends.values()].map((b) => b.close?.()));

@@ -102,6 +102,12 @@ program
       process.once('SIGINT', resolve);
     });
     console.log(`vox worker ${process.pid} stopping: finishing the jobs in flight`);
+    // A second signal stops at once; the leases of what was in flight hand it to another worker.
+    const now = () => process.exit(0);
+    process.once('SIGTERM', now);
+    process.once('SIGINT', now);
+    const finished = await vox.stop();
+    if (!finished) console.log(`vox worker ${process.pid}: the jobs in flight did not finish in time; their messages go to another worker when their leases run out`);
     await vox.close();
     console.log(`vox worker ${process.pid} stopped`);
     // The app's config may hold other connections (a mail transport pool); the worker is done.

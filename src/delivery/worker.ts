@@ -10,6 +10,12 @@ export interface WorkerOptions {
    * caller's transaction, retries that are due, work of a worker that died. @default 1000
    */
   readonly sweepIntervalMs?: number;
+  /**
+   * How long stopping (`vox.stop()`, `vox.close()`, `vox worker` on SIGTERM) waits for the jobs in
+   * flight. Past it, the worker stops all the same and leaves them: their messages stay `sending`
+   * until their lease runs out, and then a worker sends them again. @default 30000
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 /** Runs delivery jobs from the queue, and sweeps the database for work that no job announced. */
@@ -18,6 +24,7 @@ export class Worker {
   readonly #store: Store;
   readonly #queue: Queue;
   readonly #sweepIntervalMs: number;
+  readonly #shutdownTimeoutMs: number;
   #running: { readonly controller: AbortController; readonly listening: Promise<void>; readonly timer: NodeJS.Timeout } | undefined;
   #sweeping = false;
 
@@ -26,6 +33,7 @@ export class Worker {
     this.#store = store;
     this.#queue = queue;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   }
 
   get running(): boolean {
@@ -43,15 +51,30 @@ export class Worker {
     void this.sweep();
   }
 
-  /** Stops taking jobs and waits for the ones in flight to finish, so no claimed message is left half-sent. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking jobs and waits for the ones in flight to finish, so that no claimed message is
+   * left half-sent; but no longer than `shutdownTimeoutMs`. Resolves to whether they finished.
+   */
+  async stop(): Promise<boolean> {
     const running = this.#running;
-    if (!running) return;
+    if (!running) return true;
     this.#running = undefined;
     clearInterval(running.timer);
     running.controller.abort();
-    await running.listening;
-    while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#shutdownTimeoutMs);
+    });
+    const finished = async () => {
+      await running.listening;
+      while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+      return true;
+    };
+    try {
+      return await Promise.race([finished(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Finds unannounced work in the database and queues it. */
