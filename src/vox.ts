@@ -24,6 +24,7 @@ import { migrateToLatest } from './store/migrations.ts';
 import { Store } from './store/store.ts';
 import { type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';
+import type { Logger } from './vocabulary/logger.ts';
 
 /** Options of {@link createVox}. */
 export interface VoxOptions<DB = unknown> {
@@ -56,6 +57,11 @@ export interface VoxOptions<DB = unknown> {
    * when `vox worker` runs elsewhere). @default {}
    */
   readonly worker?: false | WorkerOptions;
+  /**
+   * Where Vox says what an operator should know, such as a queue it cannot reach: a pino logger,
+   * `console`, or anything with `info` and `warn` taking details, then a message. @default silent
+   */
+  readonly logger?: Logger;
   /** How transient failures are retried. */
   readonly retry?: RetryPolicy;
   /**
@@ -192,7 +198,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
   });
-  const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker);
+  const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker, options.logger);
   const startWorker = () => {
     if (worker && !worker.running) {
       delivery.keepLiveObjects = true;

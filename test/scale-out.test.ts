@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { bullmq } from '../src/queue/bullmq.ts';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startWorker, until } from './support/workers.ts';
+import { freePort, startRedis } from './support/redis.ts';
 import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 const redisUrl = process.env.VOX_TEST_REDIS_URL;
 const READERS = 5000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A Redis server of this test's own, so that it can be killed and restarted. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return child;
-}
 
 const skip = !postgresUrl ? 'VOX_TEST_POSTGRES_URL is not set' : !redisUrl ? 'VOX_TEST_REDIS_URL is not set' : false;
 

@@ -1,5 +1,6 @@
 /** The worker: runs delivery jobs from the queue and sweeps the database for work no job announced. */
 import type { Queue, QueueJob } from '../queue/queue.ts';
+import { silentLogger, type Logger } from '../vocabulary/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { Delivery } from './delivery.ts';
 
@@ -18,6 +19,9 @@ export interface WorkerOptions {
   readonly shutdownTimeoutMs?: number;
 }
 
+/** How long the sweep waits for the queue to take a job before it takes the queue to be down. */
+const ENQUEUE_TIMEOUT_MS = 2000;
+
 /** Runs delivery jobs from the queue, and sweeps the database for work that no job announced. */
 export class Worker {
   readonly #delivery: Delivery;
@@ -25,15 +29,19 @@ export class Worker {
   readonly #queue: Queue;
   readonly #sweepIntervalMs: number;
   readonly #shutdownTimeoutMs: number;
+  readonly #logger: Logger;
+  /** Set while the queue cannot be reached; the sweep then does the work itself. */
+  #queueDown = false;
   #running: { readonly controller: AbortController; readonly listening: Promise<void>; readonly timer: NodeJS.Timeout } | undefined;
   #sweeping = false;
 
-  constructor(delivery: Delivery, store: Store, queue: Queue, options: WorkerOptions = {}) {
+  constructor(delivery: Delivery, store: Store, queue: Queue, options: WorkerOptions = {}, logger: Logger = silentLogger) {
     this.#delivery = delivery;
     this.#store = store;
     this.#queue = queue;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+    this.#logger = logger;
   }
 
   get running(): boolean {
@@ -79,16 +87,47 @@ export class Worker {
 
   /** Finds unannounced work in the database and queues it. */
   async sweep(): Promise<void> {
-    if (this.#sweeping || !this.#running) return;
+    const running = this.#running;
+    if (this.#sweeping || !running) return;
     this.#sweeping = true;
     try {
       this.#delivery.pruneLiveObjects();
-      for (const issueId of await this.#store.issues.dueForFanOut(100)) await this.#queue.enqueue({ kind: 'issue', issueId });
-      if (await this.#store.claims.hasDue()) await this.#queue.enqueue({ kind: 'send' });
+      const jobs: QueueJob[] = (await this.#store.issues.dueForFanOut(100)).map((issueId) => ({ kind: 'issue', issueId }));
+      if (await this.#store.claims.hasDue()) jobs.push({ kind: 'send' });
+      let reachable = true;
+      for (const job of jobs) {
+        reachable &&= await this.#announce(job);
+        // The database holds the work: while the queue is down, the sweep delivers it itself.
+        if (!reachable && !running.controller.signal.aborted) await this.#handle(job, running.controller.signal);
+      }
     } catch {
       // The database may be briefly unreachable; the next sweep tries again.
     } finally {
       this.#sweeping = false;
+    }
+  }
+
+  /**
+   * Hands a job to the queue. False when the queue cannot be reached: it fails, or does not answer
+   * in time (a Redis client may hold commands while it reconnects). Says so once, and once more
+   * when the queue is back.
+   */
+  async #announce(job: QueueJob): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the queue did not answer within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.#queue.enqueue(job), late]);
+      if (this.#queueDown) this.#logger.info({}, 'vox: the queue is reachable again; the worker takes its jobs from it');
+      this.#queueDown = false;
+      return true;
+    } catch (error) {
+      if (!this.#queueDown) this.#logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'vox: the queue cannot be reached; the worker delivers from its database sweep until it is back');
+      this.#queueDown = true;
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
