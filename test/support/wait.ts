@@ -4,6 +4,9 @@
  * the code is right) or too long (the suite crawls).
  */
 
+/** What a condition returns when it holds. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /** Options of {@link waitFor}. */
 export interface WaitOptions {
   /** How long to wait before failing. @default 10000 */
@@ -18,12 +21,12 @@ export interface WaitOptions {
  * Resolves with the first truthy value `condition` returns; rejects once `timeoutMs` has passed
  * without one (or with the condition's own error, if it throws).
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitOptions = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitOptions = {}): Promise<Truthy<T>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
-    if (value) return value as NonNullable<T>;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
