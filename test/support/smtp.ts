@@ -20,16 +20,23 @@ export interface ReceivedMail {
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed with mailparser. */
 export interface TestSmtp {
   readonly port: number;
+  /** Mails the server accepted. */
   readonly received: ReceivedMail[];
+  /** Every mail the server read to its final dot, accepted or refused with {@link TestSmtp.refuseData}. */
+  readonly offered: ReceivedMail[];
   /** A Nodemailer SMTP transport pointed at this server. */
   readonly transport: MailTransport;
   /** Decide the reply to each recipient; undefined accepts. */
   refuse(rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined): void;
+  /** Decide the reply to a whole mail after its final dot (its number counts from 1); undefined accepts. */
+  refuseData(rule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
 export async function startSmtp(): Promise<TestSmtp> {
   const received: ReceivedMail[] = [];
+  const offered: ReceivedMail[] = [];
+  let dataRule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined;
   let rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined;
   const server = new SMTPServer({
     authOptional: true,
@@ -44,11 +51,15 @@ export async function startSmtp(): Promise<TestSmtp> {
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {
-          received.push({
+          const mail = {
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
             parsed,
-          });
+          };
+          offered.push(mail);
+          const reply = dataRule?.(mail, offered.length);
+          if (reply) return callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+          received.push(mail);
           callback();
         })
         .catch(callback);
@@ -60,9 +71,13 @@ export async function startSmtp(): Promise<TestSmtp> {
   return {
     port,
     received,
+    offered,
     transport,
     refuse(next) {
       rule = next;
+    },
+    refuseData(next) {
+      dataRule = next;
     },
     async close() {
       transport.close();
@@ -89,7 +104,9 @@ export function smtpForSuite(): () => TestSmtp {
   });
   beforeEach(() => {
     smtp?.refuse(undefined);
+    smtp?.refuseData(undefined);
     smtp?.received.splice(0);
+    smtp?.offered.splice(0);
   });
   after(async () => {
     await smtp?.close();
