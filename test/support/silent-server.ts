@@ -24,6 +24,7 @@ export async function startSilentServer(): Promise<SilentServer> {
     close: () =>
       new Promise<void>((done) => {
         for (const socket of open) socket.destroy();
+        // Closing twice is harmless: the second call's error only says it is closed.
         server.close(() => done());
       }),
   };

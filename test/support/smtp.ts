@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { after, before, beforeEach } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
@@ -28,13 +29,28 @@ export interface TestSmtp {
   readonly transport: MailTransport;
   /** Decide the reply to each recipient; undefined accepts. */
   refuse(rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined): void;
+  /**
+   * Misbehave on a mail, by its number (counting from 1, every DATA the server starts): `hang`
+   * reads it and never answers the final dot, `drop` cuts the connection in the middle of it.
+   */
+  misbehave(rule: ((number: number) => 'hang' | 'drop' | undefined) | undefined): void;
   /** Decide the reply to a whole mail after its final dot (its number counts from 1); undefined accepts. */
   refuseData(rule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+export interface TestSmtpOptions {
+  /** Where to listen, say a port where a server used to be. @default any free port */
+  readonly port?: number;
+  /** Options of the Nodemailer transport, such as short timeouts. @default a pool */
+  readonly transport?: Record<string, unknown>;
+}
+
+export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp> {
   const received: ReceivedMail[] = [];
+  const sockets = new Set<Socket>();
+  let started = 0;
+  let misbehaviour: ((number: number) => 'hang' | 'drop' | undefined) | undefined;
   const offered: ReceivedMail[] = [];
   let dataRule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined;
   let rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined;
@@ -49,6 +65,14 @@ export async function startSmtp(): Promise<TestSmtp> {
       return callback(error);
     },
     onData(stream, session, callback) {
+      const whim = misbehaviour?.(++started);
+      if (whim === 'hang') return void stream.resume();
+      if (whim === 'drop') {
+        stream.once('data', () => {
+          for (const socket of sockets) socket.destroy();
+        });
+        return void stream.resume();
+      }
       simpleParser(stream)
         .then((parsed) => {
           const mail = {
@@ -65,9 +89,14 @@ export async function startSmtp(): Promise<TestSmtp> {
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('error', () => {});
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true });
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(options.transport ?? { pool: true }) });
   return {
     port,
     received,
@@ -79,8 +108,12 @@ export async function startSmtp(): Promise<TestSmtp> {
     refuseData(next) {
       dataRule = next;
     },
+    misbehave(next) {
+      misbehaviour = next;
+    },
     async close() {
       transport.close();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -105,6 +138,7 @@ export function smtpForSuite(): () => TestSmtp {
   beforeEach(() => {
     smtp?.refuse(undefined);
     smtp?.refuseData(undefined);
+    smtp?.misbehave(undefined);
     smtp?.received.splice(0);
     smtp?.offered.splice(0);
   });
