@@ -1,6 +1,7 @@
 /**
  * Every HTTP backend gives up on a server that accepts the connection and never answers, after its
- * `timeoutMs`, with a transient failure (so that the message is retried): docs/backends.md.
+ * `timeoutMs`, with a transient failure (so that the message is retried): docs/backends.md. A
+ * refused connection is transient too, with the code ECONNREFUSED.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -85,4 +86,19 @@ describe('an HTTP peer that accepts and stays silent', () => {
       assert.ok(elapsed < 5_000, `gave up after ${elapsed} ms: timeoutMs was not applied`);
     });
   }
+});
+
+describe('an HTTP peer that refuses the connection', () => {
+  test('is a transient failure with the code ECONNREFUSED', async () => {
+    const closed = await startSilentServer();
+    const port = closed.port;
+    await closed.close();
+    const backend = jsonWebhook({ allowHosts: ['127.0.0.1'], timeoutMs: TIMEOUT_MS });
+    const message: OutboundMessage = { id: 1, idempotencyKey: 'refused:1', from: undefined, to: [{ name: 'Hook', protocol: backend.protocol, address: `http://127.0.0.1:${port}/hook` }], payload: backend.compose({ subject: '', parts: { fields: 'a: b' } }) };
+    await assert.rejects(backend.send(message), (error: unknown) => {
+      assert.ok(error instanceof DeliveryError, String(error));
+      assert.deepEqual([error.permanent, error.providerCode], [false, 'ECONNREFUSED']);
+      return true;
+    });
+  });
 });
