@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { bullmq } from '../src/queue/bullmq.ts';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startWorker, until } from './support/workers.ts';
+import { withDeadline } from './support/wait.ts';
 import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
@@ -74,7 +75,7 @@ describe('scale-out: vox worker processes on BullMQ and PostgreSQL', { skip }, (
       t.diagnostic(`Redis killed after ${sink.delivered()} deliveries; restarting it empty`);
       redis = await startRedis(port);
 
-      const [a, b] = await Promise.all([first.settled(), during.settled()]);
+      const [a, b] = await withDeadline(Promise.all([first.settled(), during.settled()]), 90_000, `both ${READERS}-recipient issues to settle`);
       assert.equal(a.sent, READERS);
       assert.equal(b.sent, READERS);
       assert.equal(sink.counts.size, READERS);

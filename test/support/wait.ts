@@ -31,3 +31,20 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitO
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }
+
+/**
+ * `promise`, or a rejection once `timeoutMs` has passed: for waits that have no deadline of their
+ * own (`settled()` waits forever), so that a regression fails with what was awaited rather than
+ * at the test runner's timeout.
+ */
+export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
