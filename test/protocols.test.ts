@@ -252,8 +252,10 @@ describe('XMPP end to end', { skip: xmppSkip }, () => {
   });
 
   test('the recipient gets each message over one connection; after the connection drops, the next notification opens a new one', async () => {
+    // A generous timeout: on a loaded machine prosody may take seconds to sign in or answer a ping, and a
+    // timeout here would open a second connection. No passing run waits for it.
     const inbox = await xmppInbox(prosody.directService, 'bob', prosody.accounts.bob as string);
-    const app = await shop([xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: prosody.accounts.vox as string, service: prosody.service, timeoutMs: 3000 })]);
+    const app = await shop([xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: prosody.accounts.vox as string, service: prosody.service, timeoutMs: 10_000 })]);
     try {
       await app.vox.templates.save({ notification: 'shop.order.shipped', backend: 'xmpp', recipients: ['c:customer'], content: 'Order {{ object.id }} shipped: {{ object.title }}' });
       const before = prosody.connections();

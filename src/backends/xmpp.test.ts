@@ -17,6 +17,9 @@ after(async () => {
   await prosody?.stop();
 });
 
+/** Long enough for prosody's SCRAM sign-in on a loaded machine; no passing test waits for it to run out. */
+const XMPP_TIMEOUT_MS = 10_000;
+
 const server = (): TestProsody => {
   if (!prosody) throw new Error('prosody is not started');
   return prosody;
@@ -31,7 +34,7 @@ testBackendContract(
   async () => {
     const p = server();
     const inbox = await xmppInbox(p.directService, 'bob', p.accounts.bob as string);
-    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: 3000 });
+    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: XMPP_TIMEOUT_MS });
     return {
       backend,
       address: `bob@${XMPP_DOMAIN}`,
@@ -75,7 +78,7 @@ describe('xmpp connection', { skip: xmppSkip }, () => {
   test('a dropped connection is opened again for the next message', async () => {
     const p = server();
     const inbox = await xmppInbox(p.directService, 'bob', p.accounts.bob as string);
-    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: 3000 });
+    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: XMPP_TIMEOUT_MS });
     try {
       const before = p.connections();
       await backend.send(chat(`bob@${XMPP_DOMAIN}`, 'before the drop'));
@@ -98,7 +101,7 @@ describe('xmpp connection', { skip: xmppSkip }, () => {
   test('a message sent into a connection that just died fails as transient, and the next one gets through', async () => {
     const p = server();
     const inbox = await xmppInbox(p.directService, 'bob', p.accounts.bob as string);
-    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: 3000 });
+    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: p.accounts.vox as string, service: p.service, timeoutMs: XMPP_TIMEOUT_MS });
     try {
       await backend.send(chat(`bob@${XMPP_DOMAIN}`, 'one'));
       p.dropConnections();
@@ -123,7 +126,7 @@ describe('xmpp connection', { skip: xmppSkip }, () => {
 
   test('a wrong password is a permanent failure that names the account', async () => {
     const p = server();
-    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: 'wrong', service: p.service, timeoutMs: 3000 });
+    const backend = xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: 'wrong', service: p.service, timeoutMs: XMPP_TIMEOUT_MS });
     try {
       await assert.rejects(backend.send(chat(`bob@${XMPP_DOMAIN}`, 'hi')), (error: unknown) => {
         assert.ok(error instanceof DeliveryError);
