@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ensureAdminUi } from '../admin-ui/build.ts';
 import { startDemo, type Demo } from '../demo/server.ts';
 import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chromium.ts';
+import { waitFor } from './support/wait.ts';
 
 /** A browser-less visitor: keeps its session cookie and sends forms as a same-origin browser would. */
 class Visitor {
@@ -113,11 +114,14 @@ describe('the demo blog over HTTP', () => {
     assert.deepEqual(toAuthor.to, ['author@example.org'], 'the author is told, not the commenter');
     assert.match(toAuthor.html ?? '', /Great &lt;i&gt;post&lt;\/i&gt;/);
     // The activity backend put the same comment in the author's in-app inbox: the feed API and the page show it.
-    let feed: { items: { type: string; summaryText: string }[]; unread: number } = { items: [], unread: 0 };
-    for (let tries = 0; feed.unread === 0 && tries < 50; tries++) {
-      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-      feed = (await (await author.get('/activity/feed')).json()) as typeof feed;
-    }
+    type Feed = { items: { type: string; summaryText: string }[]; unread: number };
+    const feed = await waitFor(
+      async () => {
+        const current = (await (await author.get('/activity/feed')).json()) as Feed;
+        return current.unread > 0 && current;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "the comment in the author's feed" },
+    );
     assert.equal(feed.unread, 1);
     assert.equal(feed.items[0]?.type, 'Create');
     assert.equal(feed.items[0]?.summaryText, 'Sam Subscriber commented on Tags <b>&</b> "quotes": Great <i>post</i>');

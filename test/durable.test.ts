@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, ErrorCode, VoxError, type IssueTicket, type Vox } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { databases } from './support/databases.ts';
@@ -80,22 +80,31 @@ for (const database of databases) {
       await drop();
     });
 
-    test('an issue in a rolled-back transaction sends nothing; a committed one sends', async () => {
+    test('an issue in a rolled-back transaction sends nothing, and its ticket says so; a committed one sends', async () => {
       const { vox, Post } = app();
       const post = { id: 1, title: 'Rolled back' };
+      let rolledBack: IssueTicket | undefined;
       await assert.rejects(
         connection.db.transaction().execute(async (trx) => {
-          await Post.notify(post, 'published', { trx });
+          rolledBack = await Post.notify(post, 'published', { trx });
           throw new Error('the request failed');
         }),
         /the request failed/,
       );
+      assert.ok(rolledBack);
+      const notFound = (error: unknown) => error instanceof VoxError && error.code === ErrorCode.notFound;
+      await assert.rejects(rolledBack.settled(), notFound);
+      assert.equal(await vox.issues.get(rolledBack.issueId), undefined, 'no issue row');
+
       const committed = { id: 2, title: 'Committed' };
       posts.set(2, committed);
       const ticket = await connection.db.transaction().execute((trx) => Post.notify(committed, 'published', { trx }));
       const result = await ticket.settled();
       assert.equal(result.sent, 2);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Were the rolled-back id given again (SQLite's AUTOINCREMENT did), the old ticket would answer for the new issue.
+      await assert.rejects(rolledBack.settled(), notFound);
+      const issues = await connection.db.selectFrom('vox_issues' as never).select(['id' as never, 'object_id' as never]).execute();
+      assert.deepEqual(issues.map((row) => ({ ...(row as object) })), [{ id: ticket.issueId, object_id: '2' }], 'only the committed issue has a row');
       assert.deepEqual(smtp.received.map((m) => m.parsed.subject), ['Committed', 'Committed']);
       assert.equal((await vox.messages.list()).length, 2);
     });

@@ -8,6 +8,7 @@ import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { startWorker, until } from './support/workers.ts';
+import { withDeadline } from './support/wait.ts';
 
 const READERS = 5000;
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
@@ -41,7 +42,7 @@ for (const target of targets) {
       await sink.close();
     });
 
-    test(`kill -9 in the middle of a ${READERS}-recipient fan-out, then restart: everyone gets it, no duplicates beyond the in-flight`, async (t) => {
+    test(`kill -9 in the middle of a ${READERS}-recipient fan-out, then restart: everyone gets it, no duplicates beyond the in-flight`, { timeout: 240_000 }, async (t) => {
       const { database, drop } = await target.create();
       const issuer = newsApp(database, sink.port, READERS, { worker: false });
       const workers: ChildProcess[] = [];
@@ -59,7 +60,7 @@ for (const target of targets) {
         assert.ok(deliveredAtKill < READERS, `the kill came too late to test anything (${deliveredAtKill} delivered)`);
 
         workers.push(await startWorker(database, sink, READERS));
-        const result = await ticket.settled();
+        const result = await withDeadline(ticket.settled(), 150_000, `the ${READERS}-recipient issue to settle after the restart`);
 
         assert.equal(sink.counts.size, READERS, 'every recipient got the message');
         const duplicates = [...sink.counts.values()].reduce((sum, n) => sum + n - 1, 0);

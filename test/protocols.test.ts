@@ -17,6 +17,7 @@ import { startPostmark, type PostmarkPeer } from './support/postmark.ts';
 import { startProsody, xmppInbox, xmppSkip, XMPP_DOMAIN, type TestProsody } from './support/prosody.ts';
 import { startTwilioContract, type TwilioContractServer } from './support/twilio-contract.ts';
 import { startXApi, type XApiServer } from './support/x-api.ts';
+import { waitFor } from './support/wait.ts';
 
 interface Customer {
   id: number;
@@ -251,8 +252,10 @@ describe('XMPP end to end', { skip: xmppSkip }, () => {
   });
 
   test('the recipient gets each message over one connection; after the connection drops, the next notification opens a new one', async () => {
+    // A generous timeout: on a loaded machine prosody may take seconds to sign in or answer a ping, and a
+    // timeout here would open a second connection. No passing run waits for it.
     const inbox = await xmppInbox(prosody.directService, 'bob', prosody.accounts.bob as string);
-    const app = await shop([xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: prosody.accounts.vox as string, service: prosody.service, timeoutMs: 3000 })]);
+    const app = await shop([xmpp({ jid: `vox@${XMPP_DOMAIN}`, password: prosody.accounts.vox as string, service: prosody.service, timeoutMs: 10_000 })]);
     try {
       await app.vox.templates.save({ notification: 'shop.order.shipped', backend: 'xmpp', recipients: ['c:customer'], content: 'Order {{ object.id }} shipped: {{ object.title }}' });
       const before = prosody.connections();
@@ -262,7 +265,7 @@ describe('XMPP end to end', { skip: xmppSkip }, () => {
       // Whether the worker notices the drop first or fails once and retries, the message arrives.
       assert.equal((await (await app.Order.notify({ ...order(), id: 3 }, 'shipped')).settled()).sent, 1);
       assert.equal(prosody.connections() - before, 2);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor(() => inbox.messages.length >= 3, { what: 'three chat messages' });
       assert.deepEqual(inbox.messages.map((m) => m.body), ['Order 1 shipped: Blue <teapot>', 'Order 2 shipped: Blue <teapot>', 'Order 3 shipped: Blue <teapot>']);
       const log = await app.vox.messages.list();
       assert.ok(log.every((m) => m.status === 'sent' && m.providerMessageId), 'each message is logged sent, with its stanza id');

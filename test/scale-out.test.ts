@@ -6,6 +6,7 @@ import { bullmq } from '../src/queue/bullmq.ts';
 import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startWorker, until } from './support/workers.ts';
 import { freePort, startRedis } from './support/redis.ts';
+import { withDeadline } from './support/wait.ts';
 import { createSchema } from './support/databases.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 
@@ -32,7 +33,7 @@ describe('scale-out: vox worker processes on BullMQ and PostgreSQL', { skip }, (
     await dropSchema();
   });
 
-  test(`two worker processes share a ${READERS}-recipient fan-out; a Redis restart mid-run loses nothing`, async (t) => {
+  test(`two worker processes share a ${READERS}-recipient fan-out; a Redis restart mid-run loses nothing`, { timeout: 240_000 }, async (t) => {
     const port = await freePort();
     let redis = await startRedis(port);
     const url = `redis://127.0.0.1:${port}`;
@@ -54,7 +55,7 @@ describe('scale-out: vox worker processes on BullMQ and PostgreSQL', { skip }, (
       t.diagnostic(`Redis killed after ${sink.delivered()} deliveries; restarting it empty`);
       redis = await startRedis(port);
 
-      const [a, b] = await Promise.all([first.settled(), during.settled()]);
+      const [a, b] = await withDeadline(Promise.all([first.settled(), during.settled()]), 150_000, `both ${READERS}-recipient issues to settle`);
       assert.equal(a.sent, READERS);
       assert.equal(b.sent, READERS);
       assert.equal(sink.counts.size, READERS);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { DeliveryError } from '../vocabulary/errors.ts';
 import { testBackendContract } from '../testing/backend-contract.ts';
 import { startTwilioContract, type TwilioContractServer } from '../../test/support/twilio-contract.ts';
-import type { OutboundMessage, ProviderFailure } from '../vocabulary/payload.ts';
-import { twilio, twilioStatusCallback, validTwilioSignature } from './twilio.ts';
+import type { OutboundMessage } from '../vocabulary/payload.ts';
+import { twilio, validTwilioSignature } from './twilio.ts';
 
 let ids = 0;
 const sms = (to: string, text = 'Your order shipped', from?: string): OutboundMessage => ({
@@ -118,21 +117,8 @@ describe('twilio against the OpenAPI contract', () => {
   });
 });
 
+// What a status report does to the message log is tested end to end in test/twilio-status.test.ts.
 describe('twilio status callback', () => {
-  const authToken = '12345678901234567890123456789012';
-  const url = 'https://example.org/twilio/status';
-  // Vox gives Twilio the URL with the message's id in the query, and Twilio signs what it calls.
-  const called = `${url}?vox_message=7`;
-  const sign = (params: URLSearchParams, signedUrl = called) => {
-    const data = signedUrl + [...params.keys()].sort().map((k) => k + params.get(k)).join('');
-    return createHmac('sha1', authToken).update(data).digest('base64');
-  };
-  const recorder = () => {
-    const updates: { id: number; backend: string; sid: string; update: ProviderFailure }[] = [];
-    return { updates, messages: { applyProviderReport: async (id: number, backend: string, sid: string, update: ProviderFailure) => void updates.push({ id, backend, sid, update }) } };
-  };
-  const post = (params: URLSearchParams, signature: string) => new Request(called, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature }, body: params.toString() });
-
   test('checks the signature as Twilio computes it', () => {
     // A voice request Twilio signed, from the test suite of Twilio's own Ruby library.
     const params = new URLSearchParams({ ToState: 'California', CalledState: 'California', Direction: 'inbound', FromState: 'CA', AccountSid: 'ACba8bc05eacf94afdae398e642c9cc32d', Caller: '+14153595711', CallerZip: '94108', CallerCountry: 'US', From: '+14153595711', FromCity: 'SAN FRANCISCO', CallerCity: 'SAN FRANCISCO', To: '+14157669926', FromZip: '94108', FromCountry: 'US', ToCity: '', CallStatus: 'ringing', CalledCity: '', CallerState: 'CA', CalledZip: '', ToZip: '', ToCountry: 'US', CallSid: 'CA136d09cd59a3c0ec8dbff44da5c03f31', CalledCountry: 'US', Called: '+14157669926', ApiVersion: '2010-04-01', ApplicationSid: 'AP44efecad51364e80b133bb7c07eb8204' });
@@ -141,29 +127,5 @@ describe('twilio status callback', () => {
     assert.equal(validTwilioSignature('2bd9e9638872de601313dc77410d3b24', url, params, 'oVb2kXoVy8GEfwBDjR8bk/ZZ6eA='), false);
     params.set('CallStatus', 'completed');
     assert.equal(validTwilioSignature('2bd9e9638872de601313dc77410d3b23', url, params, 'oVb2kXoVy8GEfwBDjR8bk/ZZ6eA='), false);
-  });
-
-  test('an undelivered message is reported failed with Twilio’s error code; delivered ones change nothing', async () => {
-    const log = recorder();
-    const callback = twilioStatusCallback(log, { authToken, url });
-    const undelivered = new URLSearchParams({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003', AccountSid: 'AC1' });
-    assert.equal((await callback.fetch(post(undelivered, sign(undelivered)))).status, 204);
-    const delivered = new URLSearchParams({ MessageSid: 'SM2', MessageStatus: 'delivered', AccountSid: 'AC1' });
-    assert.equal((await callback.fetch(post(delivered, sign(delivered)))).status, 204);
-    const failed = new URLSearchParams({ MessageSid: 'SM3', MessageStatus: 'failed', ErrorCode: '30006', AccountSid: 'AC1' });
-    await callback.fetch(post(failed, sign(failed)));
-    assert.deepEqual(log.updates, [
-      { id: 7, backend: 'twilio', sid: 'SM1', update: { status: 'failed', error: 'Twilio reports the message undelivered (error 30003)', errorCode: '30003', permanent: false } },
-      { id: 7, backend: 'twilio', sid: 'SM3', update: { status: 'failed', error: 'Twilio reports the message failed (error 30006)', errorCode: '30006', permanent: true } },
-    ]);
-  });
-
-  test('a request with a wrong or missing signature is refused and changes nothing', async () => {
-    const log = recorder();
-    const callback = twilioStatusCallback(log, { authToken, url });
-    const params = new URLSearchParams({ MessageSid: 'SM1', MessageStatus: 'failed' });
-    assert.equal((await callback.fetch(post(params, sign(params, 'https://evil.example/')))).status, 403);
-    assert.equal((await callback.fetch(post(params, ''))).status, 403);
-    assert.deepEqual(log.updates, []);
   });
 });

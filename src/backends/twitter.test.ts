@@ -75,7 +75,7 @@ describe('twitter', () => {
     assert.deepEqual(x.delivered, []);
   });
 
-  test('an X that does not answer is a transient failure', async () => {
+  test('an X that refuses connections is a transient failure (test/http-timeouts.test.ts has one that accepts and stays silent)', async () => {
     const backend = twitter({ ...x.credentials, apiBaseUrl: 'https://127.0.0.1:1/2/', httpAgent: x.agent });
     await assert.rejects(backend.send(message('', 'hi')), (error: unknown) => error instanceof DeliveryError && !error.permanent);
   });

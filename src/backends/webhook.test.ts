@@ -67,6 +67,16 @@ describe('json-webhook', () => {
     assert.equal((result.rejected?.[0]?.error as DeliveryError).permanent, false);
   });
 
+  test('a receiver’s long error reply is kept on the failure, cut to 2,000 characters', async () => {
+    peer.replyNext({ status: 503, body: `${'y'.repeat(4990)}THE END` });
+    await assert.rejects(webhook.send(message([peer.url('/long')], 'a: b')), (error: unknown) => {
+      assert.ok(error instanceof DeliveryError);
+      assert.equal(error.statusCode, 503);
+      assert.equal(error.responseBody, 'y'.repeat(2000));
+      return true;
+    });
+  });
+
   test('a redirect is not followed: it is a permanent failure naming where it pointed', async () => {
     peer.replyNext({ status: 302, headers: { Location: 'http://169.254.169.254/latest/meta-data/' } });
     await assert.rejects(webhook.send(message([peer.url('/moved')], 'a: b')), (error: unknown) => error instanceof DeliveryError && error.permanent && /redirected to http:\/\/169\.254\.169\.254/.test(error.message));

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { after, before, beforeEach } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import nodemailer from 'nodemailer';
@@ -20,16 +21,38 @@ export interface ReceivedMail {
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed with mailparser. */
 export interface TestSmtp {
   readonly port: number;
+  /** Mails the server accepted. */
   readonly received: ReceivedMail[];
+  /** Every mail the server read to its final dot, accepted or refused with {@link TestSmtp.refuseData}. */
+  readonly offered: ReceivedMail[];
   /** A Nodemailer SMTP transport pointed at this server. */
   readonly transport: MailTransport;
   /** Decide the reply to each recipient; undefined accepts. */
   refuse(rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined): void;
+  /**
+   * Misbehave on a mail, by its number (counting from 1, every DATA the server starts): `hang`
+   * reads it and never answers the final dot, `drop` cuts the connection in the middle of it.
+   */
+  misbehave(rule: ((number: number) => 'hang' | 'drop' | undefined) | undefined): void;
+  /** Decide the reply to a whole mail after its final dot (its number counts from 1); undefined accepts. */
+  refuseData(rule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
-export async function startSmtp(): Promise<TestSmtp> {
+export interface TestSmtpOptions {
+  /** Where to listen, say a port where a server used to be. @default any free port */
+  readonly port?: number;
+  /** Options of the Nodemailer transport, such as short timeouts. @default a pool */
+  readonly transport?: Record<string, unknown>;
+}
+
+export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp> {
   const received: ReceivedMail[] = [];
+  const sockets = new Set<Socket>();
+  let started = 0;
+  let misbehaviour: ((number: number) => 'hang' | 'drop' | undefined) | undefined;
+  const offered: ReceivedMail[] = [];
+  let dataRule: ((mail: ReceivedMail, number: number) => SmtpReply | undefined) | undefined;
   let rule: ((address: string, acceptedBefore: readonly string[]) => SmtpReply | undefined) | undefined;
   const server = new SMTPServer({
     authOptional: true,
@@ -42,30 +65,55 @@ export async function startSmtp(): Promise<TestSmtp> {
       return callback(error);
     },
     onData(stream, session, callback) {
+      const whim = misbehaviour?.(++started);
+      if (whim === 'hang') return void stream.resume();
+      if (whim === 'drop') {
+        stream.once('data', () => {
+          for (const socket of sockets) socket.destroy();
+        });
+        return void stream.resume();
+      }
       simpleParser(stream)
         .then((parsed) => {
-          received.push({
+          const mail = {
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
             parsed,
-          });
+          };
+          offered.push(mail);
+          const reply = dataRule?.(mail, offered.length);
+          if (reply) return callback(Object.assign(new Error(reply.message), { responseCode: reply.code }));
+          received.push(mail);
           callback();
         })
         .catch(callback);
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('error', () => {});
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true });
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(options.transport ?? { pool: true }) });
   return {
     port,
     received,
+    offered,
     transport,
     refuse(next) {
       rule = next;
     },
+    refuseData(next) {
+      dataRule = next;
+    },
+    misbehave(next) {
+      misbehaviour = next;
+    },
     async close() {
       transport.close();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -89,7 +137,10 @@ export function smtpForSuite(): () => TestSmtp {
   });
   beforeEach(() => {
     smtp?.refuse(undefined);
+    smtp?.refuseData(undefined);
+    smtp?.misbehave(undefined);
     smtp?.received.splice(0);
+    smtp?.offered.splice(0);
   });
   after(async () => {
     await smtp?.close();

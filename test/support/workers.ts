@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { FixtureDatabase } from '../fixtures/news.ts';
 import type { SmtpSink } from './smtp-sink.ts';
+import { waitFor } from './wait.ts';
 
 /** Starts `vox worker` for the news app and waits until it is ready. */
 export async function startWorker(database: FixtureDatabase, sink: SmtpSink, readers: number, env: Record<string, string> = {}): Promise<ChildProcess> {
@@ -16,12 +17,7 @@ export async function startWorker(database: FixtureDatabase, sink: SmtpSink, rea
   return child;
 }
 
-/** Polls `condition` until it holds. */
+/** Polls `condition` until it holds (see {@link waitFor}). */
 export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(condition, { timeoutMs, what });
 }
-

@@ -1,4 +1,5 @@
 /** Email backends' shared core: Nodemailer transports, text parts from HTML, sending a built message. */
+import { getSystemErrorName } from 'node:util';
 import type { Backend, BackendCapabilities } from '../../vocabulary/backend.ts';
 import type { ContentFormat } from '../../vocabulary/format.ts';
 import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../../vocabulary/payload.ts';
@@ -115,17 +116,31 @@ async function sendMail(sender: Backend, options: EmailBackendOptions, raw: bool
   return { ...(info.messageId ? { providerMessageId: info.messageId } : {}), ...(rejected.length ? { rejected } : {}) };
 }
 
-/** SMTP replies 5xx are permanent; 4xx, timeouts and dropped connections are worth a retry. */
+/**
+ * SMTP replies 5xx are permanent; 4xx, timeouts and dropped connections are worth a retry. A
+ * socket error keeps the system's code (`ECONNREFUSED`, `ECONNRESET`, …) rather than Nodemailer's
+ * catch-all `ESOCKET`, so that the log says what happened.
+ */
 function smtpError(backend: string, error: unknown): DeliveryError {
-  const e = (error ?? {}) as { message?: string; responseCode?: number; code?: string; response?: string };
+  const e = (error ?? {}) as { message?: string; responseCode?: number; code?: string; response?: string; errno?: unknown; syscall?: unknown };
   const statusCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const permanent = statusCode !== undefined && statusCode >= 500 && statusCode < 600;
+  const code = e.code === 'ESOCKET' && typeof e.syscall === 'string' && typeof e.errno === 'number' ? systemErrorName(e.errno) ?? e.code : e.code;
   return new DeliveryError(e.response ?? e.message ?? String(error), {
     backend,
     permanent,
     ...(statusCode === undefined ? {} : { statusCode }),
-    ...(e.code ? { providerCode: e.code } : {}),
+    ...(code ? { providerCode: code } : {}),
     ...(e.response ? { responseBody: e.response } : {}),
     cause: error,
   });
+}
+
+/** `ECONNREFUSED` for -111 on Linux: the name of a system error number, if it has one. */
+function systemErrorName(errno: number): string | undefined {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return undefined;
+  }
 }
