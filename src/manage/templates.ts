@@ -3,7 +3,8 @@ import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
-import { jsonSchemaOf, pathExists, type JsonSchema } from '../render/schema-paths.ts';
+import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
+import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
@@ -34,15 +35,6 @@ export interface TemplateCheck {
   readonly errors: readonly TemplateProblem[];
   readonly warnings: readonly TemplateProblem[];
 }
-
-/** The variables every template has, besides the model-typed ones. */
-const CONTACT_SCHEMA: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, protocol: { type: 'string' }, address: { type: 'string' } }, additionalProperties: false };
-const NOTIFICATION_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: { id: { type: 'string' }, model: { type: 'string' }, codename: { type: 'string' }, description: { type: 'string' } },
-  additionalProperties: false,
-};
-const ANYTHING: JsonSchema = {};
 
 /** Templates: data written by authors, validated on save. */
 export class Templates {
@@ -148,16 +140,10 @@ export class Templates {
       const problems = this.#renderer.syntaxProblems(field, source, format);
       errors.push(...problems);
       if (problems.length > 0 || source === '') continue;
+      const hint = input.bulk ? ' (bulk templates have no recipient or contact)' : '';
       for (const variable of this.#renderer.variables(source)) {
-        const [root, ...path] = variable.segments;
-        const schemas = roots.get(String(root));
-        const name = variable.segments.join('.');
-        if (!schemas) {
-          const hint = root === 'recipient' || root === 'contact' ? ' (bulk templates have no recipient or contact)' : '';
-          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}${hint}` });
-        } else if (!schemas.some((schema) => pathExists(schema, schema, path.map((p) => (p === '*' ? 0 : p))))) {
-          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}` });
-        }
+        const problem = variableProblem(field, variable, roots, String(variable.segments[0]) === 'recipient' || String(variable.segments[0]) === 'contact' ? hint : '');
+        if (problem) warnings.push(problem);
       }
     }
     return { errors, warnings };
@@ -170,7 +156,7 @@ export class Templates {
     roots.set('object', [objectSchema]);
     roots.set('content', [objectSchema]);
     roots.set('notification', [NOTIFICATION_SCHEMA]);
-    roots.set('site', [ANYTHING]);
+    roots.set('site', [SITE_SCHEMA]);
     if (notification.actorModel) roots.set('actor', [this.#schemaOf(notification.actorModel)]);
     if (notification.targetModel) roots.set('target', [this.#schemaOf(notification.targetModel)]);
     if (!input.bulk) {

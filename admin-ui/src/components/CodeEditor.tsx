@@ -80,7 +80,7 @@ function diagnosticsOf(view: EditorView, problems: readonly (TemplateProblem & {
   return problems.map((p) => {
     const line = doc.line(Math.min(Math.max(p.line ?? 1, 1), doc.lines));
     const from = Math.min(line.from + Math.max((p.column ?? 1) - 1, 0), line.to);
-    const name = /unknown variable (\S+)/.exec(p.message)?.[1];
+    const name = /unknown variable ([^\s:]+)/.exec(p.message)?.[1];
     const to = Math.min(line.to, from + (name?.length ?? Math.max(line.to - from, 1)));
     return { from, to: Math.max(to, from), severity: p.severity, message: p.message, source: 'Vox' };
   });
