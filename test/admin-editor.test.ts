@@ -84,4 +84,15 @@ describe('the template editor in Chromium', { skip: skipWithoutChromium }, () =>
     await page.getByRole('status').getByText(/^Saved/).waitFor();
     assert.equal(await savedContent(), 'Hello {{ object.name }}');
   });
+
+  test('a template that cannot render with sample data is saved with a loud warning that its messages will fail', async () => {
+    await openEmptyTemplate();
+    await page.keyboard.type('{% for i in (1..50000000) %}{{ i }}{% endfor %}');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const banner = page.getByRole('status').filter({ hasText: 'messages will fail' });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /^Saved, but messages will fail: it cannot render with sample data \(.*memory/i);
+    assert.match(await banner.getAttribute('class') ?? '', /error/);
+    assert.equal(await savedContent(), '{% for i in (1..50000000) %}{{ i }}{% endfor %}');
+  });
 });

@@ -3,6 +3,7 @@ import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
+import { sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
 import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
@@ -36,6 +37,9 @@ export interface TemplateCheck {
   readonly warnings: readonly TemplateProblem[];
 }
 
+/** How a warning starts when the template can send nothing. */
+export const MESSAGES_WILL_FAIL = 'messages will fail';
+
 /** Templates: data written by authors, validated on save. */
 export class Templates {
   readonly #registry: Registry;
@@ -56,6 +60,7 @@ export class Templates {
     const notification = await this.#store.notifications.require(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
+    const warnings = [...check.warnings, ...(await this.#sampleRenderProblems(input, notification))];
     const timestamp = now();
     const values = {
       notification_id: notification.id,
@@ -85,7 +90,7 @@ export class Templates {
     });
     const template = await this.#store.templates.get(id);
     if (!template) throw new VoxError(ErrorCode.notFound, `template ${id} vanished while saving`);
-    return { template, warnings: check.warnings };
+    return { template, warnings };
   }
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
@@ -147,6 +152,31 @@ export class Templates {
       }
     }
     return { errors, warnings };
+  }
+
+  /**
+   * Renders the template with sample data from the schemas: a template that fails here (a loop
+   * stopped by the memory limit, say) fails for every message, which the author must hear at save.
+   */
+  async #sampleRenderProblems(input: TemplateInput, notification: NotificationRecord): Promise<TemplateProblem[]> {
+    const backend = this.#backends.get(input.backend);
+    if (!backend) return [];
+    const variables = Object.fromEntries([...this.#roots(notification, input)].map(([root, schemas]) => [root, sampleOf(schemas[0] ?? ANYTHING, root)]));
+    const fields: [string, () => Promise<unknown>][] = [
+      ['subject', () => this.#renderer.renderSubject(input.subject ?? '', variables)],
+      ['content', () => this.#renderer.renderContent(input.content, backend.format, variables)],
+      ['fromAddress', () => this.#renderer.renderText(input.fromAddress ?? '', variables)],
+    ];
+    const problems: TemplateProblem[] = [];
+    for (const [field, render] of fields) {
+      try {
+        await render();
+      } catch (error) {
+        if (!(error instanceof VoxError) || error.code !== ErrorCode.render) throw error;
+        problems.push({ field, message: `${MESSAGES_WILL_FAIL}: it cannot render with sample data (${error.message.replace(/^template failed to render: /, '')})` });
+      }
+    }
+    return problems;
   }
 
   /** Root variables a template may read, each with the schemas that may describe it. */

@@ -111,7 +111,10 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
       setForm(next);
       setSaved(next);
       setRefused(null);
-      setStatus({ ok: true, text: result.warnings.length > 0 ? `Saved, with ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}.` : 'Saved.' });
+      // A template that cannot render sends nothing: said as an error, not counted among warnings.
+      const failing = result.warnings.find((w) => w.message.startsWith('messages will fail'));
+      const count = result.warnings.length;
+      setStatus(failing ? { ok: false, text: `Saved, but ${failing.message}.` } : { ok: true, text: count > 0 ? `Saved, with ${count} warning${count === 1 ? '' : 's'}.` : 'Saved.' });
       if (form.id === undefined) navigate(`${base}/templates/${result.template.id}`, true);
     } catch (e) {
       const failed = e instanceof ApiFailure && e.problems.length > 0;
