@@ -6,7 +6,7 @@ import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../vocabul
 import { contact as makeContact, type Contact } from '../vocabulary/contact.ts';
 import type { NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/registry.ts';
-import { sampleOf } from '../render/sample-data.ts';
+import { SAMPLE_PEOPLE, sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
 import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
@@ -261,7 +261,7 @@ export class Composer {
       notes.push(`The ${role} is empty: its model has no schema that describes itself, so there is no sample data.`);
       return {};
     }
-    const value = sampleOf(schema);
+    const value = sampleOf(schema, '', schema, 0, SAMPLE_PEOPLE[role]);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as View) : {};
   }
 

@@ -46,6 +46,8 @@ function Composer({ model, label, options }: { model: string; label: string; opt
   const [view, setView] = useState<EditorView | null>(null);
   const [status, setStatus] = useState<{ ok: boolean; text: string; log?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  // An empty message is an error worth showing once the author has written or tried to send, not before.
+  const [tried, setTried] = useState(false);
   const subject = useRef<HTMLInputElement>(null);
   const focused = useRef<'content' | 'subject'>('content');
   const backend = options.backends.find((b) => b.id === form.backend);
@@ -61,6 +63,7 @@ function Composer({ model, label, options }: { model: string; label: string; opt
     } else if (view) insertInto(view, text);
   };
   const send = async () => {
+    setTried(true);
     setBusy(true);
     try {
       const result = await api<OneTimeResult>('POST', '/one-time/send', message);
@@ -71,7 +74,8 @@ function Composer({ model, label, options }: { model: string; label: string; opt
       setBusy(false);
     }
   };
-  const problems = preview?.errors ?? [];
+  const untouched = !tried && form.content === '';
+  const problems = (preview?.errors ?? []).filter((p) => !(untouched && p.field === 'content' && p.message === 'the message is empty'));
   const warnings = preview?.warnings ?? [];
   return (
     <div className="editor-grid">
