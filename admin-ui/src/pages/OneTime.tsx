@@ -135,7 +135,7 @@ function Composer({ model, label, options }: { model: string; label: string; opt
       <VariablePicker groups={options.variables} bulk={false} onInsert={insert} />
       <div className="editor-preview">
         <p className="hint">The preview shows the message to the first chosen object.</p>
-        <Preview result={preview} loading={loading} />
+        <Preview result={preview && { ...preview, errors: problems }} loading={loading} />
       </div>
     </div>
   );
