@@ -193,6 +193,8 @@ export const blogData = {
   async freeSlug(db: BlogDb, title: string): Promise<string> {
     const base =
       title
+        // Markup typed into a title is not part of its words: `<b>Bold</b> news` is bold-news.
+        .replace(/<\/?[a-z][^<>]*>/gi, ' ')
         .normalize('NFKD')
         .replace(/[\u0300-\u036f]/g, '')
         .toLowerCase()
@@ -334,7 +336,7 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
     subject: 'New comment on {{ object.article.title }}',
     content: [
       '<p>Hi {{ recipient.name }},</p>',
-      '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comments">{{ object.article.title }}</a>:</p>',
+      '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>:</p>',
       '<blockquote>{{ object.body }}</blockquote>',
     ].join('\n'),
   });

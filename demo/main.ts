@@ -3,15 +3,19 @@ import { parseArgs } from 'node:util';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
 import { startDemo } from './server.ts';
 
-const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST]
+const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST [--public]]
 
   --db FILE    keep the blog's data in this SQLite file (default: in memory, gone when you stop)
   --port PORT  default 8000
-  --host HOST  default 127.0.0.1`;
+  --host HOST  default 127.0.0.1; another address than loopback needs --public
+  --public     let other machines reach the demo: its mail viewer shows every email, with each
+               subscriber's comment token, to anybody who can reach it`;
 
-let values: { db?: string; port?: string; host?: string; help?: boolean };
+let values: { db?: string; port?: string; host?: string; public?: boolean; help?: boolean };
 try {
-  ({ values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  ({ values } = parseArgs({
+    options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, public: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  }));
 } catch (error) {
   console.error(`${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
@@ -34,10 +38,12 @@ try {
     admin: ({ vox, basePath, staffOf }) => vox.admin({ basePath, authorize: staffOf, loginUrl: '/login', title: 'Vox demo admin' }),
     ...(values.db === undefined ? {} : { db: values.db }),
     ...(values.host === undefined ? {} : { host: values.host }),
+    public: values.public === true,
   });
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'EADDRINUSE') console.error(`Port ${port} is in use: stop what runs there, or pick another port with --port.`);
+  else if (error instanceof Error && error.message.startsWith('refusing to listen')) console.error(`The demo is ${error.message}`);
   else console.error(error);
   process.exit(1);
 }

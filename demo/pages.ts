@@ -32,6 +32,7 @@ function layout(ctx: PageContext, title: string, body: Html, options: { wide?: b
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${SITE_NAME}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/style.css">
 </head>
 <body>
@@ -73,6 +74,12 @@ export interface InboxView {
   readonly unread: number;
 }
 
+/** What an activity type means to a reader: `Create` is something new, `Announce` something shared. */
+function activityLabel(type: string): string {
+  const labels: Record<string, string> = { Create: 'New', Update: 'Updated', Delete: 'Deleted', Announce: 'Shared', Like: 'Liked', Follow: 'New follower', Add: 'Added', Remove: 'Removed' };
+  return labels[type] ?? type;
+}
+
 /**
  * The in-app inbox as a small component: Vox's activity backend fills it (a comment on your
  * article), and the feed API marks it read. Summaries are shown as text: one from another server
@@ -84,10 +91,14 @@ function inboxCard(inbox: InboxView): Html {
 ${inbox.items.length === 0
   ? html`<p class="muted">Nothing yet. When a subscriber comments on your article, Vox's activity backend puts it here.</p>`
   : html`<ol class="inboxlist">${inbox.items.map(
-      (item) => html`<li class="${item.read ? 'read' : 'unread'}"><span class="text">${item.summaryText || item.type}</span><span class="meta">${item.type} · ${dateOf(item.createdAt)}${item.remote ? ' · from another server' : ''}</span></li>`,
+      (item) => {
+        const text = item.summaryText || activityLabel(item.type);
+        const href = item.object && /^https?:\/\//.test(item.object) ? item.object : undefined;
+        return html`<li class="${item.read ? 'read' : 'unread'}">${href ? html`<a class="text" href="${href}">${text}</a>` : html`<span class="text">${text}</span>`}<span class="meta">${activityLabel(item.type)} · ${dateOf(item.createdAt)}${item.remote ? ' · from another server' : ''}</span></li>`;
+      },
     )}</ol>
 <button type="button" class="secondary" data-mark-read${inbox.unread === 0 ? html` disabled` : ''}>Mark all read</button>`}
-<p class="muted small">Served by the feed API at <code>/activity/feed</code>; you are also an ActivityPub actor that Mastodon users can follow.</p>
+<p class="muted small">Served by the feed API at <code>/activity/feed</code>. You are also an ActivityPub actor; Mastodon users can follow you once the blog runs under a public https host name, which a Mastodon server can reach (not 127.0.0.1).</p>
 </section>`;
 }
 

@@ -18,7 +18,7 @@ import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogData
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
 import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
-import { STYLESHEET } from './styles.ts';
+import { FAVICON, STYLESHEET } from './styles.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
 export interface DemoAdmin {
@@ -30,8 +30,13 @@ export interface DemoOptions {
   readonly db?: string;
   /** 0 picks a free port. @default 8000 */
   readonly port?: number;
-  /** @default '127.0.0.1' */
+  /** A loopback address unless `public` is set. @default '127.0.0.1' */
   readonly host?: string;
+  /**
+   * Allow a `host` that other machines can reach. The mail viewer shows every email, subscribers'
+   * comment tokens included, to anybody who reaches it. @default false
+   */
+  readonly public?: boolean;
   /** Where the demo prints one line per email. @default console.log */
   readonly log?: (line: string) => void;
   /**
@@ -53,12 +58,23 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/** Whether a host name or address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /**
  * Starts the demo blog: the web server, the embedded SQLite database (seeded on first use), Vox with
  * its in-process worker, and a mailbox that captures every email.
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !options.public) {
+    throw new Error(
+      `refusing to listen on ${host}: the demo's mail viewer at /mail shows every email, with each subscriber's comment token, to anybody who can reach it. ` +
+        'Listen on a loopback address (127.0.0.1, ::1, localhost), or pass --public (public: true) if everyone on that network may read them.',
+    );
+  }
   const log = options.log ?? ((line: string) => console.log(line));
   // Links in emails need the real address, known only once the server listens (port 0 picks one);
   // requests that come in before the blog is ready wait for it.
@@ -174,6 +190,10 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     await next();
   });
 
+  // Browsers ask for an icon on every page; without one each page logs a 404.
+  const icon = (c: Context<Env>) => c.body(FAVICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'max-age=86400' });
+  app.get('/favicon.svg', icon);
+  app.get('/favicon.ico', icon);
   app.get('/style.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'max-age=300' }));
 
   const inboxOf = async (c: Context<Env>): Promise<InboxView | undefined> => {
@@ -334,7 +354,8 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
 
   const adminRoute = async (c: Context<Env>) => {
     if (!admin) return notFound(c, 'The admin is not part of this version of Vox yet.');
-    if (!c.get('user')) return loginRedirect(c, c.req.path);
+    // The admin authorizes by itself, as docs/admin.md says: a page sends a signed-out visitor to
+    // the login page, an API call gets 401, and the built app's assets are public.
     return admin.fetch(c.req.raw);
   };
   app.all('/admin', adminRoute);

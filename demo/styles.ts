@@ -80,3 +80,6 @@ button.secondary { background: #fff; border: 1px solid #d0d5dd; border-radius: 8
 button.secondary:disabled { color: var(--muted); cursor: default; }
 .small { font-size: 0.85rem; }
 `;
+
+/** The blog's icon: a speech bubble in the accent colour. */
+export const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path fill="#2456c8" d="M4 4h24a2 2 0 0 1 2 2v15a2 2 0 0 1-2 2H13l-7 6v-6H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/><text x="16" y="18" font-family="sans-serif" font-size="12" font-weight="700" fill="#fff" text-anchor="middle">V</text></svg>`;

@@ -156,9 +156,9 @@ describe('the admin over HTTP', () => {
     const form = { ...template, subject: 'New: {{ object.titel }}', content: '<p>Hi {{ recipient.name }}, {{ actor.name }} wrote {{ object.title }}.</p>' };
     const sample = await staff.json<PreviewResult>('POST', '/templates/preview', { template: form, source: { mode: 'sample' } });
     assert.deepEqual(sample.errors, []);
-    assert.deepEqual(sample.warnings, [{ field: 'subject', line: 1, column: 9, message: 'unknown variable object.titel' }]);
+    assert.deepEqual(sample.warnings, [{ field: 'subject', line: 1, column: 9, message: 'unknown variable object.titel: did you mean object.title?' }]);
     assert.equal(sample.message?.subject, 'New:');
-    assert.match(sample.message?.html ?? '', /Hi Pat Reader, Pat Reader wrote A sample title\./);
+    assert.match(sample.message?.html ?? '', /Hi Robin Recipient, Alex Actor wrote A sample title\./);
     assert.match(sample.notes.join(' '), /sample data/);
 
     const real = await staff.json<PreviewResult>('POST', '/templates/preview', { template: { ...form, subject: '{{ object.title }}' }, source: { mode: 'object', object: 'welcome', actor: '1' } });

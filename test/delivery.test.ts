@@ -90,7 +90,7 @@ for (const database of databases) {
       assert.equal(mail?.parsed.subject, 'Announced: Picnic *at* <noon>');
       const html = String(mail?.parsed.html);
       assert.match(html, /<h1>Picnic \*at\* &lt;noon&gt;<\/h1>/);
-      assert.match(html, /Hello <strong>Cy<\/strong>, you are reached at shared@example\.org\./);
+      assert.match(html, /Hello <strong>Cy<\/strong>, you are reached at <a href="mailto:shared@example\.org">shared@example\.org<\/a>\./);
       assert.match(html, /&lt;b&gt;raw html is not allowed&lt;\/b&gt;/);
       assert.match(mail?.parsed.text ?? '', /PICNIC \*AT\* <NOON>/);
     });

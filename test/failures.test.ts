@@ -78,7 +78,7 @@ for (const database of databases) {
       });
       assert.deepEqual(check.errors, []);
       assert.deepEqual(check.warnings.map((w) => [w.field, w.message, w.line]), [
-        ['subject', 'unknown variable object.titel', 1],
+        ['subject', 'unknown variable object.titel: did you mean object.title?', 1],
         ['content', 'unknown variable actor.pasword', 2],
       ]);
       await assert.rejects(

@@ -15,12 +15,17 @@ export class ApiFailure extends Error {
   }
 }
 
-/** Calls the admin's API; state-changing calls carry the CSRF token. */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+/** Calls the admin's API; state-changing calls carry the CSRF token, sends their form's idempotency key. */
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
   const response = await fetch(`${config.basePath}/api${path}`, {
     method,
     credentials: 'same-origin',
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), 'X-CSRF-Token': config.csrf, Accept: 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey }),
+      'X-CSRF-Token': config.csrf,
+      Accept: 'application/json',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (response.status === 204) return undefined as T;

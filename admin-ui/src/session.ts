@@ -18,6 +18,17 @@ export function modelLabel(session: SessionInfo, name: string | null): string {
   return session.models.find((m) => m.name === name)?.label ?? name;
 }
 
+/** A notification as the admin names it elsewhere: `blog.subscriber.created` → `Subscriber: created`. */
+export function notificationLabel(session: SessionInfo, key: string): string {
+  const dot = key.lastIndexOf('.');
+  return dot < 0 ? key : `${modelLabel(session, key.slice(0, dot))}: ${key.slice(dot + 1)}`;
+}
+
+/** A backend by its label (`Markdown email`), or its id when it is no longer configured. */
+export function backendLabel(session: SessionInfo, id: string): string {
+  return backendOf(session, id)?.label ?? id;
+}
+
 /** `2026-11-23T14:52:38.625Z` → `23 Nov 2026, 14:52`. */
 export function when(iso: string | null): string {
   if (!iso) return '';

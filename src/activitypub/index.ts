@@ -171,6 +171,19 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
       store = new ActivityStore(given.db as Kysely<ActivityDatabase>);
     },
     compose: (rendered, context) => composeActivity(rendered, context, host && iris ? { host, iris } : undefined),
+    // Only this site's actors can be sent to; a remote account's inbox gets activities by following one.
+    validateAddress(address) {
+      let url: URL;
+      try {
+        url = new URL(address);
+      } catch {
+        return 'an activity address is the IRI of one of this site\'s actors, such as https://example.org/users/alice';
+      }
+      if (iris && url.origin !== iris.origin) {
+        return `${address} is not an actor of this site (${iris.origin}): remote accounts cannot be sent to, they get activities by following one of this site's actors`;
+      }
+      return undefined;
+    },
     async send(message) {
       const activityJson = activityOf(message, backendId);
       const fed = await ready();

@@ -184,4 +184,13 @@ export interface OneTimeResult {
   readonly messageIds: readonly number[];
   /** Objects that had no contact for the backend's protocol. */
   readonly skipped: readonly string[];
+  /** This request repeated an earlier one with the same `Idempotency-Key`: nothing more was sent. */
+  readonly repeated: boolean;
+}
+
+/** POST /api/notifications/:key/issue (with an `Idempotency-Key` header, sent once): the issues recorded. */
+export interface IssuedNotifications {
+  readonly issues: readonly { readonly issueId: number; readonly object: string }[];
+  /** This request repeated an earlier one with the same `Idempotency-Key`: nothing more was issued. */
+  readonly repeated: boolean;
 }

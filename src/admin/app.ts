@@ -11,6 +11,7 @@ import type { AdminDeps } from './context.ts';
 import * as input from './input.ts';
 import { apiError, escape, isApi, outcome, page, readBody, type Env } from './http.ts';
 import { logRoutes } from './log-routes.ts';
+import { OncePerKey } from './once.ts';
 import { CSRF_HEADER, CsrfTokens, SECURITY_HEADERS } from './security.ts';
 import type { AdminOptions } from './types.ts';
 
@@ -72,6 +73,12 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     }
   };
   const body = async (c: Context<Env>) => input.object(await json(c), 'the request body');
+  // Sends answer a repeat of their request (same user, path and Idempotency-Key) with the first answer.
+  const once = new OncePerKey();
+  const onceKey = (c: Context<Env>) => {
+    const key = c.req.header('idempotency-key');
+    return key ? `${c.get('userId')}\u0000${c.req.path}\u0000${key}` : undefined;
+  };
 
   app.get('/api/session', (c) => {
     const user = c.get('user');
@@ -151,11 +158,14 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     }
     const ids = input.texts(await body(c), 'objects');
     if (ids.length === 0) throw new VoxError(ErrorCode.invalidInput, 'choose at least one object');
-    const objects = await composer.load(notification.model, ids);
-    deps.startWorker();
-    const issues = [];
-    for (const [index, object] of objects.entries()) issues.push({ issueId: (await delivery.record(notification, { object })).issueId, object: ids[index] });
-    return c.json({ issues });
+    const { answer, repeated } = await once.run(onceKey(c), async () => {
+      const objects = await composer.load(notification.model, ids);
+      deps.startWorker();
+      const issues = [];
+      for (const [index, object] of objects.entries()) issues.push({ issueId: (await delivery.record(notification, { object })).issueId, object: ids[index] });
+      return { issues };
+    });
+    return c.json({ ...answer, repeated });
   });
 
   app.get('/api/models/:model/objects', async (c) => c.json(await composer.search(c.req.param('model'), c.req.query('q') ?? '')));
@@ -260,23 +270,26 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     if (form.objects.length === 0) throw new VoxError(ErrorCode.invalidInput, 'choose at least one object');
     const { messages, skipped } = await composer.renderOneTime(form, await composer.load(form.model, form.objects));
     if (messages.length === 0) throw new VoxError(ErrorCode.invalidInput, `none of the chosen objects has a contact for ${form.backend}`);
-    deps.startWorker();
-    const batch = randomUUID();
-    const messageIds = await delivery.queueMessages(
-      messages.map((m, index) => ({
-        issueId: null,
-        notificationId: null,
-        templateId: null,
-        backend: m.backend.id,
-        protocol: m.backend.protocol,
-        from: m.from ?? null,
-        to: m.to,
-        payload: m.payload,
-        status: 'queued' as const,
-        idempotencyKey: `one-time:${batch}:${index}`,
-      })),
-    );
-    const result: OneTimeResult = { queued: messageIds.length, messageIds, skipped };
+    const { answer, repeated } = await once.run(onceKey(c), async () => {
+      deps.startWorker();
+      const batch = randomUUID();
+      const messageIds = await delivery.queueMessages(
+        messages.map((m, index) => ({
+          issueId: null,
+          notificationId: null,
+          templateId: null,
+          backend: m.backend.id,
+          protocol: m.backend.protocol,
+          from: m.from ?? null,
+          to: m.to,
+          payload: m.payload,
+          status: 'queued' as const,
+          idempotencyKey: `one-time:${batch}:${index}`,
+        })),
+      );
+      return { queued: messageIds.length, messageIds, skipped };
+    });
+    const result: OneTimeResult = { ...answer, repeated };
     return c.json(result);
   });
 

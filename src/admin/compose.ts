@@ -6,8 +6,9 @@ import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../vocabul
 import { contact as makeContact, type Contact } from '../vocabulary/contact.ts';
 import type { NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/registry.ts';
-import { sampleOf } from '../render/sample-data.ts';
-import { jsonSchemaOf, pathExists, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
+import { SAMPLE_PEOPLE, sampleOf } from '../render/sample-data.ts';
+import { jsonSchemaOf, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
+import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import type { BackendInfo, ModelInfo, ObjectChoice, OneTimeForm, PreviewSource, RenderedMessage, TemplateForm, VariableGroup } from './api.ts';
 import type { AdminDeps } from './context.ts';
@@ -16,11 +17,6 @@ import type { AdminDeps } from './context.ts';
 const PICKER_DEPTH = 3;
 /** Most objects a search shows. */
 export const SEARCH_LIMIT = 50;
-
-const CONTACT_SCHEMA: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, protocol: { type: 'string' }, address: { type: 'string' } } };
-const NOTIFICATION_SCHEMA: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, model: { type: 'string' }, codename: { type: 'string' }, description: { type: 'string' } } };
-const SITE_SCHEMA: JsonSchema = { type: 'object', properties: { baseUrl: { type: 'string', format: 'uri' }, name: { type: 'string' } } };
-const ANYTHING: JsonSchema = {};
 
 /** What a one-time message's contacts functions are told: there is no notification (the seed's OneTimeNotification). */
 export const ONE_TIME: NotificationRef = { id: 'one-time', model: '', codename: 'one-time', description: 'One-time message from the admin' };
@@ -196,13 +192,13 @@ export class Composer {
     const errors: TemplateProblem[] = [];
     const warnings: TemplateProblem[] = [];
     const schema = this.schemaOf(form.model) ?? ANYTHING;
-    const roots = new Map<string, JsonSchema>([
-      ['object', schema],
-      ['content', schema],
-      ['recipient', schema],
-      ['contact', CONTACT_SCHEMA],
-      ['site', ANYTHING],
-      ['notification', NOTIFICATION_SCHEMA],
+    const roots = new Map<string, JsonSchema[]>([
+      ['object', [schema]],
+      ['content', [schema]],
+      ['recipient', [schema]],
+      ['contact', [CONTACT_SCHEMA]],
+      ['site', [SITE_SCHEMA]],
+      ['notification', [NOTIFICATION_SCHEMA]],
     ]);
     const fields: [string, string, Backend['format'] | 'text'][] = [
       ['content', form.content, backend.format],
@@ -214,12 +210,8 @@ export class Composer {
       errors.push(...syntax);
       if (syntax.length > 0) continue;
       for (const variable of renderer.variables(source)) {
-        const [root, ...path] = variable.segments;
-        const rootSchema = roots.get(String(root));
-        const name = variable.segments.join('.');
-        if (!rootSchema || !pathExists(rootSchema, rootSchema, path.map((p) => (p === '*' ? 0 : p)))) {
-          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}` });
-        }
+        const problem = variableProblem(field, variable, roots);
+        if (problem) warnings.push(problem);
       }
     }
     if (form.content.trim() === '') errors.push({ field: 'content', message: 'the message is empty' });
@@ -269,7 +261,7 @@ export class Composer {
       notes.push(`The ${role} is empty: its model has no schema that describes itself, so there is no sample data.`);
       return {};
     }
-    const value = sampleOf(schema);
+    const value = sampleOf(schema, '', schema, 0, SAMPLE_PEOPLE[role]);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as View) : {};
   }
 

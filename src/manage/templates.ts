@@ -3,7 +3,9 @@ import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
-import { jsonSchemaOf, pathExists, type JsonSchema } from '../render/schema-paths.ts';
+import { sampleOf } from '../render/sample-data.ts';
+import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
+import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
@@ -35,14 +37,8 @@ export interface TemplateCheck {
   readonly warnings: readonly TemplateProblem[];
 }
 
-/** The variables every template has, besides the model-typed ones. */
-const CONTACT_SCHEMA: JsonSchema = { type: 'object', properties: { name: { type: 'string' }, protocol: { type: 'string' }, address: { type: 'string' } }, additionalProperties: false };
-const NOTIFICATION_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: { id: { type: 'string' }, model: { type: 'string' }, codename: { type: 'string' }, description: { type: 'string' } },
-  additionalProperties: false,
-};
-const ANYTHING: JsonSchema = {};
+/** How a warning starts when the template can send nothing. */
+export const MESSAGES_WILL_FAIL = 'messages will fail';
 
 /** Templates: data written by authors, validated on save. */
 export class Templates {
@@ -64,6 +60,7 @@ export class Templates {
     const notification = await this.#store.notifications.require(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
+    const warnings = [...check.warnings, ...(await this.#sampleRenderProblems(input, notification))];
     const timestamp = now();
     const values = {
       notification_id: notification.id,
@@ -93,7 +90,7 @@ export class Templates {
     });
     const template = await this.#store.templates.get(id);
     if (!template) throw new VoxError(ErrorCode.notFound, `template ${id} vanished while saving`);
-    return { template, warnings: check.warnings };
+    return { template, warnings };
   }
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
@@ -148,19 +145,38 @@ export class Templates {
       const problems = this.#renderer.syntaxProblems(field, source, format);
       errors.push(...problems);
       if (problems.length > 0 || source === '') continue;
+      const hint = input.bulk ? ' (bulk templates have no recipient or contact)' : '';
       for (const variable of this.#renderer.variables(source)) {
-        const [root, ...path] = variable.segments;
-        const schemas = roots.get(String(root));
-        const name = variable.segments.join('.');
-        if (!schemas) {
-          const hint = root === 'recipient' || root === 'contact' ? ' (bulk templates have no recipient or contact)' : '';
-          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}${hint}` });
-        } else if (!schemas.some((schema) => pathExists(schema, schema, path.map((p) => (p === '*' ? 0 : p))))) {
-          warnings.push({ field, line: variable.line, column: variable.column, message: `unknown variable ${name}` });
-        }
+        const problem = variableProblem(field, variable, roots, String(variable.segments[0]) === 'recipient' || String(variable.segments[0]) === 'contact' ? hint : '');
+        if (problem) warnings.push(problem);
       }
     }
     return { errors, warnings };
+  }
+
+  /**
+   * Renders the template with sample data from the schemas: a template that fails here (a loop
+   * stopped by the memory limit, say) fails for every message, which the author must hear at save.
+   */
+  async #sampleRenderProblems(input: TemplateInput, notification: NotificationRecord): Promise<TemplateProblem[]> {
+    const backend = this.#backends.get(input.backend);
+    if (!backend) return [];
+    const variables = Object.fromEntries([...this.#roots(notification, input)].map(([root, schemas]) => [root, sampleOf(schemas[0] ?? ANYTHING, root)]));
+    const fields: [string, () => Promise<unknown>][] = [
+      ['subject', () => this.#renderer.renderSubject(input.subject ?? '', variables)],
+      ['content', () => this.#renderer.renderContent(input.content, backend.format, variables)],
+      ['fromAddress', () => this.#renderer.renderText(input.fromAddress ?? '', variables)],
+    ];
+    const problems: TemplateProblem[] = [];
+    for (const [field, render] of fields) {
+      try {
+        await render();
+      } catch (error) {
+        if (!(error instanceof VoxError) || error.code !== ErrorCode.render) throw error;
+        problems.push({ field, message: `${MESSAGES_WILL_FAIL}: it cannot render with sample data (${error.message.replace(/^template failed to render: /, '')})` });
+      }
+    }
+    return problems;
   }
 
   /** Root variables a template may read, each with the schemas that may describe it. */
@@ -170,7 +186,7 @@ export class Templates {
     roots.set('object', [objectSchema]);
     roots.set('content', [objectSchema]);
     roots.set('notification', [NOTIFICATION_SCHEMA]);
-    roots.set('site', [ANYTHING]);
+    roots.set('site', [SITE_SCHEMA]);
     if (notification.actorModel) roots.set('actor', [this.#schemaOf(notification.actorModel)]);
     if (notification.targetModel) roots.set('target', [this.#schemaOf(notification.targetModel)]);
     if (!input.bulk) {

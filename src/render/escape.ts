@@ -1,17 +1,9 @@
-/** Escaping variables for each content format: HTML, Markdown, Slack, fields, JSON strings. */
+/** Escaping variables for each content format: HTML, Slack, fields, JSON strings (Markdown: markdown-escape.ts). */
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-/**
- * Escapes text for a Markdown body: Markdown syntax is backslash-escaped first, then HTML, so a
- * variable can neither start Markdown constructs nor inject raw HTML.
- */
-export function escapeMarkdown(text: string): string {
-  return escapeHtml(text.replace(/[\\`*_{}[\]()#+\-.!|~]/g, '\\$&'));
 }
 
 /**

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { VoxError } from '../vocabulary/errors.ts';
 import { ErrorCode } from '../vocabulary/errors.ts';
-import { escapeMarkdown } from './escape.ts';
 import { Renderer } from './renderer.ts';
 
 const renderer = new Renderer({ renderLimit: 500, memoryLimit: 1_000_000 });
@@ -19,11 +18,10 @@ describe('escaping follows the output format', () => {
     assert.equal(parts.html, 'FISH &amp; &lt;CHIPS&gt;');
   });
 
-  test('Markdown bodies escape Markdown syntax and HTML', async () => {
-    const evil = { title: '*bold* [link](http://evil.test) <script>alert(1)</script>' };
-    const parts = await renderer.renderContent('# {{ object.title }}', 'markdown', { object: evil });
-    assert.equal(parts.markdown, '# \\*bold\\* \\[link\\]\\(http://evil\\.test\\) &lt;script&gt;alert\\(1\\)&lt;/script&gt;');
-    assert.equal(escapeMarkdown("it's"), 'it&#39;s');
+  test('Markdown bodies escape what starts Markdown syntax or HTML, and nothing inside code', async () => {
+    const evil = { title: "*bold* [link](http://evil.test) <script>alert(1)</script> it's" };
+    const parts = await renderer.renderContent('# {{ object.title }} `{{ object.title }}`', 'markdown', { object: evil });
+    assert.equal(parts.markdown, "# \\*bold\\* \\[link\\](http://evil.test) \\<script\\>alert(1)\\</script\\> it's `*bold* [link](http://evil.test) <script>alert(1)</script> it's`");
   });
 
   test('subjects and plain text are raw, and subjects fold to one line', async () => {

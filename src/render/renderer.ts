@@ -4,7 +4,8 @@ import type { ContentFormat } from '../vocabulary/format.ts';
 import type { PartHoles } from '../vocabulary/payload.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
 import { prepare, type PreparedTemplate } from './prepared.ts';
-import { escapeField, escapeHtml, escapeJsonString, escapeMarkdown, escapeSlack, foldLines, stringify } from './escape.ts';
+import { escapeField, escapeHtml, escapeJsonString, escapeSlack, foldLines, stringify } from './escape.ts';
+import { finishMarkdown, markMarkdown } from './markdown-escape.ts';
 
 /** Limits that keep untrusted template authors from exhausting the process. */
 export interface RenderLimits {
@@ -56,8 +57,10 @@ export class Renderer {
     };
     this.#engines = {
       html: new Liquid({ ...base, outputEscape: (v: unknown) => escapeHtml(stringify(v)) }),
-      markdown: new Liquid({ ...base, outputEscape: (v: unknown) => escapeMarkdown(stringify(v)) }),
-      text: new Liquid(base),
+      // Markdown values are escaped once the whole message is rendered, by where they land (see markdown-escape.ts).
+      markdown: new Liquid({ ...base, outputEscape: (v: unknown) => markMarkdown(stringify(v)) }),
+      // Plain text prints values as the other formats do (an object as JSON, not "[object Object]").
+      text: new Liquid({ ...base, outputEscape: stringify }),
       fields: new Liquid({ ...base, outputEscape: (v: unknown) => escapeField(stringify(v)) }),
       slack: new Liquid({ ...base, outputEscape: (v: unknown) => escapeSlack(stringify(v)) }),
       'slack-blocks': new Liquid({ ...base, outputEscape: (v: unknown) => escapeJsonString(escapeSlack(stringify(v))) }),
@@ -76,6 +79,7 @@ export class Renderer {
 
   /** Renders content in a backend's format into named parts (`html`, `markdown`, `text`, or blocks). */
   async renderContent(source: string, format: ContentFormat, variables: Variables): Promise<Record<string, string>> {
+    if (format === 'markdown') return { markdown: finishMarkdown(await this.#render(format, source, variables)) };
     if (format !== 'blocks') return { [format]: await this.#render(format, source, variables) };
     const parts: Record<string, string> = {};
     for (const [name, engine] of Object.entries(BLOCK_FORMATS)) {
@@ -111,6 +115,10 @@ export class Renderer {
         if (parts.subject !== undefined) {
           parts.subject = foldLines(parts.subject);
           delete holes.subject;
+        }
+        if (parts.markdown !== undefined) {
+          parts.markdown = finishMarkdown(parts.markdown);
+          delete holes.markdown;
         }
         return { parts, holes };
       },

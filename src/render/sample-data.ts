@@ -3,12 +3,26 @@ import { resolve, type JsonSchema } from './schema-paths.ts';
 
 const MAX_DEPTH = 6;
 
+/** Who sample data is about: each role of a message gets its own person, so a preview shows which is which. */
+export interface SamplePerson {
+  readonly first: string;
+  readonly last: string;
+}
+
+/** The sample people by role: the object, actor, target and recipient of a preview each have their own name. */
+export const SAMPLE_PEOPLE: Readonly<Record<string, SamplePerson>> = {
+  object: { first: 'Pat', last: 'Reader' },
+  actor: { first: 'Alex', last: 'Actor' },
+  target: { first: 'Taylor', last: 'Target' },
+  recipient: { first: 'Robin', last: 'Recipient' },
+};
+
 /** Sample strings by property name, so that previews read like real messages. */
-const NAMED_STRINGS: readonly [RegExp, string][] = [
-  [/e-?mail/i, 'pat.reader@example.org'],
-  [/^(first_?name|given_?name)$/i, 'Pat'],
-  [/^(last_?name|family_?name|surname)$/i, 'Reader'],
-  [/name|poster|author/i, 'Pat Reader'],
+const namedStrings = ({ first, last }: SamplePerson): readonly [RegExp, string][] => [
+  [/e-?mail/i, `${first}.${last}@example.org`.toLowerCase()],
+  [/^(first_?name|given_?name)$/i, first],
+  [/^(last_?name|family_?name|surname)$/i, last],
+  [/name|poster|author/i, `${first} ${last}`],
   [/title|subject|headline/i, 'A sample title'],
   [/slug/i, 'a-sample-title'],
   [/url|link|href|website/i, 'https://example.org/sample'],
@@ -21,7 +35,6 @@ const NAMED_STRINGS: readonly [RegExp, string][] = [
 ];
 
 const FORMATS: Readonly<Record<string, string>> = {
-  email: 'pat.reader@example.org',
   uri: 'https://example.org/sample',
   url: 'https://example.org/sample',
   'date-time': '2026-01-02T09:30:00.000Z',
@@ -32,9 +45,10 @@ const FORMATS: Readonly<Record<string, string>> = {
 
 /**
  * A plausible value for a JSON Schema, for previews without a real object: examples and defaults
- * first, then values guessed from the property name and format. Arrays get one item.
+ * first, then values guessed from the property name and format. Arrays get one item. Names and
+ * email addresses are those of `person`.
  */
-export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schema, depth = 0): unknown {
+export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schema, depth = 0, person: SamplePerson = SAMPLE_PEOPLE.object!): unknown {
   const node = resolve(root, schema);
   if (node.const !== undefined) return node.const;
   if (node.examples?.[0] !== undefined) return node.examples[0];
@@ -42,22 +56,23 @@ export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schem
   if (node.enum?.[0] !== undefined) return node.enum[0];
   if (depth > MAX_DEPTH) return null;
   const alternatives = [...(node.anyOf ?? []), ...(node.oneOf ?? [])].filter((alt) => resolve(root, alt).type !== 'null');
-  if (alternatives[0]) return sampleOf(alternatives[0], name, root, depth + 1);
+  if (alternatives[0]) return sampleOf(alternatives[0], name, root, depth + 1, person);
   if (node.allOf?.length) {
-    return Object.assign({}, ...node.allOf.map((part) => sampleOf(part, name, root, depth + 1)).filter((v) => typeof v === 'object' && v !== null));
+    return Object.assign({}, ...node.allOf.map((part) => sampleOf(part, name, root, depth + 1, person)).filter((v) => typeof v === 'object' && v !== null));
   }
   const types = node.type === undefined ? [] : (typeof node.type === 'string' ? [node.type] : node.type).filter((t) => t !== 'null');
   const type = types[0] ?? (node.properties ? 'object' : node.items ? 'array' : undefined);
   switch (type) {
     case 'object': {
       const value: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(node.properties ?? {})) value[key] = sampleOf(child, key, root, depth + 1);
+      for (const [key, child] of Object.entries(node.properties ?? {})) value[key] = sampleOf(child, key, root, depth + 1, person);
       return value;
     }
     case 'array':
-      return node.items ? [sampleOf(node.items, singular(name), root, depth + 1)] : [];
+      return node.items ? [sampleOf(node.items, singular(name), root, depth + 1, person)] : [];
     case 'string':
-      return (node.format && FORMATS[node.format]) ?? NAMED_STRINGS.find(([pattern]) => pattern.test(name))?.[1] ?? `Sample ${name || 'text'}`;
+      if (node.format === 'email') return namedStrings(person)[0]![1];
+      return (node.format && FORMATS[node.format]) ?? namedStrings(person).find(([pattern]) => pattern.test(name))?.[1] ?? `Sample ${name || 'text'}`;
     case 'integer':
     case 'number':
       return /id$/i.test(name) ? 1 : type === 'integer' ? 3 : 4.5;

@@ -5,7 +5,7 @@ import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { tags } from '@lezer/highlight';
 import { markdown } from '@codemirror/lang-markdown';
 import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
-import { Compartment, EditorState, type Extension } from '@codemirror/state';
+import { Compartment, EditorSelection, EditorState, Prec, type Extension } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
 import { useEffect, useRef } from 'react';
@@ -59,13 +59,28 @@ function languageOf(mode: EditorMode, groups: readonly VariableGroup[]): Extensi
   return liquid(config);
 }
 
+/**
+ * Typing the `%}` that the editor already put after `{%` steps over it, as typing `}}` does for
+ * `{{`: lang-liquid's `%` handler and closeBrackets would otherwise leave a stray `%}`.
+ */
+const overtypeTagClose = Prec.high(
+  EditorView.inputHandler.of((view, from, to, text) => {
+    if (from !== to || (text !== '%' && text !== '}')) return false;
+    const { doc } = view.state;
+    const steps = text === '%' ? doc.sliceString(from, from + 2) === '%}' : doc.sliceString(from - 1, from + 1) === '%}';
+    if (!steps) return false;
+    view.dispatch({ selection: EditorSelection.cursor(from + 1), scrollIntoView: true, userEvent: 'input.type' });
+    return true;
+  }),
+);
+
 /** Problems of one field as CodeMirror diagnostics, at their line and column. */
 function diagnosticsOf(view: EditorView, problems: readonly (TemplateProblem & { severity: 'error' | 'warning' })[]): Diagnostic[] {
   const doc = view.state.doc;
   return problems.map((p) => {
     const line = doc.line(Math.min(Math.max(p.line ?? 1, 1), doc.lines));
     const from = Math.min(line.from + Math.max((p.column ?? 1) - 1, 0), line.to);
-    const name = /unknown variable (\S+)/.exec(p.message)?.[1];
+    const name = /unknown variable ([^\s:]+)/.exec(p.message)?.[1];
     const to = Math.min(line.to, from + (name?.length ?? Math.max(line.to - from, 1)));
     return { from, to: Math.max(to, from), severity: p.severity, message: p.message, source: 'Vox' };
   });
@@ -101,6 +116,7 @@ export function CodeEditor({ label, value, mode, problems, variables = [], onCha
         doc: value,
         extensions: [
           basicSetup,
+          overtypeTagClose,
           syntaxHighlighting(highlight),
           language.current.of(languageOf(mode, variables)),
           lintGutter(),

@@ -10,8 +10,8 @@ interface Tool {
 }
 
 const LIQUID: readonly Tool[] = [
-  { label: 'if', title: 'Show something only when a variable is set', before: '{% if object.', after: ' %}\n\n{% endif %}' },
-  { label: 'for', title: 'Repeat for each item of a list', before: '{% for item in object.', after: ' %}\n  {{ item }}\n{% endfor %}' },
+  { label: 'if', title: 'If: show something only when a variable is set', before: '{% if object.', after: ' %}\n\n{% endif %}' },
+  { label: 'for', title: 'For: repeat for each item of a list', before: '{% for item in object.', after: ' %}\n  {{ item }}\n{% endfor %}' },
 ];
 
 const TOOLS: Readonly<Record<EditorMode, readonly Tool[]>> = {
@@ -46,7 +46,7 @@ export function Toolbar({ mode, view }: { mode: EditorMode; view: EditorView | n
   return (
     <div className="toolbar" role="toolbar" aria-label="Formatting">
       {[...TOOLS[mode], ...LIQUID].map((tool) => (
-        <button key={tool.label} type="button" title={tool.title} disabled={!view} onClick={() => view && insertInto(view, tool.before, tool.after)}>
+        <button key={tool.label} type="button" title={tool.title} aria-label={tool.title} disabled={!view} onClick={() => view && insertInto(view, tool.before, tool.after)}>
           {tool.label}
         </button>
       ))}

@@ -3,10 +3,11 @@ import type { MessageDetail, SendOutcome } from '../../../src/admin/api.ts';
 import { api, messageOf } from '../api.ts';
 import { useLoad } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import { when } from '../session.ts';
+import { backendLabel, notificationLabel, useSession, when } from '../session.ts';
 
 /** One message of the log as it was rendered, with its outcome, and resend when it failed. */
 export function MessagePage({ id }: { id: number }) {
+  const session = useSession();
   const { data: m, error, reload } = useLoad<MessageDetail>(`/messages/${id}`);
   const [tab, setTab] = useState<'html' | 'text'>('html');
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
@@ -45,9 +46,9 @@ export function MessagePage({ id }: { id: number }) {
           </>
         )}
         <dt>Notification</dt>
-        <dd>{m.notification ? <Link to={`/notifications/${encodeURIComponent(m.notification)}`}>{m.notification}</Link> : <span className="hint">none (one-time message or test)</span>}</dd>
+        <dd>{m.notification ? <Link to={`/notifications/${encodeURIComponent(m.notification)}`}>{notificationLabel(session, m.notification)}</Link> : <span className="hint">none (one-time message or test)</span>}</dd>
         <dt>Backend</dt>
-        <dd>{m.backend}</dd>
+        <dd>{backendLabel(session, m.backend)}</dd>
         {m.from && (
           <>
             <dt>From</dt>

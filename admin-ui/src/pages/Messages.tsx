@@ -3,7 +3,7 @@ import type { MessagePage, MessageSummary, NotificationSummary, SendOutcome } fr
 import { api, get, messageOf } from '../api.ts';
 import { useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
-import { useSession, when } from '../session.ts';
+import { backendLabel, notificationLabel, useSession, when } from '../session.ts';
 
 const STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed'] as const;
 const FILTERS = ['status', 'backend', 'notification', 'from', 'to'] as const;
@@ -112,7 +112,7 @@ export function MessagesPage() {
             <option value="">any</option>
             {notifications.data?.map((n) => (
               <option key={n.key} value={n.key}>
-                {n.key}
+                {`${n.modelLabel}: ${n.codename}`}
               </option>
             ))}
           </select>
@@ -178,8 +178,8 @@ export function MessagesPage() {
                 <Link to={`/messages/${m.id}`}>{m.id}</Link>
               </td>
               <td>{when(m.createdAt)}</td>
-              <td>{m.notification ?? <span className="hint">{m.issueId === null ? 'one-time / test' : 'deleted'}</span>}</td>
-              <td>{m.backend}</td>
+              <td title={m.notification ?? undefined}>{m.notification ? notificationLabel(session, m.notification) : <span className="hint">{m.issueId === null ? 'one-time / test' : 'deleted'}</span>}</td>
+              <td title={m.backend}>{backendLabel(session, m.backend)}</td>
               <td>{m.to.map((c) => c.address).join(', ')}</td>
               <td>{m.subject}</td>
               <td>

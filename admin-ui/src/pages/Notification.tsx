@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import type { NotificationDetail, ObjectChoice } from '../../../src/admin/api.ts';
+import type { IssuedNotifications, NotificationDetail, ObjectChoice } from '../../../src/admin/api.ts';
 import { api, messageOf } from '../api.ts';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { ObjectsPicker } from '../components/ObjectPicker.tsx';
+import { SendButton, useFormKey } from '../components/SendButton.tsx';
 import { useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
 import { backendOf, modelLabel, useSession, when } from '../session.ts';
@@ -157,6 +158,7 @@ function SendNotification({ detail }: { detail: NotificationDetail }) {
   const [objects, setObjects] = useState<readonly ObjectChoice[]>([]);
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const key = useFormKey([objects]);
   const model = session.models.find((m) => m.name === n.model);
   if (n.actorModel || n.targetModel) {
     return (
@@ -171,8 +173,9 @@ function SendNotification({ detail }: { detail: NotificationDetail }) {
   const send = async () => {
     setBusy(true);
     try {
-      const result = await api<{ issues: { issueId: number; object: string }[] }>('POST', `/notifications/${encodeURIComponent(n.key)}/issue`, { objects: objects.map((o) => o.id) });
-      setStatus({ ok: true, text: `Sent ${result.issues.length === 1 ? 'the notification' : `${result.issues.length} notifications`}. The message log shows how delivery goes.` });
+      const result = await api<IssuedNotifications>('POST', `/notifications/${encodeURIComponent(n.key)}/issue`, { objects: objects.map((o) => o.id) }, key);
+      const sent = `${result.issues.length === 1 ? 'the notification' : `${result.issues.length} notifications`}`;
+      setStatus({ ok: true, text: result.repeated ? `Already sent ${sent}: nothing more was sent.` : `Sent ${sent}. The message log shows how delivery goes.` });
       setObjects([]);
     } catch (e) {
       setStatus({ ok: false, text: messageOf(e) });
@@ -190,9 +193,7 @@ function SendNotification({ detail }: { detail: NotificationDetail }) {
           {status.text} {status.ok && <Link to={`/messages?notification=${encodeURIComponent(n.key)}`}>Open the message log</Link>}
         </p>
       )}
-      <button type="button" className="primary" disabled={busy || objects.length === 0} onClick={() => void send()}>
-        Send notification
-      </button>
+      <SendButton label="Send notification" count={objects.length} noun={`${n.modelLabel.toLowerCase()} objects`} disabled={busy} onSend={() => void send()} />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { CodeEditor, insertInto } from '../components/CodeEditor.tsx';
 import { ObjectsPicker } from '../components/ObjectPicker.tsx';
 import { Preview } from '../components/Preview.tsx';
 import { Problems } from '../components/Problems.tsx';
+import { SendButton, useFormKey } from '../components/SendButton.tsx';
 import { Toolbar } from '../components/Toolbar.tsx';
 import { VariablePicker } from '../components/VariablePicker.tsx';
 import { useLivePreview, useLoad } from '../hooks.ts';
@@ -46,11 +47,14 @@ function Composer({ model, label, options }: { model: string; label: string; opt
   const [view, setView] = useState<EditorView | null>(null);
   const [status, setStatus] = useState<{ ok: boolean; text: string; log?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  // An empty message is an error worth showing once the author has written or tried to send, not before.
+  const [tried, setTried] = useState(false);
   const subject = useRef<HTMLInputElement>(null);
   const focused = useRef<'content' | 'subject'>('content');
   const backend = options.backends.find((b) => b.id === form.backend);
   const message: OneTimeForm = useMemo(() => ({ model, objects: objects.map((o) => o.id), ...form }), [model, objects, form]);
   const { preview, loading } = useLivePreview('/one-time/preview', message);
+  const key = useFormKey([message]);
   const insert = (path: string) => {
     const text = `{{ ${path} }}`;
     if (focused.current === 'subject' && subject.current) {
@@ -61,17 +65,21 @@ function Composer({ model, label, options }: { model: string; label: string; opt
     } else if (view) insertInto(view, text);
   };
   const send = async () => {
+    setTried(true);
     setBusy(true);
     try {
-      const result = await api<OneTimeResult>('POST', '/one-time/send', message);
-      setStatus({ ok: true, text: `Queued ${result.queued} message${result.queued === 1 ? '' : 's'}.${result.skipped.length > 0 ? ` No contact for: ${result.skipped.join(', ')}.` : ''}`, log: true });
+      const result = await api<OneTimeResult>('POST', '/one-time/send', message, key);
+      const queued = `${result.queued} message${result.queued === 1 ? '' : 's'}`;
+      const skipped = result.skipped.length > 0 ? ` No contact for: ${result.skipped.join(', ')}.` : '';
+      setStatus({ ok: true, text: result.repeated ? `Already queued ${queued}: nothing more was sent.` : `Queued ${queued}.${skipped}`, log: true });
     } catch (e) {
       setStatus({ ok: false, text: e instanceof ApiFailure && e.problems.length > 0 ? 'Not sent: fix the errors below.' : messageOf(e) });
     } finally {
       setBusy(false);
     }
   };
-  const problems = preview?.errors ?? [];
+  const untouched = !tried && form.content === '';
+  const problems = (preview?.errors ?? []).filter((p) => !(untouched && p.field === 'content' && p.message === 'the message is empty'));
   const warnings = preview?.warnings ?? [];
   return (
     <div className="editor-grid">
@@ -122,14 +130,12 @@ function Composer({ model, label, options }: { model: string; label: string; opt
             {status.text} {status.log && <Link to="/messages">Open the message log</Link>}
           </p>
         )}
-        <button type="button" className="primary" disabled={busy || objects.length === 0} onClick={() => void send()}>
-          Send to {objects.length} {objects.length === 1 ? 'object' : 'objects'}
-        </button>
+        <SendButton label={`Send to ${objects.length} ${objects.length === 1 ? 'object' : 'objects'}`} count={objects.length} noun="objects" disabled={busy} onSend={() => void send()} />
       </div>
       <VariablePicker groups={options.variables} bulk={false} onInsert={insert} />
       <div className="editor-preview">
         <p className="hint">The preview shows the message to the first chosen object.</p>
-        <Preview result={preview} loading={loading} />
+        <Preview result={preview && { ...preview, errors: problems }} loading={loading} />
       </div>
     </div>
   );

@@ -140,10 +140,10 @@ function ContactForm({ contact, notifications, onDone }: { contact: SiteContactR
       <fieldset className="wide">
         <legend>Notifications</legend>
         <label>
-          <input type="radio" name="filter" checked={form.enableFilter === 'blacklist'} onChange={() => setFilter('blacklist')} /> Every notification except those unticked (blacklist): new notifications are on
+          <input type="radio" name="filter" checked={form.enableFilter === 'blacklist'} onChange={() => setFilter('blacklist')} /> Every notification except those unticked: notifications added later are on
         </label>
         <label>
-          <input type="radio" name="filter" checked={form.enableFilter === 'whitelist'} onChange={() => setFilter('whitelist')} /> Only the ticked notifications (whitelist): new notifications are off
+          <input type="radio" name="filter" checked={form.enableFilter === 'whitelist'} onChange={() => setFilter('whitelist')} /> Only the ticked notifications: notifications added later are off
         </label>
         <div className="checkboxes columns">
           {notifications.map((n) => (

@@ -16,6 +16,17 @@ import { backendOf, useSession } from '../session.ts';
 type Field = 'content' | 'subject' | 'fromAddress';
 type Role = 'object' | 'actor' | 'target';
 
+/** Problems without repeats: the preview and a refused save often report the same one. */
+function distinct(problems: readonly TemplateProblem[]): TemplateProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.field}\u0000${p.line ?? ''}\u0000${p.column ?? ''}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 function formOf(template: TemplateRecord): TemplateForm {
   const { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled } = template;
   return { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled };
@@ -44,8 +55,10 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
   const [saved, setSaved] = useState<TemplateForm | null>(template ? formOf(template) : null);
   const [chosen, setChosen] = useState<Partial<Record<Role, ObjectChoice | null>>>({});
   const [mode, setMode] = useState<PreviewSource['mode']>('sample');
-  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
-  const [saveProblems, setSaveProblems] = useState<readonly TemplateProblem[]>([]);
+  // A failure names the form it was about, and is shown only while the form is unchanged.
+  const [status, setStatus] = useState<{ ok: boolean; text: string; form?: string } | null>(null);
+  // A refused save's errors belong to the form as it was sent: once the author changes it, they go.
+  const [refused, setRefused] = useState<{ readonly form: string; readonly problems: readonly TemplateProblem[] } | null>(null);
   const [busy, setBusy] = useState(false);
   const [view, setView] = useState<EditorView | null>(null);
   const focused = useRef<Field>('content');
@@ -80,13 +93,15 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
     () => detail.variables.filter((g) => (form.bulk ? g.inBulk : true) && (g.channel === undefined || form.recipients.includes(g.channel))),
     [detail.variables, form.bulk, form.recipients],
   );
-  const problems = [...(preview?.errors ?? []), ...saveProblems];
+  const current = JSON.stringify(form);
+  const saveProblems = refused?.form === current ? refused.problems : [];
+  const problems = distinct([...(preview?.errors ?? []), ...saveProblems]);
   const warnings = preview?.warnings ?? [];
   const marked = (field: Field) => [
     ...problems.filter((p) => p.field === field).map((p) => ({ ...p, severity: 'error' as const })),
     ...warnings.filter((p) => p.field === field).map((p) => ({ ...p, severity: 'warning' as const })),
   ];
-  const dirty = JSON.stringify(form) !== JSON.stringify(saved);
+  const dirty = current !== JSON.stringify(saved);
 
   const save = async () => {
     setBusy(true);
@@ -95,12 +110,16 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
       const next = formOf(result.template);
       setForm(next);
       setSaved(next);
-      setSaveProblems([]);
-      setStatus({ ok: true, text: result.warnings.length > 0 ? `Saved, with ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}.` : 'Saved.' });
+      setRefused(null);
+      // A template that cannot render sends nothing: said as an error, not counted among warnings.
+      const failing = result.warnings.find((w) => w.message.startsWith('messages will fail'));
+      const count = result.warnings.length;
+      setStatus(failing ? { ok: false, text: `Saved, but ${failing.message}.` } : { ok: true, text: count > 0 ? `Saved, with ${count} warning${count === 1 ? '' : 's'}.` : 'Saved.' });
       if (form.id === undefined) navigate(`${base}/templates/${result.template.id}`, true);
     } catch (e) {
-      setSaveProblems(e instanceof ApiFailure ? e.problems : []);
-      setStatus({ ok: false, text: e instanceof ApiFailure && e.problems.length > 0 ? 'Not saved: fix the errors below.' : messageOf(e) });
+      const failed = e instanceof ApiFailure && e.problems.length > 0;
+      setRefused({ form: JSON.stringify(form), problems: failed ? e.problems : [] });
+      setStatus({ ok: false, text: failed ? 'Not saved: fix the errors listed above.' : messageOf(e), form: JSON.stringify(form) });
     } finally {
       setBusy(false);
     }
@@ -218,7 +237,7 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
             />
           </div>
           <Problems errors={problems} warnings={warnings} />
-          {status && (
+          {status && (status.form === undefined || status.form === current) && (
             <p className={`alert ${status.ok ? 'ok' : 'error'}`} role="status">
               {status.text}
             </p>

@@ -1,7 +1,7 @@
 /** `vox/backends/email`: the HTML, Markdown, plain-text and block email backends. */
-import MarkdownIt from 'markdown-it';
 import type { Backend } from '../../vocabulary/backend.ts';
 import { emailBackend, type EmailBackendOptions } from './core.ts';
+import { markdownRenderer } from './markdown.ts';
 import { htmlToText, textPart } from './text-part.ts';
 
 export type { EmailBackendOptions, MailAddress, MailMessage, MailSendInfo, MailTransport, RawMailMessage } from './core.ts';
@@ -20,9 +20,12 @@ export function htmlEmail(options: EmailBackendOptions): Backend {
   });
 }
 
-/** Markdown email (`email-md`): content is Markdown (raw HTML is not allowed); HTML and text parts are generated. */
+/**
+ * Markdown email (`email-md`): content is Markdown (raw HTML is not allowed); HTML and text parts
+ * are generated. Bare web addresses become links to themselves.
+ */
 export function markdownEmail(options: EmailBackendOptions): Backend {
-  const markdown = new MarkdownIt({ html: false, linkify: true });
+  const markdown = markdownRenderer();
   return emailBackend({ id: 'email-md', label: 'Markdown email', format: 'markdown' }, options, ({ subject, parts }) => {
     const html = markdown.render(parts.markdown ?? '');
     return { subject, html, text: htmlToText(html) };
