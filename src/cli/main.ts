@@ -97,10 +97,14 @@ program
       throw error;
     }
     console.log(`vox worker ${process.pid} started (${vox.dialect})`);
+    // The worker's own timers do not keep a process alive (an app that embeds Vox must be able to
+    // exit), so the command holds it open until it is told to stop.
+    const alive = setInterval(() => {}, 2 ** 30);
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
+    clearInterval(alive);
     console.log(`vox worker ${process.pid} stopping: finishing the jobs in flight`);
     // A second signal stops at once; the leases of what was in flight hand it to another worker.
     const now = () => process.exit(0);

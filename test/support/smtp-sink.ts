@@ -15,7 +15,7 @@ export interface SmtpSink {
 export interface SmtpSinkOptions {
   /**
    * Milliseconds to wait after a message's final dot before answering it, as a remote provider
-   * does. @default 0 (answer at once)
+   * does; `Infinity` never answers (a tarpit), with no timer left behind. @default 0 (answer at once)
    */
   readonly replyDelayMs?: number;
 }
@@ -39,6 +39,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           for (const r of session.envelope.rcptTo) counts.set(r.address, (counts.get(r.address) ?? 0) + 1);
           callback();
         };
+        if (replyDelayMs === Number.POSITIVE_INFINITY) return;
         if (replyDelayMs > 0) setTimeout(accept, replyDelayMs);
         else accept();
       });
