@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, ErrorCode, type Vox, type VoxError } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { databases } from './support/databases.ts';
@@ -141,6 +141,25 @@ for (const database of databases) {
       const issue = await worker.vox.issues.get(ticket.issueId);
       assert.deepEqual([issue?.status, issue?.attempts, issue?.messages.sent], ['done', 3, 2]);
       assert.match(issue?.error ?? '', /the posts database is restarting/, 'the last failure stays visible');
+    });
+
+    test('five failed fan-outs make the issue failed, and settled() rejects with VOX_DELIVERY', { timeout: 30_000 }, async () => {
+      const { Post } = app({ worker: false });
+      posts.set(1, { id: 1, title: 'Never' });
+      const ticket = await Post.notify(posts.get(1)!, 'published');
+      loadFailures = Number.POSITIVE_INFINITY;
+      const worker = app();
+      worker.vox.start();
+      await assert.rejects(ticket.settled(), (error: VoxError) => {
+        assert.equal(error.code, ErrorCode.delivery);
+        assert.match(error.message, /the posts database is restarting/);
+        return true;
+      });
+      const issue = await worker.vox.issues.get(ticket.issueId);
+      assert.deepEqual([issue?.status, issue?.attempts], ['failed', 5]);
+      assert.match(issue?.error ?? '', /the posts database is restarting/);
+      assert.deepEqual(await worker.vox.messages.list({ issueId: ticket.issueId }), []);
+      assert.equal(smtp.received.length, 0);
     });
 
     test('trx must be a transaction', async () => {
