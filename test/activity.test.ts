@@ -1,10 +1,10 @@
-// ActivityPub between two Vox apps (docs/activities.md): each test starts its own pair, so that none
-// depends on what an earlier one left behind; the steps a test needs first are named below.
+// ActivityPub between two Vox apps (docs/activities.md). Each test starts its own pair, so that none
+// depends on what an earlier one left behind; the steps a test needs first are named helpers.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { generateCryptoKeyPair, signRequest } from '@fedify/fedify';
 import { Read } from '@fedify/vocab';
 import { activity, type ActivityPub } from '../src/activitypub/index.ts';
@@ -15,45 +15,51 @@ import { databases } from './support/databases.ts';
 // A keeps its data in a SQLite file; B in PostgreSQL when the tests have it, else in SQLite too.
 const bDatabase = databases.find((d) => d.name === 'postgres' && !d.skip) ?? databases[0];
 
-describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDatabase?.name})`, () => {
-  let dir: string;
-  let a: App;
-  let b: App;
-  let dropB: (() => Promise<void>) | undefined;
+/** Two apps of one test, closed with it. */
+interface Pair {
+  readonly a: App;
+  readonly b: App;
+  readonly dir: string;
+}
+
+// Each test starts its own pair; the tests run two at a time, since most of their time is spent
+// waiting for the other app.
+describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDatabase?.name})`, { concurrency: 2 }, () => {
   const alice: User = { username: 'alice', name: 'Alice Author' };
   const carol: User = { username: 'carol', name: 'Carol Critic' };
   const bob: User = { username: 'bob', name: 'Bob Reader' };
   const post: Post = { id: 1, title: 'Federation <works>', body: 'Hello, fediverse.', author: alice };
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vox-activity-'));
-    a = await startApp({ dialect: 'sqlite', path: join(dir, 'a.db') }, [alice, carol]);
+  async function pair(t: TestContext): Promise<Pair> {
+    const dir = await mkdtemp(join(tmpdir(), 'vox-activity-'));
+    const a = await startApp({ dialect: 'sqlite', path: join(dir, 'a.db') }, [alice, carol]);
     const created = await (bDatabase as (typeof databases)[number]).create();
-    dropB = created.drop;
-    b = await startApp(created.options, [bob]);
-  });
-  afterEach(async () => {
-    await a?.close();
-    await b?.close();
-    await dropB?.();
-    await rm(dir, { recursive: true, force: true });
-  });
+    const b = await startApp(created.options, [bob]);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+      await created.drop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    return { a, b, dir };
+  }
 
   /** B's user follows A's user, and A has accepted. */
-  async function bobFollowsAlice(): Promise<void> {
+  async function bobFollowsAlice({ a, b }: Pair): Promise<void> {
     await b.ap.follow('bob', a.actorIri('alice'));
     await eventually(async () => assert.deepEqual((await b.ap.following('bob')).map((f) => f.status), ['accepted']));
     assert.equal((await a.ap.followers('alice')).length, 1);
   }
 
   /** A's post is created by Alice, then liked by Carol, and both reached Bob. */
-  async function createdAndLiked(): Promise<void> {
+  async function createdAndLiked({ a, b }: Pair): Promise<void> {
     await a.notifyPost(post, 'created', alice);
     await a.notifyPost(post, 'liked', carol);
     await eventually(async () => assert.equal((await b.ap.inbox('bob').list()).length, 2));
   }
 
-  test('serves actor documents with a public key, WebFinger and 404 for strangers', async () => {
+  test('serves actor documents with a public key, WebFinger and 404 for strangers', async (t) => {
+    const { a } = await pair(t);
     const response = await fetch(a.actorIri('alice'), { headers: { accept: AS } });
     assert.equal(response.status, 200);
     const actor = (await response.json()) as Record<string, unknown> & { publicKey: { id: string; owner: string; publicKeyPem: string } };
@@ -78,7 +84,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await fetch(a.actorIri('nobody'), { headers: { accept: AS } })).status, 404);
   });
 
-  test("B's user follows A's user with a signed Follow; A accepts and records it", async () => {
+  test("B's user follows A's user with a signed Follow; A accepts and records it", async (t) => {
+    const { a, b } = await pair(t);
     const record = await b.ap.follow('bob', a.actorIri('alice'));
     assert.equal(record.status, 'pending');
     const followers = await eventually(async () => {
@@ -92,8 +99,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal(collection.totalItems, 1);
   });
 
-  test("A's notification lands in A's user's inbox and, signed, in B's user's inbox", async () => {
-    await bobFollowsAlice();
+  test("A's notification lands in A's user's inbox and, signed, in B's user's inbox", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     await a.notifyPost(post, 'created', alice);
     const [local] = await a.ap.inbox('alice').list();
     assert.ok(local);
@@ -124,8 +133,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal(outbox.totalItems, 1);
   });
 
-  test("another user's activity reaches followers as the followed actor's Announce", async () => {
-    await bobFollowsAlice();
+  test("another user's activity reaches followers as the followed actor's Announce", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     await a.notifyPost(post, 'liked', carol);
     const [local] = await a.ap.inbox('alice').list({ limit: 1 });
     assert.equal(local?.type, 'Like');
@@ -140,7 +151,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((announce.activity.object as { type?: string }).type, 'Like');
   });
 
-  test('a forged or unsigned activity is refused and changes nothing', async () => {
+  test('a forged or unsigned activity is refused and changes nothing', async (t) => {
+    const { a, b } = await pair(t);
     const inbox = `${a.actorIri('alice')}/inbox`;
     const before = { items: (await a.ap.inbox('alice').list()).length, followers: (await a.ap.followers('alice')).length };
     const forgedFollow = {
@@ -174,9 +186,11 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await a.ap.followers('alice')).length, before.followers);
   });
 
-  test("a follower's Read marks the item read in the followed user's inbox", async () => {
-    await bobFollowsAlice();
-    await createdAndLiked();
+  test("a follower's Read marks the item read in the followed user's inbox", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
+    await createdAndLiked(apps);
     const [created] = (await a.ap.inbox('alice').list()).filter((item) => item.type === 'Create');
     assert.ok(created);
     assert.equal(await a.ap.inbox('alice').unreadCount(), 2);
@@ -197,9 +211,11 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     );
   });
 
-  test('the feed API: the signed-in user, newest first with a limit, unread count, mark read with CSRF protection', async () => {
-    await bobFollowsAlice();
-    await createdAndLiked();
+  test('the feed API: the signed-in user, newest first with a limit, unread count, mark read with CSRF protection', async (t) => {
+    const apps = await pair(t);
+    const { b } = apps;
+    await bobFollowsAlice(apps);
+    await createdAndLiked(apps);
     const feed = `${b.url}/activity/feed`;
     assert.equal((await fetch(feed)).status, 401);
     const page = (await (await fetch(`${feed}?limit=1`, { headers: { 'x-user': 'bob' } })).json()) as { items: { id: number; type: string }[]; unread: number };
@@ -229,8 +245,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await fetch(feed, { headers: { 'x-user': 'nobody' } })).status, 401);
   });
 
-  test('Undo Follow removes the follower', async () => {
-    await bobFollowsAlice();
+  test('Undo Follow removes the follower', async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     assert.equal(await b.ap.unfollow('bob', a.actorIri('alice')), true);
     assert.deepEqual(await b.ap.following('bob'), []);
     await eventually(async () => assert.deepEqual(await a.ap.followers('alice'), []));
@@ -238,7 +256,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.deepEqual(b.errors, []);
   });
 
-  test("A's key pairs survive a restart: they are in the database, never regenerated", async () => {
+  test("A's key pairs survive a restart: they are in the database, never regenerated", async (t) => {
+    const { a, dir } = await pair(t);
     const key = async (ap: ActivityPub) => {
       const response = await ap.fetch(new Request(a.actorIri('alice'), { headers: { accept: AS } }));
       return ((await response.json()) as { publicKey: { publicKeyPem: string } }).publicKey.publicKeyPem;
