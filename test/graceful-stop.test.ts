@@ -9,9 +9,9 @@ import { newsApp, setUpNews, type FixtureDatabase } from './fixtures/news.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
 import { startWorker, until } from './support/workers.ts';
 
-const READERS = 8;
+const READERS = 6;
 /** The server answers each message this long after its final dot: sends stay in flight a while. */
-const REPLY_DELAY_MS = 1000;
+const REPLY_DELAY_MS = 700;
 
 describe('graceful stop', () => {
   let dir: string;
