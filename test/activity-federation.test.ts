@@ -73,31 +73,51 @@ describe('ActivityPub delivery and inbox rules', () => {
     }
   });
 
-  test('the same activity delivered twice is stored once', async () => {
+  test('the same activity delivered twice is stored once; one addressed to nobody here is not stored; an Undo takes one back', async () => {
     const a = await start('a', [alice]);
     const b = await start('b', [bob]);
     const context = (await b.ap.federation()).createContext(new URL(b.url), undefined);
     const [key] = await context.getActorKeyPairs('bob');
     assert.ok(key);
     /** POSTs an activity of Bob's, addressed to Alice, signed with Bob's key, as B's server would. */
-    const deliver = async (id: string, content: string) => {
+    const deliver = async (id: string, content: string, to = a.actorIri('alice')) => {
       const body = JSON.stringify({
         '@context': 'https://www.w3.org/ns/activitystreams',
         id: `${b.url}/activities/${id}`,
         type: 'Create',
         actor: b.actorIri('bob'),
-        to: [a.actorIri('alice')],
-        object: { id: `${b.url}/notes/${id}`, type: 'Note', attributedTo: b.actorIri('bob'), to: [a.actorIri('alice')], content },
+        to: [to],
+        object: { id: `${b.url}/notes/${id}`, type: 'Note', attributedTo: b.actorIri('bob'), to: [to], content },
       });
+      return post(body);
+    };
+    const post = async (body: string) => {
       const request = await signRequest(new Request(`${a.actorIri('alice')}/inbox`, { method: 'POST', headers: { 'content-type': AS }, body }), key.privateKey, key.keyId, { spec: 'draft-cavage-http-signatures-12' });
       return (await fetch(request)).status;
     };
     assert.ok([await deliver('twice', 'Once only'), await deliver('twice', 'Once only')].every((status) => status >= 200 && status < 300));
-    // Incoming activities are processed in order: once the next one is in, both copies were handled.
+    // Alice does not follow Bob, and this one names nobody of A's: it is nobody's here.
+    assert.ok((await deliver('public', 'To the world', 'https://www.w3.org/ns/activitystreams#Public')) < 300);
+    // Incoming activities are processed in order: once the next one is in, the ones before were handled.
     assert.ok((await deliver('after', 'Next')) < 300);
     await eventually(async () => assert.ok((await a.ap.inbox('alice').list()).some((i) => i.activityId === `${b.url}/activities/after`)));
     const items = await a.ap.inbox('alice').list();
     assert.deepEqual(items.map((i) => i.activityId).sort(), [`${b.url}/activities/after`, `${b.url}/activities/twice`]);
+
+    // Bob takes his first note back.
+    const undo = { '@context': 'https://www.w3.org/ns/activitystreams', id: `${b.url}/activities/undo-twice`, type: 'Undo', actor: b.actorIri('bob'), to: [a.actorIri('alice')], object: `${b.url}/activities/twice` };
+    assert.ok((await post(JSON.stringify(undo))) < 300);
+    await eventually(async () => assert.deepEqual((await a.ap.inbox('alice').list()).map((i) => i.activityId), [`${b.url}/activities/after`]));
+  });
+
+  test('a browser asking for an actor page goes to the app; what the endpoints do not serve is a 404 without next', async () => {
+    const a = await start('a', [alice]);
+    const html = await a.ap.fetch(new Request(a.actorIri('alice'), { headers: { accept: 'text/html' } }), async () => new Response('profile page'));
+    assert.equal(await html.text(), 'profile page');
+    const json = await a.ap.fetch(new Request(a.actorIri('alice'), { headers: { accept: AS } }), async () => new Response('profile page'));
+    assert.equal(((await json.json()) as { type: string }).type, 'Person');
+    assert.equal((await a.ap.fetch(new Request(`${a.url}/about`))).status, 404);
+    assert.equal(await (await a.ap.fetch(new Request(`${a.url}/about`), async () => new Response('about'))).text(), 'about');
   });
 
   test('acceptFollow refusing a follow answers Reject, and records no follower', async () => {
@@ -128,6 +148,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     const feed = (query: string) => fetch(`${a.url}/activity/feed${query}`, { headers: { 'x-user': 'alice' } });
     const items = async (query: string) => ((await (await feed(query)).json()) as { items: { id: number; summaryText: string }[]; unread: number }).items;
 
+    const response = await feed('');
+    assert.equal(response.headers.get('cache-control'), 'no-store', 'never cached');
     const first = await items('');
     assert.equal(first.length, 20);
     assert.equal(first[0]?.summaryText, 'Carol Critic liked Post 101', 'newest first');
