@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { signRequest } from '@fedify/fedify';
 import { AS, eventually, startApp, type App, type Post, type StartOptions, type User } from './support/activity-app.ts';
 
@@ -20,30 +20,30 @@ interface Received {
   readonly body: Record<string, unknown> | undefined;
 }
 
-describe('ActivityPub delivery and inbox rules', () => {
-  let dir: string;
-  const apps: App[] = [];
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vox-federation-'));
-  });
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  /** An app on its own SQLite file; what its server receives is kept in `received`. */
-  async function start(name: string, users: User[], options: StartOptions = {}): Promise<App & { received: Received[] }> {
-    const received: Received[] = [];
-    const app = await startApp({ dialect: 'sqlite', path: join(dir, `${name}.db`) }, users, {
-      ...options,
-      async intercept(request) {
-        const text = request.method === 'POST' ? await request.clone().text() : '';
-        received.push({ method: request.method, path: new URL(request.url).pathname, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
-        return options.intercept?.(request);
-      },
+// The tests are independent, each with its own apps in its own directory, and run two at a time:
+// most of their time is spent waiting for the other app.
+describe('ActivityPub delivery and inbox rules', { concurrency: 2 }, () => {
+  /** Starts apps for one test, each on its own SQLite file, closed with the test; what each server receives is kept in `received`. */
+  async function starter(t: TestContext) {
+    const dir = await mkdtemp(join(tmpdir(), 'vox-federation-'));
+    const apps: App[] = [];
+    t.after(async () => {
+      for (const app of apps) await app.close();
+      await rm(dir, { recursive: true, force: true });
     });
-    apps.push(app);
-    return Object.assign(app, { received });
+    return async (name: string, users: User[], options: StartOptions = {}): Promise<App & { received: Received[] }> => {
+      const received: Received[] = [];
+      const app = await startApp({ dialect: 'sqlite', path: join(dir, `${name}.db`) }, users, {
+        ...options,
+        async intercept(request) {
+          const text = request.method === 'POST' ? await request.clone().text() : '';
+          received.push({ method: request.method, path: new URL(request.url).pathname, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined });
+          return options.intercept?.(request);
+        },
+      });
+      apps.push(app);
+      return Object.assign(app, { received });
+    };
   }
 
   async function follows(follower: App, identifier: string, followed: App, target: string): Promise<void> {
@@ -51,7 +51,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     await eventually(async () => assert.deepEqual((await follower.ap.following(identifier)).map((f) => f.status), ['accepted']));
   }
 
-  test('an inbox that answers 404 or 410 loses its followers; the others keep theirs', async () => {
+  test('an inbox that answers 404 or 410 loses its followers; the others keep theirs', async (t) => {
+    const start = await starter(t);
     const a = await start('a', [alice, carol]);
     const gone = new Map<string, number>();
     /** A server whose inboxes answer the status in `gone` for its host, once set. */
@@ -73,7 +74,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     }
   });
 
-  test('the same activity delivered twice is stored once; one addressed to nobody here is not stored; an Undo takes one back', async () => {
+  test('the same activity delivered twice is stored once; one addressed to nobody here is not stored; an Undo takes one back', async (t) => {
+    const start = await starter(t);
     const a = await start('a', [alice]);
     const b = await start('b', [bob]);
     const context = (await b.ap.federation()).createContext(new URL(b.url), undefined);
@@ -110,7 +112,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     await eventually(async () => assert.deepEqual((await a.ap.inbox('alice').list()).map((i) => i.activityId), [`${b.url}/activities/after`]));
   });
 
-  test('a browser asking for an actor page goes to the app; what the endpoints do not serve is a 404 without next', async () => {
+  test('a browser asking for an actor page goes to the app; what the endpoints do not serve is a 404 without next', async (t) => {
+    const start = await starter(t);
     const a = await start('a', [alice]);
     const html = await a.ap.fetch(new Request(a.actorIri('alice'), { headers: { accept: 'text/html' } }), async () => new Response('profile page'));
     assert.equal(await html.text(), 'profile page');
@@ -120,7 +123,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     assert.equal(await (await a.ap.fetch(new Request(`${a.url}/about`), async () => new Response('about'))).text(), 'about');
   });
 
-  test('acceptFollow refusing a follow answers Reject, and records no follower', async () => {
+  test('acceptFollow refusing a follow answers Reject, and records no follower', async (t) => {
+    const start = await starter(t);
     const asked: unknown[] = [];
     const a = await start('a', [alice], {
       acceptFollow: (follow) => {
@@ -142,7 +146,8 @@ describe('ActivityPub delivery and inbox rules', () => {
     assert.deepEqual(await a.ap.followers('alice'), []);
   });
 
-  test('the feed gives 20 items by default, 1 to 100 on request, pages with before, and refuses a limit that is not a whole number', async () => {
+  test('the feed gives 20 items by default, 1 to 100 on request, pages with before, and refuses a limit that is not a whole number', async (t) => {
+    const start = await starter(t);
     const a = await start('a', [alice, carol]);
     for (let id = 1; id <= 101; id++) await a.notifyPost({ ...post, id, title: `Post ${id}` }, 'liked', carol);
     const feed = (query: string) => fetch(`${a.url}/activity/feed${query}`, { headers: { 'x-user': 'alice' } });

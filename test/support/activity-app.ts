@@ -99,8 +99,8 @@ export async function startApp(database: DatabaseOptions, users: User[], options
   };
 }
 
-/** Retries `check` until it stops throwing, for effects of background deliveries. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+/** Retries `check` until it stops throwing, for effects of background deliveries; the deadline allows for a loaded machine. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
