@@ -63,7 +63,8 @@ for (const database of databases) {
       opened.push(vox);
       const User = vox.model('auth.user', {
         id: (u: User) => u.id,
-        channels: { self: true },
+        // Everyone's mentor is Alan.
+        channels: { self: true, mentor: { label: 'Mentor', resolve: () => [alan] } },
         contacts: { email: (u) => contact(u.name, 'email', u.email) },
         attachments: { vcard: { mime: 'text/vcard', data: (u) => `BEGIN:VCARD\r\nFN:${u.name}\r\nEND:VCARD\r\n` } },
       });
@@ -106,11 +107,12 @@ for (const database of databases) {
 
     const mailTo = (address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
 
-    test('re:<key>, re and se reach the target\'s channel, the target and the actor, with target variables and attachments', async () => {
+    test('re:<key>, re, se and se:<key> reach the target\'s channel, the target, the actor and the actor\'s channel, with target variables and attachments', async () => {
       const { vox, Comment } = app();
       assert.deepEqual((await vox.notifications.channels('blog.comment.posted')).map((c) => [c.key, c.label]), [
         ['si', 'Site Contacts'],
         ['se', 'Actor'],
+        ['se:mentor', "Actor's Mentor"],
         ['re', 'Target'],
         ['re:subscribers', "Target's Subscribers"],
       ]);
@@ -124,10 +126,11 @@ for (const database of databases) {
       });
       await vox.templates.save({ notification: 'blog.comment.posted', backend: 'email-html', recipients: ['se'], subject: 'Thanks for commenting on {{ target.title }}', content: '<p>{{ recipient.name }}</p>' });
       await vox.templates.save({ notification: 'blog.comment.posted', backend: 'email-html', recipients: ['re'], subject: 'Archive: {{ target.slug }}', content: '<p>{{ object.body }}</p>' });
+      await vox.templates.save({ notification: 'blog.comment.posted', backend: 'email-html', recipients: ['se:mentor'], subject: '{{ actor.name }} commented', content: '<p>Dear {{ recipient.name }}</p>' });
 
       const ticket = await Comment.notify(comment, 'posted', { actor: cora, target: article });
       const result = await ticket.settled();
-      assert.deepEqual([result.sent, result.failed], [4, 0]);
+      assert.deepEqual([result.sent, result.failed], [5, 0]);
 
       for (const [address, name] of [['sam@example.org', 'Sam'], ['sue@example.org', 'Sue']] as const) {
         const [mail] = mailTo(address);
@@ -140,7 +143,10 @@ for (const database of databases) {
       assert.deepEqual(addressesOf(thanks?.parsed.to), ['cora@example.org']);
       const [archive] = mailTo('list+tides@example.org');
       assert.equal(archive?.parsed.subject, 'Archive: tides');
-      assert.equal(smtp.received.length, 4);
+      const [mentor] = mailTo('alan@example.org');
+      assert.equal(mentor?.parsed.subject, 'Cora Commenter commented');
+      assert.match(String(mentor?.parsed.html), /Dear Alan Author/);
+      assert.equal(smtp.received.length, 5);
 
       const issue = await vox.issues.get(ticket.issueId);
       assert.deepEqual([issue?.target?.model, issue?.target?.id], ['blog.article', 'tides']);
@@ -159,7 +165,8 @@ for (const database of databases) {
       assert.deepEqual([row?.errorCode, row?.to, row?.permanent, row?.attempts], [ErrorCode.channel, [], true, 0]);
       assert.match(row?.error ?? '', /recipients re:subscribers: blog\.article has no channel "subscribers"/);
 
-      // Another deploy drops the notification's target; sync records it.
+      // Another deploy drops the notification's target; sync records it. The old deploy's worker stops.
+      await dropped.vox.stop();
       smtp.received.splice(0);
       await first.vox.templates.save({ notification: 'blog.comment.posted', backend: 'email-html', recipients: ['re'], subject: 'Target', content: '<p>x</p>' });
       const untargeted = app({ target: false });
@@ -183,6 +190,8 @@ for (const database of databases) {
       assert.deepEqual([channelRow?.errorCode, channelRow?.to], [ErrorCode.channel, []]);
       assert.match(channelRow?.error ?? '', /recipients re:subscribers failed: the subscriber list is locked/);
 
+      // The next deploy's worker alone delivers what it issues.
+      await throwing.vox.stop();
       smtp.received.splice(0);
       const invalid = app({ subscribers: () => [...subscribers, { id: 3, name: 'Nemo', email: 'nemo.example.org' }] });
       const result = await (await invalid.Comment.notify(comment, 'posted', { actor: cora, target: article })).settled();
