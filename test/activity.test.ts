@@ -269,6 +269,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     vox.model('auth.user', { id: (u: User) => u.username, actor: { path: '/users/{identifier}', identifier: (u) => u.username, find: (username) => a.users.find((u) => u.username === username) } });
     try {
       assert.equal(await key(ap), before);
+      // This one was given no `authorize`: its feed API is off.
+      assert.equal((await ap.fetch(new Request(`${a.url}/activity/feed`, { headers: { 'x-user': 'alice' } }))).status, 404);
     } finally {
       await vox.close();
     }
