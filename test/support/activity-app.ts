@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import { exportJwk, generateCryptoKeyPair } from '@fedify/fedify';
 import { createAdaptorServer } from '@hono/node-server';
 import { activity, type ActivityOptions, type ActivityPub } from '../../src/activitypub/index.ts';
 import { createVox, type DatabaseOptions, type Vox } from '../../src/index.ts';
+import { connect } from '../../src/store/connect.ts';
 
 export interface User {
   username: string;
@@ -21,6 +24,12 @@ export interface Post {
 /** How a test varies an app. */
 export interface StartOptions {
   readonly acceptFollow?: ActivityOptions['acceptFollow'];
+  /**
+   * Let the app generate its actors' key pairs, as on a first start. By default each user's keys are
+   * made once per test process and stored in every app's database: generating RSA keys is most of
+   * an ActivityPub test's time on a loaded machine.
+   */
+  readonly generateKeys?: boolean;
   /** Answers a request instead of the app when it returns a response, as a server that changed would. */
   readonly intercept?: (request: Request) => Response | undefined | Promise<Response | undefined>;
 }
@@ -51,7 +60,8 @@ export async function startApp(database: DatabaseOptions, users: User[], options
     onError: (error) => errors.push(error),
     ...(options.acceptFollow ? { acceptFollow: options.acceptFollow } : {}),
   });
-  const vox = createVox({ database, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });
+  const connection = connect(database);
+  const vox = createVox({ database: connection.db, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });
   const User = vox.model('auth.user', {
     id: (u: User) => u.username,
     load: (ids) => users.filter((u) => ids.includes(u.username)),
@@ -67,6 +77,12 @@ export async function startApp(database: DatabaseOptions, users: User[], options
   });
   await vox.migrate();
   await vox.sync();
+  if (!options.generateKeys) {
+    for (const user of users) {
+      const rows = (await keysOf(user.username)).map((k) => ({ actor: user.username, ...k, created_at: new Date().toISOString() }));
+      await (connection.db as unknown as Kysely<KeyRows>).insertInto('vox_activity_keys').values(rows).execute();
+    }
+  }
   for (const codename of ['created', 'liked']) {
     await vox.templates.save({
       notification: `blog.post.${codename}`,
@@ -91,6 +107,7 @@ export async function startApp(database: DatabaseOptions, users: User[], options
     actorIri: (username) => `${url}/users/${username}`,
     async close() {
       await vox.close();
+      await connection.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -113,4 +130,26 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000)
 }
 
 export const AS = 'application/activity+json';
+
+/** The rows of Vox's key table that the tests write. */
+interface KeyRows {
+  vox_activity_keys: { actor: string; algorithm: string; private_key: string; public_key: string; created_at: string };
+}
+
+const keyCache = new Map<string, Promise<{ algorithm: string; private_key: string; public_key: string }[]>>();
+
+/** A user's key pairs as Vox stores them (JWK JSON), made once per test process. */
+function keysOf(username: string) {
+  let keys = keyCache.get(username);
+  if (!keys) {
+    keys = Promise.all(
+      (['RSASSA-PKCS1-v1_5', 'Ed25519'] as const).map(async (algorithm) => {
+        const pair = await generateCryptoKeyPair(algorithm);
+        return { algorithm, private_key: JSON.stringify(await exportJwk(pair.privateKey)), public_key: JSON.stringify(await exportJwk(pair.publicKey)) };
+      }),
+    );
+    keyCache.set(username, keys);
+  }
+  return keys;
+}
 
