@@ -20,9 +20,8 @@ interface Received {
   readonly body: Record<string, unknown> | undefined;
 }
 
-// The tests are independent, each with its own apps in its own directory, and run two at a time:
-// most of their time is spent waiting for the other app.
-describe('ActivityPub delivery and inbox rules', { concurrency: 2 }, () => {
+// The tests are independent, each with its own apps in its own directory.
+describe('ActivityPub delivery and inbox rules', () => {
   /** Starts apps for one test, each on its own SQLite file, closed with the test; what each server receives is kept in `received`. */
   async function starter(t: TestContext) {
     const dir = await mkdtemp(join(tmpdir(), 'vox-federation-'));
