@@ -1,144 +1,66 @@
+// ActivityPub between two Vox apps (docs/activities.md). Each test starts its own pair, so that none
+// depends on what an earlier one left behind; the steps a test needs first are named helpers.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { generateCryptoKeyPair, signRequest } from '@fedify/fedify';
 import { Read } from '@fedify/vocab';
-import { createAdaptorServer } from '@hono/node-server';
 import { activity, type ActivityPub } from '../src/activitypub/index.ts';
-import { createVox, type DatabaseOptions, type Vox } from '../src/index.ts';
+import { createVox } from '../src/index.ts';
+import { AS, eventually, startApp, type App, type Post, type StartOptions, type User } from './support/activity-app.ts';
 import { databases } from './support/databases.ts';
-
-interface User {
-  username: string;
-  name: string;
-}
-interface Post {
-  id: number;
-  title: string;
-  body: string;
-  author: User;
-}
-
-/** A Vox app on its own 127.0.0.1 port and SQLite database: users are actors, posts notify their author. */
-interface App {
-  readonly url: string;
-  readonly vox: Vox;
-  readonly ap: ActivityPub;
-  readonly users: User[];
-  readonly errors: unknown[];
-  notifyPost(post: Post, codename: 'created' | 'liked', actor: User): Promise<void>;
-  actorIri(username: string): string;
-  close(): Promise<void>;
-}
-
-async function startApp(database: DatabaseOptions, users: User[]): Promise<App> {
-  // The site's URL is known once the server listens; until Vox is ready it answers 503.
-  const routes: { handler?: (request: Request) => Promise<Response> } = {};
-  const server = createAdaptorServer({ fetch: (request) => (routes.handler ? routes.handler(request) : new Response('starting', { status: 503 })), hostname: '127.0.0.1' }) as Server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const errors: unknown[] = [];
-  const ap = activity({
-    // Both apps live on 127.0.0.1, which Fedify refuses to fetch unless told.
-    allowPrivateAddress: true,
-    authorize: (request) => request.headers.get('x-user'),
-    onError: (error) => errors.push(error),
-  });
-  const vox = createVox({ database, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });
-  const User = vox.model('auth.user', {
-    id: (u: User) => u.username,
-    load: (ids) => users.filter((u) => ids.includes(u.username)),
-    actor: { path: '/users/{identifier}', identifier: (u) => u.username, find: (username) => users.find((u) => u.username === username), name: (u) => u.name },
-    channels: { self: true },
-    contacts: { activity: (u) => ap.contact('auth.user', u) },
-  });
-  const Post = vox.model('blog.post', {
-    id: (p: Post) => p.id,
-    url: (p) => `/posts/${p.id}`,
-    notifications: { created: { description: 'A post was published', actor: User }, liked: { description: 'Somebody liked a post', actor: User } },
-    channels: { author: { label: 'Author', recipients: User, resolve: (p) => [p.author] } },
-  });
-  await vox.migrate();
-  await vox.sync();
-  for (const codename of ['created', 'liked']) {
-    await vox.templates.save({
-      notification: `blog.post.${codename}`,
-      backend: 'activity',
-      recipients: ['c:author'],
-      subject: '{{ object.title }}',
-      content: `<p>{{ actor.name }} ${codename === 'created' ? 'published' : 'liked'} <em>{{ object.title }}</em></p>`,
-    });
-  }
-  routes.handler = (request) => ap.fetch(request);
-  return {
-    url,
-    vox,
-    ap,
-    users,
-    errors,
-    async notifyPost(post, codename, actor) {
-      const ticket = await Post.notify(post, codename, { actor });
-      const result = await ticket.settled();
-      assert.equal(result.sent, 1, JSON.stringify(result.messages));
-    },
-    actorIri: (username) => `${url}/users/${username}`,
-    async close() {
-      await vox.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
-}
-
-/** Retries `check` until it stops throwing, for effects of background deliveries. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-const AS = 'application/activity+json';
 
 // A keeps its data in a SQLite file; B in PostgreSQL when the tests have it, else in SQLite too.
 const bDatabase = databases.find((d) => d.name === 'postgres' && !d.skip) ?? databases[0];
 
+/** Two apps of one test, closed with it. */
+interface Pair {
+  readonly a: App;
+  readonly b: App;
+  readonly dir: string;
+}
+
+// Each test starts its own pair. They run one at a time: with key pairs shared (see activity-app.ts)
+// that is about as fast, and leaves CPU to the test file running beside this one.
 describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDatabase?.name})`, () => {
-  let dir: string;
-  let a: App;
-  let b: App;
-  let dropB: (() => Promise<void>) | undefined;
   const alice: User = { username: 'alice', name: 'Alice Author' };
   const carol: User = { username: 'carol', name: 'Carol Critic' };
   const bob: User = { username: 'bob', name: 'Bob Reader' };
   const post: Post = { id: 1, title: 'Federation <works>', body: 'Hello, fediverse.', author: alice };
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'vox-activity-'));
-    a = await startApp({ dialect: 'sqlite', path: join(dir, 'a.db') }, [alice, carol]);
+  async function pair(t: TestContext, options: StartOptions = {}): Promise<Pair> {
+    const dir = await mkdtemp(join(tmpdir(), 'vox-activity-'));
+    const a = await startApp({ dialect: 'sqlite', path: join(dir, 'a.db') }, [alice, carol], options);
     const created = await (bDatabase as (typeof databases)[number]).create();
-    dropB = created.drop;
-    b = await startApp(created.options, [bob]);
-  });
-  after(async () => {
-    await a?.close();
-    await b?.close();
-    await dropB?.();
-    await rm(dir, { recursive: true, force: true });
-  });
+    const b = await startApp(created.options, [bob], options);
+    t.after(async () => {
+      await a.close();
+      await b.close();
+      await created.drop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    return { a, b, dir };
+  }
 
-  test('serves actor documents with a public key, WebFinger and 404 for strangers', async () => {
+  /** B's user follows A's user, and A has accepted. */
+  async function bobFollowsAlice({ a, b }: Pair): Promise<void> {
+    await b.ap.follow('bob', a.actorIri('alice'));
+    await eventually(async () => assert.deepEqual((await b.ap.following('bob')).map((f) => f.status), ['accepted']));
+    assert.equal((await a.ap.followers('alice')).length, 1);
+  }
+
+  /** A's post is created by Alice, then liked by Carol, and both reached Bob. */
+  async function createdAndLiked({ a, b }: Pair): Promise<void> {
+    await a.notifyPost(post, 'created', alice);
+    await a.notifyPost(post, 'liked', carol);
+    await eventually(async () => assert.equal((await b.ap.inbox('bob').list()).length, 2));
+  }
+
+  test('serves actor documents with a public key, WebFinger and 404 for strangers', async (t) => {
+    // Keys generated by the app itself, on first use.
+    const { a } = await pair(t, { generateKeys: true });
     const response = await fetch(a.actorIri('alice'), { headers: { accept: AS } });
     assert.equal(response.status, 200);
     const actor = (await response.json()) as Record<string, unknown> & { publicKey: { id: string; owner: string; publicKeyPem: string } };
@@ -163,7 +85,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await fetch(a.actorIri('nobody'), { headers: { accept: AS } })).status, 404);
   });
 
-  test("B's user follows A's user with a signed Follow; A accepts and records it", async () => {
+  test("B's user follows A's user with a signed Follow; A accepts and records it", async (t) => {
+    const { a, b } = await pair(t);
     const record = await b.ap.follow('bob', a.actorIri('alice'));
     assert.equal(record.status, 'pending');
     const followers = await eventually(async () => {
@@ -177,7 +100,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal(collection.totalItems, 1);
   });
 
-  test("A's notification lands in A's user's inbox and, signed, in B's user's inbox", async () => {
+  test("A's notification lands in A's user's inbox and, signed, in B's user's inbox", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     await a.notifyPost(post, 'created', alice);
     const [local] = await a.ap.inbox('alice').list();
     assert.ok(local);
@@ -208,7 +134,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal(outbox.totalItems, 1);
   });
 
-  test("another user's activity reaches followers as the followed actor's Announce", async () => {
+  test("another user's activity reaches followers as the followed actor's Announce", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     await a.notifyPost(post, 'liked', carol);
     const [local] = await a.ap.inbox('alice').list({ limit: 1 });
     assert.equal(local?.type, 'Like');
@@ -223,7 +152,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((announce.activity.object as { type?: string }).type, 'Like');
   });
 
-  test('a forged or unsigned activity is refused and changes nothing', async () => {
+  test('a forged or unsigned activity is refused and changes nothing', async (t) => {
+    const { a, b } = await pair(t);
     const inbox = `${a.actorIri('alice')}/inbox`;
     const before = { items: (await a.ap.inbox('alice').list()).length, followers: (await a.ap.followers('alice')).length };
     const forgedFollow = {
@@ -257,7 +187,11 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await a.ap.followers('alice')).length, before.followers);
   });
 
-  test("a follower's Read marks the item read in the followed user's inbox", async () => {
+  test("a follower's Read marks the item read in the followed user's inbox", async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
+    await createdAndLiked(apps);
     const [created] = (await a.ap.inbox('alice').list()).filter((item) => item.type === 'Create');
     assert.ok(created);
     assert.equal(await a.ap.inbox('alice').unreadCount(), 2);
@@ -278,7 +212,11 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     );
   });
 
-  test('the feed API: the signed-in user, newest first with a limit, unread count, mark read with CSRF protection', async () => {
+  test('the feed API: the signed-in user, newest first with a limit, unread count, mark read with CSRF protection', async (t) => {
+    const apps = await pair(t);
+    const { b } = apps;
+    await bobFollowsAlice(apps);
+    await createdAndLiked(apps);
     const feed = `${b.url}/activity/feed`;
     assert.equal((await fetch(feed)).status, 401);
     const page = (await (await fetch(`${feed}?limit=1`, { headers: { 'x-user': 'bob' } })).json()) as { items: { id: number; type: string }[]; unread: number };
@@ -308,7 +246,10 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.equal((await fetch(feed, { headers: { 'x-user': 'nobody' } })).status, 401);
   });
 
-  test('Undo Follow removes the follower', async () => {
+  test('Undo Follow removes the follower', async (t) => {
+    const apps = await pair(t);
+    const { a, b } = apps;
+    await bobFollowsAlice(apps);
     assert.equal(await b.ap.unfollow('bob', a.actorIri('alice')), true);
     assert.deepEqual(await b.ap.following('bob'), []);
     await eventually(async () => assert.deepEqual(await a.ap.followers('alice'), []));
@@ -316,7 +257,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     assert.deepEqual(b.errors, []);
   });
 
-  test("A's key pairs survive a restart: they are in the database, never regenerated", async () => {
+  test("A's key pairs survive a restart: they are in the database, never regenerated", async (t) => {
+    const { a, dir } = await pair(t, { generateKeys: true });
     const key = async (ap: ActivityPub) => {
       const response = await ap.fetch(new Request(a.actorIri('alice'), { headers: { accept: AS } }));
       return ((await response.json()) as { publicKey: { publicKeyPem: string } }).publicKey.publicKeyPem;
@@ -328,6 +270,8 @@ describe(`ActivityPub between two Vox apps on 127.0.0.1 (A on SQLite, B on ${bDa
     vox.model('auth.user', { id: (u: User) => u.username, actor: { path: '/users/{identifier}', identifier: (u) => u.username, find: (username) => a.users.find((u) => u.username === username) } });
     try {
       assert.equal(await key(ap), before);
+      // This one was given no `authorize`: its feed API is off.
+      assert.equal((await ap.fetch(new Request(`${a.url}/activity/feed`, { headers: { 'x-user': 'alice' } }))).status, 404);
     } finally {
       await vox.close();
     }

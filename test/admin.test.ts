@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import express from 'express';
 import { ensureAdminUi } from '../admin-ui/build.ts';
 import type { MessagePage, NotificationDetail, PreviewResult, SessionInfo, SiteContactRecord } from '../src/admin/api.ts';
@@ -45,12 +45,13 @@ describe('the admin over HTTP', () => {
   let app: AdminApp;
   let staff: Staff;
 
-  before(async () => {
-    await ensureAdminUi();
+  // Each test gets a host app of its own, so that none depends on what an earlier one changed.
+  before(() => ensureAdminUi());
+  beforeEach(async () => {
     app = await startAdminApp(smtp().transport);
     staff = await new Staff(app).start();
   });
-  after(() => app?.close());
+  afterEach(() => app?.close());
 
   test('anonymous requests are refused: 401 from the API, a redirect to the login page for pages', async () => {
     const api = await fetch(`${app.url}/admin/api/session`);
@@ -220,11 +221,13 @@ describe('the admin over HTTP', () => {
 
   test('the message log filters by status, backend, notification and date, pages, and resends failed messages', async () => {
     smtp().refuse((address) => (address === 'sam@example.org' ? { code: 550, message: 'no such user' } : undefined));
-    const issued = await staff.json<{ issues: { issueId: number }[] }>('POST', '/notifications/blog.subscriber.created/issue', { objects: ['1'] });
-    assert.equal(issued.issues.length, 1);
+    // Two issues and a one-time message: three messages, more than the page of two below.
+    const issued = await staff.json<{ issues: { issueId: number }[] }>('POST', '/notifications/blog.subscriber.created/issue', { objects: ['1', '2'] });
+    assert.equal(issued.issues.length, 2);
     const oneTime = await staff.json<{ messageIds: number[] }>('POST', '/one-time/send', { model: 'blog.subscriber', objects: ['1'], backend: 'email-md', fromAddress: '', subject: 'Refused', content: 'x' });
     const failedId = oneTime.messageIds[0] as number;
     await until(async () => (await app.blog.vox.messages.get(failedId))?.status === 'failed', 10_000, 'the refused message to fail');
+    await until(async () => (await app.blog.vox.messages.list()).length === 3, 10_000, 'the issues fanned out');
 
     const failed = await staff.json<MessagePage>('GET', '/messages?status=failed');
     assert.deepEqual(failed.messages.map((m) => [m.id, m.backend, m.to.map((c) => c.address), m.errorCode, m.permanent]), [[failedId, 'email-md', ['sam@example.org'], '550', true]]);

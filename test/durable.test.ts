@@ -152,6 +152,25 @@ for (const database of databases) {
       assert.match(issue?.error ?? '', /the posts database is restarting/, 'the last failure stays visible');
     });
 
+    test('five failed fan-outs make the issue failed, and settled() rejects with VOX_DELIVERY', { timeout: 30_000 }, async () => {
+      const { Post } = app({ worker: false });
+      posts.set(1, { id: 1, title: 'Never' });
+      const ticket = await Post.notify(posts.get(1)!, 'published');
+      loadFailures = Number.POSITIVE_INFINITY;
+      const worker = app();
+      worker.vox.start();
+      await assert.rejects(ticket.settled(), (error: VoxError) => {
+        assert.equal(error.code, ErrorCode.delivery);
+        assert.match(error.message, /the posts database is restarting/);
+        return true;
+      });
+      const issue = await worker.vox.issues.get(ticket.issueId);
+      assert.deepEqual([issue?.status, issue?.attempts], ['failed', 5]);
+      assert.match(issue?.error ?? '', /the posts database is restarting/);
+      assert.deepEqual(await worker.vox.messages.list({ issueId: ticket.issueId }), []);
+      assert.equal(smtp.received.length, 0);
+    });
+
     test('trx must be a transaction', async () => {
       const { Post } = app({ worker: false });
       await assert.rejects(Post.notify({ id: 1, title: 'x' }, 'published', { trx: connection.db }), /trx must be a Kysely transaction/);

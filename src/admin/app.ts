@@ -12,7 +12,7 @@ import * as input from './input.ts';
 import { apiError, escape, isApi, outcome, page, readBody, type Env } from './http.ts';
 import { logRoutes } from './log-routes.ts';
 import { OncePerKey } from './once.ts';
-import { CSRF_HEADER, CsrfTokens, SECURITY_HEADERS } from './security.ts';
+import { CSRF_HEADER, SECURITY_HEADERS, type CsrfTokens } from './security.ts';
 import type { AdminOptions } from './types.ts';
 
 /** How long "Send test" waits for the message to go out before it answers "queued". */
@@ -20,10 +20,10 @@ const TEST_SEND_WAIT_MS = 15_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The admin's Hono app: the JSON API under /api, the built browser app under /assets, and its HTML shell everywhere else. */
-export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string }): Hono<Env> {
+export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string; readonly csrf: CsrfTokens }): Hono<Env> {
   const { registry, store, templates, delivery } = deps;
   const composer = new Composer(deps);
-  const csrf = new CsrfTokens(options.secret);
+  const { csrf } = options;
   const base = options.basePath;
   const title = options.title ?? 'Vox admin';
   const report = options.onError ?? ((error: unknown) => console.error('vox admin:', error));

@@ -1,6 +1,7 @@
 /** createAdmin: checks the admin's options and loads its Hono app on the first request. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { AdminDeps } from './context.ts';
+import { CsrfTokens } from './security.ts';
 import type { Admin, AdminOptions } from './types.ts';
 
 /** The admin of a Vox instance. Hono and the routes load with the first request, so apps that never mount it do not pay for it. */
@@ -9,11 +10,13 @@ export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
     throw new VoxError(ErrorCode.configuration, 'vox.admin needs authorize(request): the staff user, or null to refuse');
   }
   const basePath = normaliseBasePath(options.basePath ?? '');
+  // Made now, so that a secret that is too short fails where the admin is set up, not at its first request.
+  const csrf = new CsrfTokens(options.secret);
   let app: Promise<{ fetch(request: Request): Response | Promise<Response> }> | undefined;
   return {
     basePath,
     async fetch(request) {
-      app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath }));
+      app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath, csrf }));
       return (await app).fetch(request);
     },
   };

@@ -118,7 +118,12 @@ program
     process.exit(0);
   });
 
-program.parseAsync().catch((error: unknown) => {
-  console.error(`vox: ${errorText(error)}`);
-  process.exitCode = 1;
-});
+program
+  .parseAsync()
+  .catch((error: unknown) => {
+    console.error(`vox: ${errorText(error)}`);
+    process.exitCode = 1;
+  })
+  // The app's config may hold connections Vox did not open (a pooled mail transport), which
+  // would keep the process alive after the command is done.
+  .finally(() => process.exit());

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toNodeHandler, type Admin, type DatabaseOptions } from '../../src/index.ts';
+import { toNodeHandler, type Admin, type AdminOptions, type DatabaseOptions } from '../../src/index.ts';
 import type { MailTransport } from '../../src/backends/email/index.ts';
 import { createBlog, seedBlog } from './blog.ts';
 
@@ -10,14 +10,15 @@ export interface AdminApp {
   readonly url: string;
   readonly admin: Admin;
   readonly blog: ReturnType<typeof createBlog>;
-  /** A session cookie value for the author, as the login form would set it. */
-  signIn(): string;
+  /** A session cookie value for a staff user (the author by default), as the login form would set it. */
+  signIn(userId?: number): string;
   close(): Promise<void>;
 }
 
 export const STAFF = { id: 1, name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
 
-export async function startAdminApp(transport: MailTransport, database: DatabaseOptions = { dialect: 'sqlite', path: ':memory:' }): Promise<AdminApp> {
+/** Starts the host app; `adminOptions` replace the admin's defaults here, as another host's configuration would. */
+export async function startAdminApp(transport: MailTransport, database: DatabaseOptions = { dialect: 'sqlite', path: ':memory:' }, adminOptions: Partial<AdminOptions> = {}): Promise<AdminApp> {
   const blog = createBlog(database, transport);
   const { vox, data } = blog;
   await vox.migrate();
@@ -37,11 +38,12 @@ export async function startAdminApp(transport: MailTransport, database: Database
       const user = data.users.find((u) => u.id === userId);
       return user ? { id: user.id, name: user.name, email: user.email } : null;
     },
+    ...adminOptions,
   });
   const adminHandler = toNodeHandler(admin);
-  const newSession = () => {
+  const newSession = (userId: number = STAFF.id) => {
     const token = randomBytes(12).toString('base64url');
-    sessions.set(token, STAFF.id);
+    sessions.set(token, userId);
     return token;
   };
 

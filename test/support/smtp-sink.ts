@@ -7,6 +7,8 @@ export interface SmtpSink {
   readonly counts: Map<string, number>;
   /** Messages accepted in all. */
   delivered(): number;
+  /** Messages received whole and not answered yet: in flight at the server. */
+  answering(): number;
   /** When the last message was accepted (`Date.now()` as the reply went out); 0 before the first. */
   lastDeliveryAt(): number;
   close(): Promise<void>;
@@ -24,6 +26,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const counts = new Map<string, number>();
   const replyDelayMs = options.replyDelayMs ?? 0;
   let delivered = 0;
+  let answering = 0;
   let lastDeliveryAt = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -33,7 +36,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     onData(stream, session, callback) {
       stream.on('data', () => {});
       stream.on('end', () => {
+        answering++;
         const accept = () => {
+          answering--;
           delivered++;
           lastDeliveryAt = Date.now();
           for (const r of session.envelope.rcptTo) counts.set(r.address, (counts.get(r.address) ?? 0) + 1);
@@ -52,6 +57,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     port: (server.server.address() as { port: number }).port,
     counts,
     delivered: () => delivered,
+    answering: () => answering,
     lastDeliveryAt: () => lastDeliveryAt,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
