@@ -4,100 +4,68 @@
  * and typing; what counts is what the server answered the page and what it recorded.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page, Response } from 'playwright-core';
-import { ensureAdminUi } from '../admin-ui/build.ts';
-import { STAFF, startAdminApp, type AdminApp } from './support/admin-app.ts';
-import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chromium.ts';
-import { smtpForSuite } from './support/smtp.ts';
-
-/** Waits until `check` holds, for at most `ms`. */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { describe, test } from 'node:test';
+import type { Response } from 'playwright-core';
+import { adminInChromium } from './support/admin-browser.ts';
+import { skipWithoutChromium } from './support/chromium.ts';
+import { waitFor } from './support/wait.ts';
 
 describe('sending to many from the admin', { skip: skipWithoutChromium }, () => {
-  const smtp = smtpForSuite();
-  let app: AdminApp;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    await ensureAdminUi();
-    app = await startAdminApp(smtp().transport);
-    browser = await launchChromium(chromiumPath as string);
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    await page.goto(`${app.url}/admin/`);
-    await page.waitForURL(/\/login\?next=/);
-    await page.getByLabel('Email').click();
-    await page.keyboard.type(STAFF.email);
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(STAFF.password);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
-  });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const ui = adminInChromium();
 
   /** Requests to `path` the page made, and the answers it got. */
   function watch(path: RegExp) {
     const requests: string[] = [];
     const answers: Response[] = [];
-    page.on('request', (r) => void (path.test(r.url()) && r.method() === 'POST' && requests.push(r.url())));
-    page.on('response', (r) => void (path.test(r.url()) && r.request().method() === 'POST' && answers.push(r)));
-    return { requests, answers, settled: () => until(() => answers.length === requests.length && requests.length > 0, `answers to ${path}`) };
+    ui.page.on('request', (r) => void (path.test(r.url()) && r.method() === 'POST' && requests.push(r.url())));
+    ui.page.on('response', (r) => void (path.test(r.url()) && r.request().method() === 'POST' && answers.push(r)));
+    return { requests, answers, settled: () => waitFor(() => answers.length === requests.length && requests.length > 0, { what: `answers to ${path}` }) };
   }
 
   async function choose(search: string, names: string[]) {
-    await page.getByRole('searchbox', { name: /^Search/ }).click();
-    await page.keyboard.type(search);
-    for (const name of names) await page.getByRole('checkbox', { name }).click();
+    await ui.page.getByRole('searchbox', { name: /^Search/ }).click();
+    await ui.page.keyboard.type(search);
+    for (const name of names) await ui.page.getByRole('checkbox', { name }).click();
   }
 
   test('a notification about two subscribers asks first, and a double click sends it once', async () => {
     const issued = watch(/\/issue$/);
-    await page.locator('.group', { has: page.getByRole('heading', { name: 'Subscriber' }) }).getByRole('link', { name: 'created' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Subscriber: created' }).waitFor();
+    await ui.page.locator('.group', { has: ui.page.getByRole('heading', { name: 'Subscriber' }) }).getByRole('link', { name: 'created' }).click();
+    await ui.page.getByRole('heading', { level: 1, name: 'Subscriber: created' }).waitFor();
     await choose('example.org', ['Sam Subscriber <sam@example.org>', 'Nina New <nina@example.org>']);
-    await page.getByRole('button', { name: 'Send notification' }).click();
-    const confirm = page.getByRole('group', { name: 'Confirm sending' });
+    await ui.page.getByRole('button', { name: 'Send notification' }).click();
+    const confirm = ui.page.getByRole('group', { name: 'Confirm sending' });
     await confirm.getByText('Send to 2 subscriber objects?').waitFor();
     assert.equal(issued.requests.length, 0, 'nothing is sent before the confirmation');
     await confirm.getByRole('button', { name: 'Yes, send to 2 subscriber objects' }).dblclick();
-    await page.getByRole('status').getByText(/Sent 2 notifications/).waitFor();
+    await ui.page.getByRole('status').getByText(/Sent 2 notifications/).waitFor();
     await issued.settled();
     const ids = new Set<number>();
     for (const answer of issued.answers) for (const issue of ((await answer.json()) as { issues: { issueId: number }[] }).issues) ids.add(issue.issueId);
-    assert.equal(ids.size, 2, `two issues, one per subscriber, however often the page asked: ${[...ids].join(', ')}`);
+    assert.equal(ids.size, 2, `two issues, one per subscriber, however often the ui.page asked: ${[...ids].join(', ')}`);
   });
 
   test('a one-time message to two objects asks first, and a double click queues it once', async () => {
     const sent = watch(/\/one-time\/send$/);
-    await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Send a message' }).click();
-    const before = (await app.blog.vox.messages.list({})).length;
-    app.blog.data.users.push({ id: 2, name: 'Alba Editor', email: 'alba@example.org', passwordHash: 'x' });
+    await ui.page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Send a message' }).click();
+    const before = (await ui.app.blog.vox.messages.list({})).length;
+    ui.app.blog.data.users.push({ id: 2, name: 'Alba Editor', email: 'alba@example.org', passwordHash: 'x' });
     await choose('al', ['Alan Author', 'Alba Editor']);
-    await page.getByRole('textbox', { name: 'Content' }).click();
-    await page.keyboard.type('Hello {{ object.name }}');
-    await page.getByRole('button', { name: 'Send to 2 objects' }).click();
-    const confirm = page.getByRole('group', { name: 'Confirm sending' });
+    await ui.page.getByRole('textbox', { name: 'Content' }).click();
+    await ui.page.keyboard.type('Hello {{ object.name }}');
+    await ui.page.getByRole('button', { name: 'Send to 2 objects' }).click();
+    const confirm = ui.page.getByRole('group', { name: 'Confirm sending' });
     await confirm.getByRole('button', { name: 'Yes, send to 2 objects' }).dblclick();
-    await page.getByRole('status').getByText(/queued 2 messages/i).waitFor();
+    await ui.page.getByRole('status').getByText(/queued 2 messages/i).waitFor();
     await sent.settled();
-    assert.equal((await app.blog.vox.messages.list({})).length - before, 2, 'two messages in the log, one per object');
+    assert.equal((await ui.app.blog.vox.messages.list({})).length - before, 2, 'two messages in the log, one per object');
   });
 
   test('requests that repeat a form\'s idempotency key, even at the same moment, send once and say so', async () => {
-    const cookie = `session=${app.signIn()}`;
-    const session = (await (await fetch(`${app.url}/admin/api/session`, { headers: { cookie } })).json()) as { csrfToken: string };
+    const cookie = `session=${ui.app.signIn()}`;
+    const session = (await (await fetch(`${ui.app.url}/admin/api/session`, { headers: { cookie } })).json()) as { csrfToken: string };
     const post = (key: string) =>
-      fetch(`${app.url}/admin/api/notifications/blog.subscriber.created/issue`, {
+      fetch(`${ui.app.url}/admin/api/notifications/blog.subscriber.created/issue`, {
         method: 'POST',
         headers: { cookie, 'x-csrf-token': session.csrfToken, 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify({ objects: ['1'] }),

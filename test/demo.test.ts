@@ -7,35 +7,9 @@ import type { Browser, Page } from 'playwright-core';
 import { ensureAdminUi } from '../admin-ui/build.ts';
 import { startDemo, type Demo } from '../demo/server.ts';
 import { chromiumPath, launchChromium, skipWithoutChromium } from './support/chromium.ts';
+import { hrefsOf, Visitor } from './support/visitor.ts';
 import { waitFor } from './support/wait.ts';
 
-/** A browser-less visitor: keeps its session cookie and sends forms as a same-origin browser would. */
-class Visitor {
-  readonly #base: string;
-  #cookie = '';
-  get cookie(): string {
-    return this.#cookie;
-  }
-  constructor(base: string) {
-    this.#base = base;
-  }
-  async get(path: string): Promise<Response> {
-    return fetch(new URL(path, this.#base), { redirect: 'manual', headers: { cookie: this.#cookie } });
-  }
-  async post(path: string, form: Record<string, string>, headers: Record<string, string> = { origin: this.#base }): Promise<Response> {
-    const response = await fetch(new URL(path, this.#base), { method: 'POST', redirect: 'manual', body: new URLSearchParams(form), headers: { cookie: this.#cookie, ...headers } });
-    const session = response.headers.getSetCookie().find((c) => c.startsWith('vox_demo_session='));
-    if (session) this.#cookie = session.split(';')[0] ?? '';
-    return response;
-  }
-  async page(path: string): Promise<string> {
-    const response = await this.get(path);
-    assert.equal(response.status, 200, `GET ${path}`);
-    return response.text();
-  }
-}
-
-const hrefsOf = (html: string | undefined) => [...(html ?? '').matchAll(/href="([^"]+)"/g)].map((m) => (m[1] ?? '').replaceAll('&amp;', '&'));
 
 describe('the demo blog over HTTP', () => {
   let demo: Demo;

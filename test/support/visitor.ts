@@ -4,14 +4,19 @@ import assert from 'node:assert/strict';
 export class Visitor {
   readonly #base: string;
   #cookie = '';
+  /** The session cookie, for requests made without the visitor. */
+  get cookie(): string {
+    return this.#cookie;
+  }
   constructor(base: string) {
     this.#base = base;
   }
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(new URL(path, this.#base), { redirect: 'manual', headers: { cookie: this.#cookie, ...headers } });
   }
-  async post(path: string, form: Record<string, string>): Promise<Response> {
-    const response = await fetch(new URL(path, this.#base), { method: 'POST', redirect: 'manual', body: new URLSearchParams(form), headers: { cookie: this.#cookie, origin: this.#base } });
+  /** Sends a form; `headers` replace the same-origin `Origin` a browser sends (to test other origins). */
+  async post(path: string, form: Record<string, string>, headers: Record<string, string> = { origin: this.#base }): Promise<Response> {
+    const response = await fetch(new URL(path, this.#base), { method: 'POST', redirect: 'manual', body: new URLSearchParams(form), headers: { cookie: this.#cookie, ...headers } });
     const session = response.headers.getSetCookie().find((c) => c.startsWith('vox_demo_session='));
     if (session) this.#cookie = session.split(';')[0] ?? '';
     return response;
