@@ -11,7 +11,8 @@ import { bullmq } from '../src/queue/bullmq.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import nodemailer from 'nodemailer';
 import { startSmtpSink } from './support/smtp-sink.ts';
-import { freePort, startRedis } from './support/redis.ts';
+import { freePort } from './support/ports.ts';
+import { startRedis } from './support/redis.ts';
 import { until } from './support/workers.ts';
 
 const skip = process.env.VOX_TEST_REDIS_URL ? false : 'VOX_TEST_REDIS_URL is not set: queue tests skipped (.ci/run sets it)';

@@ -6,7 +6,6 @@
  * back the mail arrives, once. Retry delays and Nodemailer's timeouts are short so that this is quick.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { Vox } from '../src/index.ts';
@@ -15,18 +14,11 @@ import { newsApp } from './support/news-app.ts';
 import { startSilentServer } from './support/silent-server.ts';
 import { startSmtp, type TestSmtp } from './support/smtp.ts';
 import { waitFor } from './support/wait.ts';
+import { freePort } from './support/ports.ts';
 
 const quickly = { retry: { attempts: 60, initialDelayMs: 50, factor: 1.5, maxDelayMs: 250, jitter: 0 }, worker: { sweepIntervalMs: 100 } };
 /** Nodemailer's timeouts, cut from 30 s (greeting) and 10 min (socket) so that a silent server is noticed at once. */
 const timeouts = { connectionTimeout: 2000, greetingTimeout: 500, socketTimeout: 1000 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 describe('a dead SMTP server is retried until it is back', () => {
   const opened: { close(): Promise<void> }[] = [];

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { client, xml, type XmlElement } from '@xmpp/client';
+import { freePort } from './ports.ts';
 
 /**
  * VOX_TEST_XMPP turns the XMPP tests on: `1` runs `prosody` from PATH, anything else is the path
@@ -116,14 +117,6 @@ VirtualHost "${XMPP_DOMAIN}"
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
