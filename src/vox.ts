@@ -299,6 +299,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       await worker?.stop();
       await Promise.all([...backends.values()].map((b) => b.close?.()));
       await queue.close?.();
+      await renderer.close();
       await connection.close();
     },
   };

@@ -188,7 +188,7 @@ for (const database of databases) {
       assert.deepEqual(received(), ['one@example.org', 'three@example.org', 'two@example.org']);
       const [failed] = await blog.vox.messages.list({ issueId: result.issueId, status: 'failed' });
       assert.ok(failed);
-      assert.equal(failed.errorCode, ErrorCode.render);
+      assert.equal(failed.errorCode, ErrorCode.renderLimit);
       assert.deepEqual(failed.to.map((c) => c.address), ['author@example.org']);
 
       await blog.vox.templates.save({ id: template.id, notification: 'blog.article.created', backend: 'email', recipients: ['c:author'], content: '{% block subject %}Stats for {{ object.title }}{% endblock %}{% block text_body %}Read by {{ recipient.name }}{% endblock %}' });

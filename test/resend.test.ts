@@ -141,7 +141,7 @@ describe('resending a render failure of a model without load', () => {
     const result = await (await Member.notify({ id: 1, email: 'new@example.org' }, 'joined')).settled();
     const [failed] = result.messages;
     assert.equal(failed?.status, 'failed');
-    assert.equal((await app.messages.get(failed!.id))?.errorCode, ErrorCode.render);
+    assert.equal((await app.messages.get(failed!.id))?.errorCode, ErrorCode.renderLimit);
 
     await app.templates.save({ ...broken, id: template.id, content: '<p>Welcome</p>' });
     const [outcome] = await app.messages.resend([failed!.id]);

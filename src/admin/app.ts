@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
+import { ErrorCode, TemplateValidationError, VoxError, errorText, isRenderFailure } from '../vocabulary/errors.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import type { ApiError, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
 import { loadAssets, type AdminAssets } from './assets.ts';
@@ -193,7 +193,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
       return c.json({ ...result, message: shown(rendering), notes: rendering.notes } satisfies PreviewResult);
     } catch (error) {
       if (error instanceof TemplateValidationError) return c.json(result);
-      if (error instanceof VoxError && error.code !== ErrorCode.render) throw error;
+      if (error instanceof VoxError && !isRenderFailure(error)) throw error;
       return c.json({ ...result, renderError: errorText(error) } satisfies PreviewResult);
     }
   });
@@ -260,7 +260,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
       const message = messages[0];
       return c.json({ ...result, message: message ? shown(message) : null, notes: skipped.map((s) => `${s} has no contact for this backend.`) } satisfies PreviewResult);
     } catch (error) {
-      if (error instanceof VoxError && error.code !== ErrorCode.render) throw error;
+      if (error instanceof VoxError && !isRenderFailure(error)) throw error;
       return c.json({ ...result, renderError: errorText(error) } satisfies PreviewResult);
     }
   });

@@ -1,7 +1,7 @@
 /** Turning an issue and a template into a message's payload: the variables, rendering, compose, re-loaded objects. */
 import type { Backend, ComposeContext } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
-import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';
 import type { IssueParty, IssueRecord, NotificationInfo, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
@@ -24,10 +24,19 @@ export interface Composed {
 }
 
 /** The variables that differ from one recipient of an issue to the next. */
-const PER_RECIPIENT: ReadonlySet<string> = new Set(['recipient', 'contact']);
+const PER_RECIPIENT = ['recipient', 'contact'] as const;
 
-/** Renders one template for each recipient of an issue; see {@link Composer.prepare}. */
-export type PreparedMessage = (variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext) => Composed;
+/** One recipient's own variables (`recipient`, `contact`) with what its backend is told. */
+export interface RecipientEntry {
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly context?: ComposeContext;
+}
+
+/** A template ready for the recipients of one issue; see {@link Composer.prepare}. */
+export interface PreparedMessage {
+  /** One message per entry, or why it could not be rendered, in the same order. */
+  composeMany(entries: readonly RecipientEntry[], attachments: MessagePayload['attachments']): Promise<(Composed | Error)[]>;
+}
 
 export function composeContext(notification: NotificationRecord, objects: IssueObjects, to: readonly Contact[]): ComposeContext {
   return { notification: notificationRef(notification), actorModel: notification.actorModel, targetModel: notification.targetModel, ...objects, to };
@@ -59,26 +68,40 @@ export class Composer {
 
   /** Renders one message of `template` for `backend` (a resend, a message outside any fan-out). */
   async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
-    return this.prepare(template, backend, variables)(variables, attachments, context);
+    const [composed] = await this.prepare(template, backend, variables).composeMany([{ variables: {}, context }], attachments);
+    if (!composed || composed instanceof Error) throw composed ?? new VoxError(ErrorCode.render, 'nothing was rendered');
+    return composed;
   }
 
   /**
    * Prepares `template` for the recipients of one issue: what reads only the issue's variables is
    * rendered once, and each message renders only what reads `recipient` or `contact`, with the
-   * same result as {@link Composer.render}. Backends get the holes of each part, so that work
-   * they do per part (a text part from HTML) can be done once per template too.
+   * same result as {@link Composer.render}. Rendering runs on the render thread; backends get the
+   * holes of each part, so that work they do per part (a text part from HTML) can be done once
+   * per template too.
    */
   prepare(template: TemplateRecord, backend: Backend, shared: Readonly<Record<string, unknown>>): PreparedMessage {
-    const { renderer } = this.#engine;
-    const subject = backend.capabilities.subject ? renderer.prepareText(template.subject, true, shared, PER_RECIPIENT) : () => '';
-    const content = renderer.prepareContent(template.content, backend.format, shared, PER_RECIPIENT);
-    const from = backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? renderer.prepareText(template.fromAddress, false, shared, PER_RECIPIENT) : undefined;
-    return (variables, attachments, context) => {
-      const { parts, holes } = content.render(variables);
-      const composed = backend.compose({ subject: subject(variables), parts, holes }, context);
-      const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
-      const address = from?.(variables);
-      return { payload, from: address === '' ? undefined : address };
+    const fields = {
+      subject: backend.capabilities.subject ? template.subject : undefined,
+      content: template.content,
+      format: backend.format,
+      fromAddress: backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? template.fromAddress : undefined,
+    };
+    const prepared = this.#engine.renderer.prepare(fields, shared, PER_RECIPIENT);
+    return {
+      async composeMany(entries, attachments) {
+        const rendered = await prepared.renderMany(entries.map((e) => e.variables));
+        return rendered.map((message, i) => {
+          if (message instanceof VoxError) return message;
+          try {
+            const composed = backend.compose({ subject: message.subject, parts: message.parts, holes: message.holes }, entries[i]?.context);
+            const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
+            return { payload, from: message.fromAddress === '' ? undefined : message.fromAddress };
+          } catch (error) {
+            return error instanceof Error ? error : new VoxError(ErrorCode.render, errorText(error), { cause: error });
+          }
+        });
+      },
     };
   }
 

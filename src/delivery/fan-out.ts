@@ -5,8 +5,7 @@ import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { ROLES, modelForRole } from '../registry/registry.ts';
-import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage } from './composing.ts';
-import type { ComposeContext } from '../vocabulary/backend.ts';
+import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage, type RecipientEntry } from './composing.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
@@ -28,11 +27,11 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly variables: Record<string, unknown>; readonly key: string }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
 
-/** Renders one message of the template being fanned out. */
-type Render = (variables: Record<string, unknown>, context: ComposeContext) => Composed;
+/** Renders messages of the template being fanned out, in order. */
+type Render = (entries: readonly RecipientEntry[]) => Promise<(Composed | Error)[]>;
 
 /**
  * Messages rendered, then written to the log in one statement: few, so that rendered messages are
@@ -138,18 +137,11 @@ export class FanOut {
       await this.#write(state, template, backend.id, backend.protocol, [{ kind: 'failure', to: [], error, key: `${prefix}:attachments` }], undefined);
       return;
     }
-    // Prepared at the first message, so that a template that cannot be prepared fails its messages.
-    let prepared: PreparedMessage | { readonly error: unknown } | undefined;
-    const render: Render = (variables, context) => {
-      if (prepared === undefined) {
-        try {
-          prepared = this.#composer.prepare(template, backend, { ...state.variables });
-        } catch (error) {
-          prepared = { error };
-        }
-      }
-      if ('error' in prepared) throw prepared.error;
-      return prepared(variables, attachments, context);
+    // Prepared at the first message; rendering runs on the render thread, a batch at a time.
+    let prepared: PreparedMessage | undefined;
+    const render: Render = (entries) => {
+      prepared ??= this.#composer.prepare(template, backend, { ...state.variables });
+      return prepared.composeMany(entries, attachments);
     };
     let batch: Planned[] = [];
     const flush = async () => {
@@ -179,20 +171,20 @@ export class FanOut {
         if (template.bulk) {
           bulk.push(contact);
           if (bulk.length >= chunk) {
-            await plan({ kind: 'send', to: bulk, variables: { ...state.variables }, key: keyOf(bulk) });
+            await plan({ kind: 'send', to: bulk, own: {}, key: keyOf(bulk) });
             bulk = [];
           }
           continue;
         }
         try {
           const recipient = await item.view();
-          await plan({ kind: 'send', to: [contact], variables: { ...state.variables, recipient, contact: { ...contact } }, key: keyOf([contact]) });
+          await plan({ kind: 'send', to: [contact], own: { recipient, contact: { ...contact } }, key: keyOf([contact]) });
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
       }
     }
-    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, variables: { ...state.variables }, key: keyOf(bulk) });
+    if (bulk.length > 0) await plan({ kind: 'send', to: bulk, own: {}, key: keyOf(bulk) });
     await flush();
   }
 
@@ -243,18 +235,22 @@ export class FanOut {
 
   /**
    * Renders a batch of planned messages and writes them to the log, a few rows per statement, then
-   * wakes a sender. Renders give the host's event loop turns between them, and the rows of one
-   * statement are written as soon as they are rendered.
+   * wakes a sender. Each statement's rows are rendered together on the render thread; composing
+   * them gives the host's event loop turns between messages.
    */
   async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], render: Render | undefined): Promise<void> {
     if (batch.length === 0) return;
     const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
     let queued = false;
     for (let at = 0; at < batch.length; at += WRITE_ROWS) {
+      const plans = batch.slice(at, at + WRITE_ROWS);
+      const sends = plans.filter((p) => p.kind === 'send');
+      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to) }))) : [];
       const rows: NewMessage[] = [];
-      for (const plan of batch.slice(at, at + WRITE_ROWS)) {
+      let next = 0;
+      for (const plan of plans) {
         await shareTheLoop();
-        rows.push(this.#row(state, origin, plan, render));
+        rows.push(this.#row(state, origin, plan, render && plan.kind === 'send' ? composed[next++] : undefined));
       }
       queued ||= rows.some((r) => r.status === 'queued');
       await this.#engine.store.messages.insertMany(rows);
@@ -265,17 +261,15 @@ export class FanOut {
   }
 
   /** One planned message as a row of the log: rendered and queued, or failed with its reason. */
-  #row(state: IssueState, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, render: Render | undefined): NewMessage {
+  #row(state: IssueState, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, composed: Composed | Error | undefined): NewMessage {
     const idempotencyKey = plan.key;
-    if (plan.kind === 'failure' || !render) {
+    if (plan.kind === 'failure' || composed === undefined) {
       const error = plan.kind === 'failure' ? plan.error : unknownBackend(origin.backend);
       return { ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey };
     }
-    try {
-      const { payload, from } = render(plan.variables, composeContext(state.notification, state.objects, plan.to));
-      return { ...origin, to: plan.to, from: from ?? null, payload, status: 'queued', idempotencyKey };
-    } catch (error) {
-      return { ...origin, to: plan.to, renderContext: plan.variables, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey };
+    if (composed instanceof Error) {
+      return { ...origin, to: plan.to, renderContext: { ...state.variables, ...plan.own }, status: 'failed', ...failureOf(composed), permanent: true, idempotencyKey };
     }
+    return { ...origin, to: plan.to, from: composed.from ?? null, payload: composed.payload, status: 'queued', idempotencyKey };
   }
 }

@@ -1,6 +1,6 @@
 /** Templates: validated against their backend and notification, saved, deleted. */
 import type { Backend } from '../vocabulary/backend.ts';
-import { ErrorCode, TemplateValidationError, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
+import { ErrorCode, TemplateValidationError, VoxError, isRenderFailure, type TemplateProblem } from '../vocabulary/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { sampleOf } from '../render/sample-data.ts';
@@ -172,7 +172,7 @@ export class Templates {
       try {
         await render();
       } catch (error) {
-        if (!(error instanceof VoxError) || error.code !== ErrorCode.render) throw error;
+        if (!isRenderFailure(error)) throw error;
         problems.push({ field, message: `${MESSAGES_WILL_FAIL}: it cannot render with sample data (${error.message.replace(/^template failed to render: /, '')})` });
       }
     }

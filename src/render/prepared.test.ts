@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ContentFormat } from '../vocabulary/format.ts';
 import { ErrorCode, type VoxError } from '../vocabulary/errors.ts';
-import { Renderer } from './renderer.ts';
+import { LiquidRenderer as Renderer } from './liquid.ts';
 
 const renderer = new Renderer();
 const PER_RECIPIENT = new Set(['recipient', 'contact']);
@@ -63,7 +63,7 @@ describe('templates prepared for an issue render what the whole template renders
     const small = new Renderer({ memoryLimit: 1000 });
     const prepared = small.prepareContent('{% for i in (1..100000) %}{{ object.title }}{% endfor %} {{ recipient.name }}', 'html', shared, PER_RECIPIENT);
     for (const name of ['A', 'B']) {
-      assert.throws(() => prepared.render({ ...shared, recipient: { name } }), (error: VoxError) => error.code === ErrorCode.render);
+      assert.throws(() => prepared.render({ ...shared, recipient: { name } }), (error: VoxError) => error.code === ErrorCode.renderLimit);
     }
   });
 });

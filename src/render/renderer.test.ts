@@ -41,11 +41,36 @@ describe('escaping follows the output format', () => {
 
 describe('untrusted authors', () => {
   test('a template that loops forever is stopped', async () => {
-    await assert.rejects(renderer.renderContent('{% for i in (1..1000000000) %}{{ i }}{% endfor %}', 'text', {}), (e: VoxError) => e.code === ErrorCode.render);
+    await assert.rejects(renderer.renderContent('{% for i in (1..1000000000) %}{{ i }}{% endfor %}', 'text', {}), (e: VoxError) => e.code === ErrorCode.renderLimit);
     await assert.rejects(
       renderer.renderContent('{% for a in (1..100000) %}{% for b in (1..100000) %}{% endfor %}{% endfor %}', 'text', {}),
-      (e: VoxError) => e.code === ErrorCode.render,
+      (e: VoxError) => e.code === ErrorCode.renderLimit,
     );
+  });
+
+  test('a render that LiquidJS cannot interrupt (one long filter call) is stopped by ending its thread, and the next render works', async () => {
+    const strict = new Renderer({ renderLimit: 100, memoryLimit: 1e9 });
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      longest = Math.max(longest, performance.now() - last);
+      last = performance.now();
+    }, 5);
+    try {
+      await assert.rejects(strict.renderContent('{{ (1..3000000) | sort | size }}', 'text', {}), (e: VoxError) => e.code === ErrorCode.renderLimit && /took longer than 100 ms and was stopped/.test(e.message));
+      assert.deepEqual(await strict.renderContent('{{ "fine" }}', 'text', {}), { text: 'fine' });
+      assert.ok(longest < 500, `the event loop stopped for ${Math.round(longest)} ms at most`);
+    } finally {
+      clearInterval(ticker);
+      await strict.close();
+    }
+  });
+
+  test('a rendered part over the output limit is refused, naming the limit', async () => {
+    const small = new Renderer({ outputLimit: 1_000 });
+    await assert.rejects(small.renderContent('{% for i in (1..600) %}ab{% endfor %}', 'html', {}), (e: VoxError) => e.code === ErrorCode.renderLimit && /the rendered content \(html\) has 1200 characters, over the limit of 1000/.test(e.message));
+    await assert.rejects(small.renderSubject('{% for i in (1..600) %}ab{% endfor %}', {}), /the rendered subject has 1200 characters/);
+    await small.close();
   });
 
   test('constructor, prototype and methods are out of reach', async () => {

@@ -1,243 +1,222 @@
-/** The renderer: LiquidJS engines per format, safe for untrusted templates, with limits and validation. */
-import { Liquid, type Template } from 'liquidjs';
+/**
+ * The renderer the host uses. Templates are written by staff, not programmers, so a render can be
+ * slow or hostile: every render runs on a worker thread (a Piscina pool), where a render that runs
+ * past its time limit is stopped by ending the thread, and the host's event loop stays free.
+ * Parsing and analysis, which are bounded by the parse limit, stay on the calling thread.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import type { ContentFormat } from '../vocabulary/format.ts';
 import type { PartHoles } from '../vocabulary/payload.ts';
-import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
-import { prepare, type PreparedTemplate } from './prepared.ts';
-import { escapeField, escapeHtml, escapeJsonString, escapeSlack, foldLines, stringify } from './escape.ts';
-import { finishMarkdown, markMarkdown } from './markdown-escape.ts';
+import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
+import { LiquidRenderer, type TemplateVariable } from './liquid.ts';
+import type { EntryAnswer, FieldKind, FieldTask, RenderAnswer, RenderLimits, RenderTask, WireError } from './tasks.ts';
 
-/** Limits that keep untrusted template authors from exhausting the process. */
-export interface RenderLimits {
-  /** Most characters a template may have. @default 100000 */
-  readonly parseLimit?: number;
-  /** Most milliseconds one render may take. @default 2000 */
-  readonly renderLimit?: number;
-  /** Most memory (in LiquidJS's units: characters and array items) one render may allocate. @default 10000000 */
-  readonly memoryLimit?: number;
+export type { RenderLimits } from './tasks.ts';
+export type { TemplateVariable } from './liquid.ts';
+
+type Variables = Readonly<Record<string, unknown>>;
+
+/** The fields of a message template to render. */
+export interface MessageFields {
+  /** The subject, when the backend has one. */
+  readonly subject?: string;
+  readonly content: string;
+  readonly format: ContentFormat;
+  /** The from address, when the template gives one. */
+  readonly fromAddress?: string;
 }
 
-/** Content prepared for one issue's messages; see {@link Renderer.prepareContent}. */
-export interface PreparedContent {
-  render(variables: Record<string, unknown>): { parts: Record<string, string>; holes: Record<string, PartHoles> };
+/** One message's rendered fields. `holes` describe the parts that have them (see {@link PartHoles}). */
+export interface RenderedMessage {
+  readonly subject: string;
+  readonly parts: Record<string, string>;
+  readonly holes: Record<string, PartHoles>;
+  readonly fromAddress?: string;
 }
 
-/** Block names a block template (`format: 'blocks'`) may define, and how each is escaped. */
-const BLOCK_FORMATS = { subject: 'text', text_body: 'text', html_body: 'html' } as const;
-
-/** A variable a template reads, with where it is read. */
-export interface TemplateVariable {
-  readonly segments: readonly (string | number)[];
-  readonly line: number;
-  readonly column: number;
+/** A template prepared for the recipients of one fan-out; see {@link Renderer.prepare}. */
+export interface PreparedMessages {
+  /** Renders the template for each entry (its own variables, merged over the shared ones). */
+  renderMany(list: readonly Variables[]): Promise<(RenderedMessage | VoxError)[]>;
 }
 
-type Engine = Exclude<ContentFormat, 'blocks'>;
-type Variables = Record<string, unknown>;
+/** Milliseconds past the render limit before a thread that has not finished a render is stopped. */
+const GRACE_MS = 1_000;
+/** A thread with nothing to render ends after this long, giving its memory back. */
+const IDLE_MS = 30_000;
 
-const PARSE_CACHE_SIZE = 512;
+const THREAD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url));
 
-/**
- * LiquidJS configured for untrusted authors: own properties only, no file system (an empty
- * in-memory template map), and parse/render/memory limits. One engine per escaping format.
- */
 export class Renderer {
-  readonly #engines: Record<Engine, Liquid>;
-  readonly #cache = new Map<string, Template[]>();
+  readonly #liquid: LiquidRenderer;
+  readonly #limits: RenderLimits;
+  readonly #renderLimit: number;
+  readonly #budgetMs: number;
+  #pool: Piscina<RenderTask, RenderAnswer> | undefined;
+  #keys = 0;
 
   constructor(limits: RenderLimits = {}) {
-    const base = {
-      templates: {},
-      ownPropertyOnly: true,
-      strictFilters: true,
-      relativeReference: false,
-      parseLimit: limits.parseLimit ?? 100_000,
-      renderLimit: limits.renderLimit ?? 2_000,
-      memoryLimit: limits.memoryLimit ?? 10_000_000,
-    };
-    this.#engines = {
-      html: new Liquid({ ...base, outputEscape: (v: unknown) => escapeHtml(stringify(v)) }),
-      // Markdown values are escaped once the whole message is rendered, by where they land (see markdown-escape.ts).
-      markdown: new Liquid({ ...base, outputEscape: (v: unknown) => markMarkdown(stringify(v)) }),
-      // Plain text prints values as the other formats do (an object as JSON, not "[object Object]").
-      text: new Liquid({ ...base, outputEscape: stringify }),
-      fields: new Liquid({ ...base, outputEscape: (v: unknown) => escapeField(stringify(v)) }),
-      slack: new Liquid({ ...base, outputEscape: (v: unknown) => escapeSlack(stringify(v)) }),
-      'slack-blocks': new Liquid({ ...base, outputEscape: (v: unknown) => escapeJsonString(escapeSlack(stringify(v))) }),
-    };
+    this.#limits = { ...limits };
+    this.#liquid = new LiquidRenderer(limits);
+    this.#renderLimit = limits.renderLimit ?? 2_000;
+    this.#budgetMs = limits.budgetMs ?? 60_000;
   }
 
   /** Renders a subject: raw text, one line. */
   async renderSubject(source: string, variables: Variables): Promise<string> {
-    return foldLines(await this.#render('text', source, variables));
+    return (await this.#renderOne({ name: 'subject', source, kind: 'subject' }, variables)) as string;
   }
 
   /** Renders a plain-text field such as a from address. */
   async renderText(source: string, variables: Variables): Promise<string> {
-    return (await this.#render('text', source, variables)).trim();
+    return (await this.#renderOne({ name: 'fromAddress', source, kind: 'plain' }, variables)) as string;
   }
 
   /** Renders content in a backend's format into named parts (`html`, `markdown`, `text`, or blocks). */
   async renderContent(source: string, format: ContentFormat, variables: Variables): Promise<Record<string, string>> {
-    if (format === 'markdown') return { markdown: finishMarkdown(await this.#render(format, source, variables)) };
-    if (format !== 'blocks') return { [format]: await this.#render(format, source, variables) };
-    const parts: Record<string, string> = {};
-    for (const [name, engine] of Object.entries(BLOCK_FORMATS)) {
-      const block = this.#blocks(engine, source).get(name);
-      if (block) parts[name] = await this.#run(engine, block, variables);
-    }
-    if (parts.subject !== undefined) parts.subject = foldLines(parts.subject);
-    return parts;
+    return (await this.#renderOne({ name: 'content', source, kind: format }, variables)) as Record<string, string>;
   }
 
   /**
-   * Prepares content for the messages of one issue: what reads only `shared` variables is
-   * rendered now, once; `render` then renders the rest per recipient (see `prepared.ts`).
+   * Prepares a message template for the recipients of one fan-out: what reads only `shared`
+   * variables is rendered once, and each entry renders only what reads `perRecipient` names. Once
+   * a render breaks a limit, or the template has used up `limits.render.budgetMs`, the remaining
+   * entries fail with `VOX_RENDER_LIMIT` without being rendered.
    */
-  prepareContent(source: string, format: ContentFormat, shared: Variables, perRecipient: ReadonlySet<string>): PreparedContent {
-    const prepared = (engine: Engine, templates: Template[]) => prepare((t, v) => this.#runSync(engine, t, v), source, templates, shared, perRecipient);
-    const named: [string, PreparedTemplate][] =
-      format === 'blocks'
-        ? Object.entries(BLOCK_FORMATS).flatMap(([name, engine]) => {
-            const block = this.#blocks(engine, source).get(name);
-            return block ? [[name, prepared(engine, block)] as [string, PreparedTemplate]] : [];
-          })
-        : [[format, prepared(format, this.#parse(format, source))]];
+  prepare(fields: MessageFields, shared: Variables, perRecipient: readonly string[]): PreparedMessages {
+    const key = `${process.pid}:${++this.#keys}`;
+    const tasks = fieldTasks(fields);
+    const literals: Record<string, readonly string[]> = {};
+    let failed: VoxError | undefined;
+    let spentMs = 0;
     return {
-      render(variables) {
-        const parts: Record<string, string> = {};
-        const holes: Record<string, PartHoles> = {};
-        for (const [name, template] of named) {
-          const part = template.render(variables);
-          parts[name] = part.text;
-          if (part.holes) holes[name] = part.holes;
+      renderMany: async (list) => {
+        if (failed) return list.map(() => failed!);
+        const answer = await this.#run({ key, limits: this.#limits, fields: tasks, shared, perRecipient, list, budgetMs: this.#budgetMs - spentMs, progress: new SharedArrayBuffer(4) });
+        if (answer instanceof VoxError) {
+          failed = answer;
+          return list.map(() => answer);
         }
-        if (parts.subject !== undefined) {
-          parts.subject = foldLines(parts.subject);
-          delete holes.subject;
-        }
-        if (parts.markdown !== undefined) {
-          parts.markdown = finishMarkdown(parts.markdown);
-          delete holes.markdown;
-        }
-        return { parts, holes };
+        spentMs += answer.ms;
+        // One literals array per part for the whole fan-out, so that backends can key work on it.
+        for (const [name, value] of Object.entries(answer.literals)) literals[name] ??= value;
+        return answer.entries.map((entry) => {
+          const message = messageOf(entry, literals);
+          if (message instanceof VoxError && message.code === ErrorCode.renderLimit) failed = message;
+          return message;
+        });
       },
     };
   }
 
-  /** Prepares a subject (`line: true`, one line) or a plain-text field such as a from address, as {@link Renderer.prepareContent} does content. */
-  prepareText(source: string, line: boolean, shared: Variables, perRecipient: ReadonlySet<string>): (variables: Variables) => string {
-    const template = prepare((t, v) => this.#runSync('text', t, v), source, this.#parse('text', source), shared, perRecipient);
-    return (variables) => (line ? foldLines(template.render(variables).text) : template.render(variables).text.trim());
-  }
-
   /** Syntax problems of a template field, with line and column. Empty when it parses. */
-  syntaxProblems(field: string, source: string, format: ContentFormat | 'text'): TemplateProblem[] {
-    try {
-      if (format === 'blocks') {
-        const names = [...this.#blocks('text', source).keys()];
-        const unknown = names.filter((n) => !(n in BLOCK_FORMATS));
-        if (unknown.length > 0) {
-          return [{ field, message: `unknown block ${unknown.join(', ')}; use ${Object.keys(BLOCK_FORMATS).join(', ')}` }];
-        }
-        if (names.length === 0) return [{ field, message: 'a block template needs {% block subject %}, {% block text_body %} or {% block html_body %}' }];
-      } else {
-        this.#parse(engineFor(format), source);
-        if (format === 'fields') return [...fieldLineProblems(field, source), ...fileTags(field, source)];
-      }
-      return fileTags(field, source);
-    } catch (error) {
-      return [problemOf(field, error)];
-    }
+  syntaxProblems(field: string, source: string, format: ContentFormat | 'text'): ReturnType<LiquidRenderer['syntaxProblems']> {
+    return this.#liquid.syntaxProblems(field, source, format);
   }
 
   /** The context variables a template reads (not loop locals), with positions. Assumes it parses. */
   variables(source: string): TemplateVariable[] {
-    const analysis = this.#engines.text.analyzeSync(this.#parse('text', source), { partials: false });
-    return Object.values(analysis.globals).flat().map((v) => ({
-      segments: v.toArray().map((s) => (Array.isArray(s) ? '*' : s)),
-      line: v.location.row,
-      column: v.location.col,
-    }));
+    return this.#liquid.variables(source);
   }
 
-  async #render(engine: Engine, source: string, variables: Variables): Promise<string> {
-    return this.#run(engine, this.#parse(engine, source), variables);
+  /** Ends the render thread. Renders after this start a new one. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    await pool?.close({ force: true });
   }
 
-  async #run(engine: Engine, templates: Template[], variables: Variables): Promise<string> {
-    return this.#runSync(engine, templates, variables);
+  async #renderOne(field: FieldTask, variables: Variables): Promise<string | Record<string, string>> {
+    const answer = await this.#run({ key: undefined, limits: this.#limits, fields: [field], shared: variables, perRecipient: [], list: [{}], budgetMs: this.#budgetMs, progress: new SharedArrayBuffer(4) });
+    if (answer instanceof VoxError) throw answer;
+    const [entry] = answer.entries;
+    if (!entry) throw new VoxError(ErrorCode.render, 'the render thread gave no answer');
+    if ('error' in entry) throw errorOf(entry.error);
+    const output = entry.fields[field.name];
+    if (typeof output === 'string' || output === undefined) return output ?? '';
+    return Object.fromEntries(Object.entries(output).map(([part, value]) => [part, partText(value, answer.literals[`${field.name}.${part}`])]));
   }
 
-  #runSync(engine: Engine, templates: Template[], variables: Variables): string {
+  #newPool(): Piscina<RenderTask, RenderAnswer> {
+    const pool = new Piscina<RenderTask, RenderAnswer>({
+      filename: THREAD,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeout: IDLE_MS,
+      // A hostile template that gets past LiquidJS's memory limit ends its thread, not the host.
+      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
+    });
+    // A thread that dies (out of memory, stopped by the watchdog) fails its task, which says why;
+    // the pool also emits the error, which must not end the host.
+    pool.on('error', () => {});
+    return pool;
+  }
+
+  /**
+   * Runs a task on the render thread. A watchdog reads the task's progress counter: once the task
+   * has started, a render that has not finished within the render limit (plus a grace second, for
+   * work LiquidJS cannot interrupt, such as one long filter call) ends the thread.
+   */
+  async #run(task: RenderTask): Promise<RenderAnswer | VoxError> {
+    this.#pool ??= this.#newPool();
+    const progress = new Int32Array(task.progress);
+    const controller = new AbortController();
+    let seen = 0;
+    const watchdog = setInterval(() => {
+      const now = Atomics.load(progress, 0);
+      if (now !== 0 && now === seen) controller.abort();
+      seen = now;
+    }, this.#renderLimit + GRACE_MS);
     try {
-      // Vox registers no asynchronous filters or tags, so the synchronous renderer gives the same
-      // output without LiquidJS's promise machinery, which costs more than the rendering itself.
-      return this.#engines[engine].renderSync(templates, variables);
+      return await this.#pool.run(task, { signal: controller.signal });
     } catch (error) {
-      throw new VoxError(ErrorCode.render, `template failed to render: ${errorText(error)}`, { cause: error });
+      if (controller.signal.aborted) {
+        return new VoxError(ErrorCode.renderLimit, `a render took longer than ${this.#renderLimit} ms and was stopped (limits.render.renderLimit); the template's remaining messages in this task were not rendered`);
+      }
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_WORKER_OUT_OF_MEMORY') return new VoxError(ErrorCode.renderLimit, 'rendering ran out of memory and was stopped', { cause: error });
+      return new VoxError(ErrorCode.render, `the render thread failed: ${errorText(error)}`, { cause: error });
+    } finally {
+      clearInterval(watchdog);
     }
   }
+}
 
-  #parse(engine: Engine, source: string): Template[] {
-    const key = `${engine}\u0000${source}`;
-    const cached = this.#cache.get(key);
-    if (cached) return cached;
-    let templates: Template[];
-    try {
-      templates = this.#engines[engine].parse(source);
-    } catch (error) {
-      throw new TemplateValidationError([problemOf('template', error)]);
+function fieldTasks(fields: MessageFields): FieldTask[] {
+  const tasks: FieldTask[] = [];
+  if (fields.subject !== undefined) tasks.push({ name: 'subject', source: fields.subject, kind: 'subject' });
+  tasks.push({ name: 'content', source: fields.content, kind: fields.format satisfies FieldKind });
+  if (fields.fromAddress !== undefined) tasks.push({ name: 'fromAddress', source: fields.fromAddress, kind: 'plain' });
+  return tasks;
+}
+
+function messageOf(entry: EntryAnswer, literals: Readonly<Record<string, readonly string[]>>): RenderedMessage | VoxError {
+  if ('error' in entry) return errorOf(entry.error);
+  const parts: Record<string, string> = {};
+  const holes: Record<string, PartHoles> = {};
+  const content = entry.fields.content;
+  if (content !== undefined && typeof content !== 'string') {
+    for (const [part, value] of Object.entries(content)) {
+      const fixed = literals[`content.${part}`];
+      parts[part] = partText(value, fixed);
+      if (typeof value !== 'string' && fixed) holes[part] = { literals: fixed, values: value };
     }
-    if (this.#cache.size >= PARSE_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
-    this.#cache.set(key, templates);
-    return templates;
   }
-
-  #blocks(engine: Engine, source: string): Map<string, Template[]> {
-    const blocks = new Map<string, Template[]>();
-    for (const node of this.#parse(engine, source)) {
-      const tag = node as Partial<{ name: string; block: string; templates: Template[] }>;
-      if (tag.name === 'block' && typeof tag.block === 'string' && tag.templates) blocks.set(tag.block, tag.templates);
-    }
-    return blocks;
-  }
+  const subject = entry.fields.subject;
+  const from = entry.fields.fromAddress;
+  return { subject: typeof subject === 'string' ? subject : '', parts, holes, ...(typeof from === 'string' ? { fromAddress: from } : {}) };
 }
 
-/** Tags that would read other templates: there are none to read, so authors are told at once. */
-function fileTags(field: string, source: string): TemplateProblem[] {
-  const problems: TemplateProblem[] = [];
-  for (const match of source.matchAll(/\{%-?\s*(include|render|layout)\b/g)) {
-    const before = source.slice(0, match.index);
-    const line = before.split('\n').length;
-    const column = match.index - before.lastIndexOf('\n');
-    problems.push({ field, message: `{% ${match[1]} %} is not available: templates cannot load other templates or files`, line, column });
-  }
-  return problems;
+/** A part's text: itself, or its fixed text with its hole values between. */
+function partText(value: string | readonly string[], literals: readonly string[] | undefined): string {
+  if (typeof value === 'string') return value;
+  let text = literals?.[0] ?? '';
+  for (let i = 0; i < value.length; i++) text += value[i]! + (literals?.[i + 1] ?? '');
+  return text;
 }
 
-/**
- * Lines of `key: value` content that cannot be fields: not blank, not only Liquid tags, and without
- * a literal key before a colon. Keys are literal so that variables can never choose them.
- */
-function fieldLineProblems(field: string, source: string): TemplateProblem[] {
-  const problems: TemplateProblem[] = [];
-  source.split('\n').forEach((text, index) => {
-    const line = text.replace(/\{%-?[\s\S]*?-?%\}/g, '').trim();
-    if (line === '' || /^[^:{}]*[^\s:{}][^:{}]*:/.test(line)) return;
-    problems.push({ field, message: 'each line must be `key: value`, with a key written out (not a variable)', line: index + 1, column: 1 });
-  });
-  return problems;
-}
-
-function engineFor(format: ContentFormat | 'text'): Engine {
-  return format === 'blocks' ? 'text' : format;
-}
-
-function problemOf(field: string, error: unknown): TemplateProblem {
-  if (error instanceof TemplateValidationError && error.problems[0]) return { ...error.problems[0], field };
-  const token = (error as { token?: { getPosition?: () => [number, number] } }).token;
-  const position = token?.getPosition?.();
-  const message = errorText(error).replace(/, line:\d+, col:\d+$/, '');
-  return position ? { field, message, line: position[0], column: position[1] } : { field, message };
+function errorOf(error: WireError): VoxError {
+  if (error.problems) return new TemplateValidationError(error.problems, error.message);
+  return new VoxError(error.code, error.message);
 }

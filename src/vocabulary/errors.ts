@@ -16,6 +16,8 @@ export const ErrorCode = {
   unknownBackend: 'VOX_UNKNOWN_BACKEND',
   invalidTemplate: 'VOX_INVALID_TEMPLATE',
   render: 'VOX_RENDER',
+  /** A template broke a render limit (time, memory, output size) or its budget for one fan-out. */
+  renderLimit: 'VOX_RENDER_LIMIT',
   schema: 'VOX_SCHEMA',
   contacts: 'VOX_CONTACTS',
   channel: 'VOX_CHANNEL',
@@ -40,6 +42,11 @@ export class VoxError extends Error {
     this.name = 'VoxError';
     this.code = code;
   }
+}
+
+/** Whether `error` says that a template could not be rendered (a failure or a broken limit), rather than something else. */
+export function isRenderFailure(error: unknown): error is VoxError {
+  return error instanceof VoxError && (error.code === ErrorCode.render || error.code === ErrorCode.renderLimit);
 }
 
 /** Where a problem sits in a template's source, 1-based. */

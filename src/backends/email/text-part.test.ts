@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Renderer } from '../../render/renderer.ts';
+import { LiquidRenderer as Renderer } from '../../render/liquid.ts';
 import { htmlToText, textPart } from './text-part.ts';
 
 const renderer = new Renderer();
