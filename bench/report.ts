@@ -21,6 +21,7 @@ export interface BenchData {
   newsletter?: Comparison[];
   latency?: Comparison & { readonly delayMs: number; readonly rounds: number };
   notify?: { readonly fanout: number; readonly rate: number; readonly seconds: number; readonly quietCalls: number; readonly load: Record<string, Result>; readonly quiet: Record<string, Result> };
+  hostile?: { readonly count: number; readonly runs: Record<string, Result> };
   cpu?: { readonly count: number; readonly rows: readonly (readonly [label: string, result: Result])[] };
 }
 
@@ -49,8 +50,8 @@ function table(c: Comparison, dialects: readonly string[]): string[] {
 const tableHead = ['| N | Sender | Messages/s | Ratio to Nodemailer | CPU (s) | PostgreSQL server CPU (s) | Peak RSS (MB) |', '| --- | --- | --- | --- | --- | --- | --- |'];
 
 /** Each target, with whether this run meets it; the lines of the report's summaries. */
-export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[] } {
-  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[] };
+export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[]; hostile: string[] } {
+  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[], hostile: [] as string[] };
   const sizes = data.newsletter ?? [];
   const largest = sizes.at(-1);
   const smallest = sizes[0];
@@ -86,6 +87,9 @@ export function verdicts(data: BenchData): { newsletter: string[]; latency: stri
     const gap = Math.max(r.fanoutGapMax!, r.fanoutLoopMax!);
     out.notify.push(`- notify() under load, ${d}: p99 ${f(r.fanoutP99, 2)} ms, target < 5 ms: ${verdict(r.fanoutP99! < 5)}`);
     out.notify.push(`- Event loop during the fan-out, ${d}: longest gap ${f(gap)} ms, target < 50 ms: ${verdict(gap < 50)}`);
+  }
+  for (const [d, r] of Object.entries(data.hostile?.runs ?? {})) {
+    out.hostile.push(`- Hostile template, ${d}: event-loop delay p99 ${f(r.loopP99, 1)} ms, target < 50 ms: ${verdict(r.loopP99! < 50)}`);
   }
   return out;
 }
@@ -155,6 +159,21 @@ For comparison, notify() when quiet: ${n(t.quietCalls)} requests one after anoth
 | --- | --- | --- |
 ${quiet.join('\n')}`);
   }
+  if (data.hostile) {
+    const h = data.hostile;
+    const rows = Object.entries(h.runs).map(([d, r]) => `| ${d} | ${f(r.seconds, 1)} | ${f(r.sent)} | ${f(r.failed)} | ${f(r.loopP99, 1)} | ${f(r.loopMax)} | ${f(r.peakRssMb)} |`);
+    parts.push(`## A hostile template
+
+The newsletter to ${n(h.count)} subscribers, in a notification that also has two templates written to hurt (\`HOSTILE\` in bench/scenarios/hostile.ts): a loop of 3,000 × 3,000 turns that reads no recipient, so that it renders once per fan-out, and the same loop reading the recipient, so that it would render again for every subscriber. Default options and render limits, the in-process worker, SMTP to the sink, one process; from notify() until \`settled()\` (every newsletter sent, every hostile message sent or failed). Templates render on the render thread; the host's event-loop delay is \`perf_hooks.monitorEventLoopDelay\` at 1 ms resolution.
+
+| Database | Settled (s) | Sent | Failed | Loop delay p99 (ms) | Loop delay max (ms) | Peak RSS (MB) |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Target: the host's event-loop delay p99 < 50 ms while the hostile templates fan out. In this run:
+
+${v.hostile.join('\n')}`);
+  }
   if (data.cpu) {
     const c = data.cpu;
     const rows = c.rows.map(([label, r]) => `| ${label} | ${f((r.cpuSeconds! * 1000) / c.count, 3)} | ${f(r.peakRssMb)} |`);
@@ -173,8 +192,8 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, cpu; a partial run prints its report and writes no file),
-\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, cpu; a partial run prints its report and writes no file),
+\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
   return `${parts.join('\n\n')}\n`;

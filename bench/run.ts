@@ -1,7 +1,7 @@
 // npm run bench [-- N ...]: Vox against plain Nodemailer on a newsletter fan-out (throughput,
 // CPU, peak RSS), latency-bound sending, notify() under load and where the CPU goes, on SQLite and
 // PostgreSQL, with Node's default flags and Vox's default options. Writes docs/benchmarks.md
-// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,cpu runs some parts and only prints.
+// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,hostile,cpu runs some parts and only prints.
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const env = process.env;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [10_000, 100_000];
-const PARTS = ['newsletter', 'latency', 'notify', 'cpu'] as const;
+const PARTS = ['newsletter', 'latency', 'notify', 'hostile', 'cpu'] as const;
 const only = env.VOX_BENCH_ONLY ? env.VOX_BENCH_ONLY.split(/[,|\s]+/).filter(Boolean) : [...PARTS];
 for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`VOX_BENCH_ONLY: unknown part ${part}; parts are ${PARTS.join(', ')}`);
 /** Rounds of the newsletter comparison: two keep a full run near 25 minutes on a 2-core machine. */
@@ -26,6 +26,7 @@ const LATENCY_DELAY_MS = 50;
 const LATENCY_ROUNDS = Math.max(1, Number(env.VOX_BENCH_LATENCY_ROUNDS ?? 1));
 const NOTIFY_FANOUT = Number(env.VOX_BENCH_NOTIFY_FANOUT ?? 20_000);
 const QUIET_CALLS = 2000;
+const HOSTILE_COUNT = Number(env.VOX_BENCH_HOSTILE_N ?? 5000);
 const CPU_COUNT = Number(env.VOX_BENCH_CPU_N ?? 10_000);
 const nodeFlags = (env.VOX_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
@@ -108,6 +109,9 @@ async function compare(sink: SmtpSink, count: number, times: number, dialects: r
   return comparison;
 }
 
+// Vox runs as its users get it from npm: compiled to JavaScript (see scenarios/package.ts).
+await run(process.execPath, [join(import.meta.dirname, '../node_modules/typescript/bin/tsc'), '-p', join(import.meta.dirname, '../tsconfig.build.json'), '--outDir', join(import.meta.dirname, '../.bench-dist')]);
+
 const reachable = await postgresReachable();
 const dialects = ['sqlite', ...(reachable ? ['postgres'] : [])];
 const startedAt = Date.now();
@@ -144,6 +148,10 @@ if (only.includes('notify')) {
   }
   data.notify = { fanout: NOTIFY_FANOUT, rate: Number(env.VOX_BENCH_NOTIFY_RATE ?? 50), seconds: Number(env.VOX_BENCH_NOTIFY_SECONDS ?? 60), quietCalls: QUIET_CALLS, load, quiet };
 }
+if (only.includes('hostile')) {
+  data.hostile = { count: HOSTILE_COUNT, runs: {} };
+  for (const dialect of dialects) data.hostile.runs[dialect] = await scenario('hostile', dialect, HOSTILE_COUNT, { sink, timed: false, expect: (r) => r.sent! });
+}
 if (only.includes('cpu')) {
   const rows: [string, Result][] = [];
   rows.push(['Nodemailer, SMTP to the sink (the baseline)', await scenario('baseline', '-', CPU_COUNT, { sink })]);
@@ -161,4 +169,4 @@ if (full) await writeFile(join(import.meta.dirname, '../docs/benchmarks.md'), te
 console.log(`\n${text}`);
 const summary = verdicts(data);
 console.log(`Summary (${((Date.now() - startedAt) / 60_000).toFixed(1)} min${full ? ', written to docs/benchmarks.md' : ', partial run: no file written'}):`);
-console.log([...summary.newsletter, ...summary.latency, ...summary.notify].join('\n'));
+console.log([...summary.newsletter, ...summary.latency, ...summary.notify, ...summary.hostile].join('\n'));

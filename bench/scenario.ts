@@ -15,6 +15,7 @@ const kinds: Record<string, () => Promise<Record<string, number>>> = {
   vox: vox('smtp'),
   'notify-load': async () => (await import('./scenarios/notify.ts')).notifyUnderLoad(dialect, count, port),
   'notify-quiet': async () => (await import('./scenarios/notify.ts')).notifyQuiet(dialect, count),
+  hostile: async () => (await import('./scenarios/hostile.ts')).hostileFanOut(dialect, count, port),
   // Where the CPU goes: the same work without SMTP.
   'baseline-stream': plain('stream'),
   'vox-stream': vox('stream'),

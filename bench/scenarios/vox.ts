@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
-import { createVox, nodeSqliteDialect, type Vox, type VoxOptions } from '../../src/index.ts';
-import { htmlEmail, type MailTransport } from '../../src/backends/email/index.ts';
+import type { Vox, VoxOptions } from '../../src/index.ts';
+import type { MailTransport } from '../../src/backends/email/index.ts';
+import { createVox, htmlEmail, nodeSqliteDialect } from './package.ts';
 import { ARTICLE, FROM, NEWSLETTER, postgresUrl, SUBJECT, subscriber, transportFor, type Sink, type Subscriber } from './shared.ts';
 
 /** The one recipient of the small notification that requests issue in the notify scenario. */

@@ -41,8 +41,8 @@ export interface PreparedMessages {
   renderMany(list: readonly Variables[]): Promise<(RenderedMessage | VoxError)[]>;
 }
 
-/** Milliseconds past the render limit before a thread that has not finished a render is stopped. */
-const GRACE_MS = 1_000;
+/** How long past the render limit a thread that has not finished a render may go before it is stopped: half the limit, at least this. */
+const GRACE_MS = 250;
 /** A thread with nothing to render ends after this long, giving its memory back. */
 const IDLE_MS = 30_000;
 
@@ -145,7 +145,7 @@ export class Renderer {
       maxThreads: 1,
       idleTimeout: IDLE_MS,
       // A hostile template that gets past LiquidJS's memory limit ends its thread, not the host.
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 },
     });
     // A thread that dies (out of memory, stopped by the watchdog) fails its task, which says why;
     // the pool also emits the error, which must not end the host.
@@ -155,19 +155,25 @@ export class Renderer {
 
   /**
    * Runs a task on the render thread. A watchdog reads the task's progress counter: once the task
-   * has started, a render that has not finished within the render limit (plus a grace second, for
-   * work LiquidJS cannot interrupt, such as one long filter call) ends the thread.
+   * has started, a render that has not finished within the render limit and half as long again
+   * (work LiquidJS cannot interrupt, such as one long filter call) ends the thread.
    */
   async #run(task: RenderTask): Promise<RenderAnswer | VoxError> {
     this.#pool ??= this.#newPool();
     const progress = new Int32Array(task.progress);
     const controller = new AbortController();
+    const allowed = this.#renderLimit + Math.max(GRACE_MS, this.#renderLimit / 2);
     let seen = 0;
+    let since = performance.now();
     const watchdog = setInterval(() => {
-      const now = Atomics.load(progress, 0);
-      if (now !== 0 && now === seen) controller.abort();
-      seen = now;
-    }, this.#renderLimit + GRACE_MS);
+      const count = Atomics.load(progress, 0);
+      if (count !== seen) {
+        seen = count;
+        since = performance.now();
+      } else if (count !== 0 && performance.now() - since > allowed) {
+        controller.abort();
+      }
+    }, Math.max(50, allowed / 4));
     try {
       return await this.#pool.run(task, { signal: controller.signal });
     } catch (error) {
