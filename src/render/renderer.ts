@@ -49,7 +49,7 @@ const IDLE_MS = 30_000;
 const THREAD = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url));
 
 export class Renderer {
-  readonly #liquid: LiquidRenderer;
+  #liquid: LiquidRenderer | undefined;
   readonly #limits: RenderLimits;
   readonly #renderLimit: number;
   readonly #budgetMs: number;
@@ -58,7 +58,6 @@ export class Renderer {
 
   constructor(limits: RenderLimits = {}) {
     this.#limits = { ...limits };
-    this.#liquid = new LiquidRenderer(limits);
     this.#renderLimit = limits.renderLimit ?? 2_000;
     this.#budgetMs = limits.budgetMs ?? 60_000;
   }
@@ -112,12 +111,17 @@ export class Renderer {
 
   /** Syntax problems of a template field, with line and column. Empty when it parses. */
   syntaxProblems(field: string, source: string, format: ContentFormat | 'text'): ReturnType<LiquidRenderer['syntaxProblems']> {
-    return this.#liquid.syntaxProblems(field, source, format);
+    return this.#analysis().syntaxProblems(field, source, format);
   }
 
   /** The context variables a template reads (not loop locals), with positions. Assumes it parses. */
   variables(source: string): TemplateVariable[] {
-    return this.#liquid.variables(source);
+    return this.#analysis().variables(source);
+  }
+
+  /** LiquidJS on this thread, for parsing and analysis only; made when first needed (saving a template), since delivery never needs it here. */
+  #analysis(): LiquidRenderer {
+    return (this.#liquid ??= new LiquidRenderer(this.#limits));
   }
 
   /** Ends the render thread. Renders after this start a new one. */
