@@ -24,8 +24,14 @@ test('the built package renders templates on its render thread and sends them', 
   await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out]);
   const { createVox } = (await import(join(out, 'index.js'))) as typeof Index;
   const { htmlEmail } = (await import(join(out, 'backends/email/index.js'))) as typeof Email;
-  const sent: { subject?: string; html?: string }[] = [];
-  const transport = { sendMail: async (mail: { subject?: string; html?: string }) => { sent.push(mail); return { messageId: '<1@example.org>' }; }, close() {} };
+  const sent: Email.MailMessage[] = [];
+  const transport: Email.MailTransport = {
+    sendMail: async (mail) => {
+      if ('raw' in mail) throw new Error('a raw message was not expected');
+      sent.push(mail);
+      return { messageId: '<1@example.org>' };
+    },
+  };
   const vox = createVox({ database: { dialect: 'sqlite', path: ':memory:' }, backends: [htmlEmail({ transport, from: 'a@example.org' })], worker: { sweepIntervalMs: 50 } });
   try {
     const Member = vox.model('club.member', { id: (m: { id: number; name: string }) => m.id, notifications: { joined: 'Joined' }, channels: { self: true }, contacts: { email: (m) => `m${m.id}@example.org` } });
