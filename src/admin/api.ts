@@ -15,7 +15,12 @@ export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, Con
 
 /** Every error answer: `{ error: { code, message, problems? } }`. */
 export interface ApiError {
-  readonly error: { readonly code: string; readonly message: string; readonly problems?: readonly TemplateProblem[] };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    /** A template's syntax errors and unknown variables (`VOX_INVALID_TEMPLATE`). */
+    readonly problems?: readonly TemplateProblem[];
+  };
 }
 
 export interface BackendInfo {

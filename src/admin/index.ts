@@ -1,5 +1,6 @@
 /** createAdmin: checks the admin's options and loads its Hono app on the first request. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
 import type { AdminDeps } from './context.ts';
 import { CsrfTokens } from './security.ts';
 import type { Admin, AdminOptions } from './types.ts';
@@ -12,12 +13,14 @@ export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
   const basePath = normaliseBasePath(options.basePath ?? '');
   // Made now, so that a secret that is too short fails where the admin is set up, not at its first request.
   const csrf = new CsrfTokens(options.secret);
+  const maxBodyBytes = maxBodyBytesOption(options.maxBodyBytes, 'vox.admin()');
   let app: Promise<{ fetch(request: Request): Response | Promise<Response> }> | undefined;
   return {
     basePath,
     async fetch(request) {
       app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath, csrf }));
-      return (await app).fetch(request);
+      const hono = await app;
+      return withBodyLimit(request, maxBodyBytes, async (limited) => hono.fetch(limited));
     },
   };
 }

@@ -36,6 +36,12 @@ export interface AdminOptions {
   readonly secret?: string | Uint8Array;
   /** Where a signed-out visitor of a page is sent, with `?next=<path>`; without it they get a 401 page. */
   readonly loginUrl?: string;
+  /**
+   * The largest request body accepted, in bytes. A larger one is answered 413 `VOX_BODY_TOO_LARGE`:
+   * at once when its Content-Length says so, and as soon as it passes the limit when it streams
+   * without one. Templates are text, far below the default. @default 1048576 (1 MiB)
+   */
+  readonly maxBodyBytes?: number;
   /** The title in the admin's header. @default 'Vox admin' */
   readonly title?: string;
   /** Receives unexpected errors (a 500 answer); Vox's own input errors are answered, not reported. @default console.error */

@@ -27,6 +27,8 @@ export const ErrorCode = {
   nothingSent: 'VOX_NOTHING_SENT',
   notFound: 'VOX_NOT_FOUND',
   invalidInput: 'VOX_INVALID_INPUT',
+  /** A request body larger than the handler's limit (HTTP 413): {@link BodyTooLargeError}. */
+  bodyTooLarge: 'VOX_BODY_TOO_LARGE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -47,6 +49,18 @@ export class VoxError extends Error {
 /** Whether `error` says that a template could not be rendered (a failure or a broken limit), rather than something else. */
 export function isRenderFailure(error: unknown): error is VoxError {
   return error instanceof VoxError && (error.code === ErrorCode.render || error.code === ErrorCode.renderLimit);
+}
+
+/** A request body larger than the handler accepts; the handler answers 413 and reads no further. */
+export class BodyTooLargeError extends VoxError {
+  /** The limit, in bytes. */
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super(ErrorCode.bodyTooLarge, `the request body is too large: ${maxBytes.toLocaleString('en-US')} bytes at most`);
+    this.name = 'BodyTooLargeError';
+    this.maxBytes = maxBytes;
+  }
 }
 
 /** Where a problem sits in a template's source, 1-based. */
