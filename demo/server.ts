@@ -128,8 +128,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     vox.start();
     const staffOf = async (request: Request): Promise<StaffUser | null> => {
       const token = /(?:^|;\s*)vox_demo_session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1];
-      const user = token ? await blogData.userBySession(db, sessionKey(decodeURIComponent(token))) : undefined;
-      return user ? { id: user.id, name: user.name, email: user.email } : null;
+      const key = token ? sessionKey(decodeURIComponent(token)) : undefined;
+      const user = key ? await blogData.userBySession(db, key) : undefined;
+      // The session binds the admin's CSRF token to this login: a new login gets new tokens, a logout ends them.
+      return user && key ? { id: user.id, name: user.name, email: user.email, session: key } : null;
     };
     ready(blogApp({ db, vox, ap, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {

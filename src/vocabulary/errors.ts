@@ -29,6 +29,8 @@ export const ErrorCode = {
   invalidInput: 'VOX_INVALID_INPUT',
   /** A request body larger than the handler's limit (HTTP 413): {@link BodyTooLargeError}. */
   bodyTooLarge: 'VOX_BODY_TOO_LARGE',
+  /** A state-changing request of the admin from another site, or without a valid CSRF token for this session (HTTP 403). */
+  csrf: 'VOX_CSRF',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
