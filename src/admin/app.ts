@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCode, TemplateValidationError, VoxError, errorText, isRenderFailure } from '../vocabulary/errors.ts';
+import { ErrorCode, FieldTooLongError, TemplateValidationError, VoxError, errorText, isRenderFailure } from '../vocabulary/errors.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import type { ApiError, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
 import { loadAssets, type AdminAssets } from './assets.ts';
@@ -189,7 +189,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     return c.json({ ...answer, repeated });
   });
 
-  app.get('/api/models/:model/objects', async (c) => c.json(await composer.search(c.req.param('model'), c.req.query('q') ?? '')));
+  app.get('/api/models/:model/objects', async (c) => c.json(await composer.search(c.req.param('model'), input.query(c.req.query('q')))));
 
   const templateInput = (form: TemplateForm) => ({ ...form, recipients: [...form.recipients], attachments: [...form.attachments] });
   app.post('/api/templates', async (c) => c.json(await templates.save(templateInput({ ...input.templateForm(await json(c)), id: undefined })), 201));
@@ -347,7 +347,8 @@ ${built.styles.map((href) => `<link rel="stylesheet" href="${escape(`${base}/${h
     if (error instanceof HTTPException) return error.getResponse();
     if (error instanceof VoxError) {
       const problems = error instanceof TemplateValidationError ? error.problems : undefined;
-      return c.json({ error: { code: error.code, message: error.message, ...(problems ? { problems } : {}) } } satisfies ApiError, STATUS_OF[error.code] ?? 400);
+      const field = error instanceof FieldTooLongError ? error.field : undefined;
+      return c.json({ error: { code: error.code, message: error.message, ...(problems ? { problems } : {}), ...(field ? { field } : {}) } } satisfies ApiError, STATUS_OF[error.code] ?? 400);
     }
     report(error, c.req.raw);
     return c.json(apiError(ErrorCode.delivery, 'the admin hit an unexpected error; the server log has the details', 'VOX_INTERNAL'), 500);
