@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureAdminUi } from '../admin-ui/build.ts';
 import type { SessionInfo } from '../src/admin/api.ts';
-import { ErrorCode, VoxError } from '../src/index.ts';
+import { ErrorCode, FieldTooLongError } from '../src/index.ts';
 import { startAdminApp, type AdminApp } from './support/admin-app.ts';
 import { smtpForSuite } from './support/smtp.ts';
 
@@ -70,8 +70,9 @@ describe('field lengths', () => {
 
   test('the same limits hold for code: vox.siteContacts.save throws VOX_FIELD_TOO_LONG', async () => {
     await assert.rejects(app.blog.vox.siteContacts.save({ name: 'x'.repeat(500_000), protocol: 'email', address: 'big@example.org' }), (error: unknown) => {
-      assert.ok(error instanceof VoxError);
+      assert.ok(error instanceof FieldTooLongError);
       assert.equal(error.code, ErrorCode.fieldTooLong);
+      assert.equal(error.field, 'name');
       return true;
     });
   });
