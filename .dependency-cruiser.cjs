@@ -4,7 +4,7 @@
 // (and its own folder). Tests are not cruised: they may import anything.
 const layers = [
   ['vocabulary'],
-  ['registry', 'render', 'store', 'queue'],
+  ['registry', 'render', 'store', 'queue', 'http'],
   ['backends'],
   ['delivery'],
   ['manage'],

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { Kysely } from 'kysely';
@@ -13,11 +13,12 @@ import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 
-import { newToken, sessionKey, verifyPassword } from './auth.ts';
-import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
+import { newToken, sessionKey } from './auth.ts';
+import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels } from './blog.ts';
+import { loginRoutes, SESSION_COOKIE, type Env } from './login.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
-import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { articlePage, indexPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
 import { FAVICON, STYLESHEET } from './styles.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
@@ -85,7 +86,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     failed = reject;
   });
   appReady.catch(() => {});
-  const server = createAdaptorServer({ fetch: async (request) => (await appReady).fetch(request), hostname: host }) as Server;
+  // The Node request rides along (Hono's env), for the client's address the login limits count by.
+  const server = createAdaptorServer({ fetch: async (request, env) => (await appReady).fetch(request, env), hostname: host }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8000, host, () => {
@@ -128,8 +130,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     vox.start();
     const staffOf = async (request: Request): Promise<StaffUser | null> => {
       const token = /(?:^|;\s*)vox_demo_session=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1];
-      const user = token ? await blogData.userBySession(db, sessionKey(decodeURIComponent(token))) : undefined;
-      return user ? { id: user.id, name: user.name, email: user.email } : null;
+      const key = token ? sessionKey(decodeURIComponent(token)) : undefined;
+      const user = key ? await blogData.userBySession(db, key) : undefined;
+      // The session binds the admin's CSRF token to this login: a new login gets new tokens, a logout ends them.
+      return user && key ? { id: user.id, name: user.name, email: user.email, session: key } : null;
     };
     ready(blogApp({ db, vox, ap, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
@@ -151,9 +155,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-type Env = { Variables: { user: User | undefined } };
-
-const SESSION_COOKIE = 'vox_demo_session';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
@@ -161,7 +162,7 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
   const app = new Hono<Env>();
 
   const context = (c: Context<Env>): PageContext => ({ user: c.get('user'), mailCount: mails.size, admin: admin !== undefined });
-  const page = (c: Context<Env>, body: Html, status: 200 | 400 | 403 | 404 | 500 = 200) => c.html(body.text, status);
+  const page = (c: Context<Env>, body: Html, status: 200 | 400 | 403 | 404 | 429 | 500 = 200) => c.html(body.text, status);
   const notFound = (c: Context<Env>, what = 'There is no page here.') => page(c, messagePage(context(c), 404, 'Not found', what), 404);
   const formOf = async (c: Context<Env>): Promise<Record<string, string>> => {
     const body = await c.req.parseBody();
@@ -231,31 +232,7 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     return c.redirect('/?done=subscribed', 303);
   });
 
-  app.get('/login', (c) => {
-    const next = localPath(c.req.query('next'));
-    if (c.get('user')) return c.redirect(next, 303);
-    return page(c, loginPage(context(c), { next, values: {}, problems: [] }));
-  });
-
-  app.post('/login', async (c) => {
-    const form = await formOf(c);
-    const next = localPath(form.next);
-    const user = await blogData.userByEmail(db, form.email ?? '');
-    if (!user || !(await verifyPassword(form.password ?? '', user.passwordHash))) {
-      return page(c, loginPage(context(c), { next, values: { email: form.email ?? '' }, problems: ['Wrong email or password.'] }), 400);
-    }
-    const token = newToken();
-    await db.insertInto('blog_sessions').values({ key: sessionKey(token), user_id: user.id, created_at: new Date().toISOString() }).execute();
-    setCookie(c, SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax' });
-    return c.redirect(next, 303);
-  });
-
-  app.post('/logout', async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
-    if (token) await db.deleteFrom('blog_sessions').where('key', '=', sessionKey(token)).execute();
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
-    return c.redirect('/', 303);
-  });
+  loginRoutes(app, { db, context, page, formOf });
 
   app.get('/articles/new', (c) => {
     if (!c.get('user')) return loginRedirect(c, '/articles/new');
@@ -378,9 +355,4 @@ function cookieOf(request: Request, name: string): string | undefined {
     if (key === name) return decodeURIComponent(value.join('='));
   }
   return undefined;
-}
-
-/** Only paths on this site: `next` must not send a user elsewhere after logging in. */
-function localPath(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }

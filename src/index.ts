@@ -19,7 +19,7 @@ export type { Backend, BackendCapabilities, BackendHost, ComposeContext, HostMod
 export type { ContentFormat, EditorType } from './vocabulary/format.ts';
 export { editorOf } from './vocabulary/backend.ts';
 export type { DestinationOptions } from './backends/destination.ts';
-export { DeliveryError, ErrorCode, NothingSentError, TemplateValidationError, VoxError } from './vocabulary/errors.ts';
+export { BodyTooLargeError, DeliveryError, ErrorCode, FieldTooLongError, NothingSentError, TemplateValidationError, VoxError } from './vocabulary/errors.ts';
 export type { DeliveryErrorDetails, TemplateProblem } from './vocabulary/errors.ts';
 export type { DatabaseOptions, PgPoolLike } from './store/connect.ts';
 export type { SqlDialectName } from './vocabulary/database.ts';

@@ -1,4 +1,4 @@
-import type { ApiError, TemplateProblem } from '../../src/admin/api.ts';
+import type { ApiError, SessionInfo, TemplateProblem } from '../../src/admin/api.ts';
 import { config } from './config.ts';
 
 /** An error answer of the API, with the problems of a template that cannot be saved. */
@@ -15,23 +15,46 @@ export class ApiFailure extends Error {
   }
 }
 
-/** Calls the admin's API; state-changing calls carry the CSRF token, sends their form's idempotency key. */
+/** The CSRF token of this page: the shell's, then a fresh one whenever the server says it has expired. */
+let csrfToken = config.csrf;
+
+/**
+ * Calls the admin's API; state-changing calls carry the CSRF token, sends their form's idempotency
+ * key. A token refused by the server (it expired, or the server restarted with another secret) is
+ * replaced by a fresh one from the session, and the call made once more: the refusal changed nothing.
+ */
 export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-  const response = await fetch(`${config.basePath}/api${path}`, {
+  let response = await send(method, path, body, idempotencyKey);
+  if (response.status === 403 && method !== 'GET' && (await codeOf(response.clone())) === 'VOX_CSRF') {
+    const session = await send('GET', '/session');
+    if (session.ok) {
+      csrfToken = ((await session.json()) as SessionInfo).csrfToken;
+      response = await send(method, path, body, idempotencyKey);
+    }
+  }
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => null)) as (T & Partial<ApiError>) | null;
+  if (!response.ok) throw new ApiFailure(response.status, data?.error ?? { code: `HTTP_${response.status}`, message: `the server answered ${response.status}` });
+  return data as T;
+}
+
+function send(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<Response> {
+  return fetch(`${config.basePath}/api${path}`, {
     method,
     credentials: 'same-origin',
     headers: {
       ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...(idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey }),
-      'X-CSRF-Token': config.csrf,
+      'X-CSRF-Token': csrfToken,
       Accept: 'application/json',
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (response.status === 204) return undefined as T;
-  const data = (await response.json().catch(() => null)) as (T & Partial<ApiError>) | null;
-  if (!response.ok) throw new ApiFailure(response.status, data?.error ?? { code: `HTTP_${response.status}`, message: `the server answered ${response.status}` });
-  return data as T;
+}
+
+async function codeOf(response: Response): Promise<string | undefined> {
+  const data = (await response.json().catch(() => null)) as Partial<ApiError> | null;
+  return data?.error?.code;
 }
 
 export const get = <T,>(path: string) => api<T>('GET', path);

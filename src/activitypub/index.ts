@@ -6,6 +6,7 @@ import type { Backend, BackendCapabilities, BackendHost, ComposeContext } from '
 import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../vocabulary/payload.ts';
 import { htmlToText } from '../backends/email/core.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
 import { contact, type Contact } from '../vocabulary/contact.ts';
 import type { ActorSpec, Awaitable, ModelRef } from '../vocabulary/model.ts';
 import type { ActivityJson } from './federated-types.ts';
@@ -64,6 +65,13 @@ export interface ActivityOptions {
    * @default every follow is accepted
    */
   readonly acceptFollow?: (follow: { readonly actor: string; readonly follower: string }) => Awaitable<boolean>;
+  /**
+   * The largest request body accepted, in bytes: an inbox POST (or a feed API call) whose
+   * Content-Length says more is answered 413 `VOX_BODY_TOO_LARGE` before a byte is read, and one
+   * sent without a Content-Length is cut off and answered 413 once it passes the limit. Requests
+   * passed on to `next` keep their body untouched. @default 1048576 (1 MiB, about Mastodon's)
+   */
+  readonly maxBodyBytes?: number;
   /** Told about failures in the background: deliveries that failed for good, incoming activities that could not be handled. @default silent */
   readonly onError?: (error: unknown, where: string) => void;
 }
@@ -117,6 +125,7 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
   const feedPath = (options.feedPath ?? '/activity/feed').replace(/\/+$/, '');
   const sharedInboxPath = options.sharedInboxPath ?? '/inbox';
   const onError = options.onError ?? (() => {});
+  const maxBodyBytes = maxBodyBytesOption(options.maxBodyBytes, 'activity()');
   let host: BackendHost | undefined;
   let iris: Iris | undefined;
   let store: ActivityStore | undefined;
@@ -211,21 +220,24 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
     },
   };
 
+  const answer = async (request: Request, next: (() => Awaitable<Response>) | undefined): Promise<Response> => {
+    const { iris } = attached();
+    const feed = await feedResponse(request, {
+      path: feedPath,
+      origin: iris.origin,
+      authorize: options.authorize,
+      inbox: async (identifier) => ((await (await ready()).findActor(identifier)) ? inboxOf(attached().store, identifier) : undefined),
+    });
+    if (feed) return feed;
+    const fed = await ready();
+    const fallback = async () => (next ? next() : new Response('Not Found', { status: 404, headers: { 'Content-Type': 'text/plain' } }));
+    return fed.federation.fetch(request, { contextData: undefined, onNotFound: fallback, onNotAcceptable: fallback });
+  };
+
   return {
     backend,
-    async fetch(request, next) {
-      const { iris } = attached();
-      const feed = await feedResponse(request, {
-        path: feedPath,
-        origin: iris.origin,
-        authorize: options.authorize,
-        inbox: async (identifier) => ((await (await ready()).findActor(identifier)) ? inboxOf(attached().store, identifier) : undefined),
-      });
-      if (feed) return feed;
-      const fed = await ready();
-      const fallback = async () => (next ? next() : new Response('Not Found', { status: 404, headers: { 'Content-Type': 'text/plain' } }));
-      return fed.federation.fetch(request, { contextData: undefined, onNotFound: fallback, onNotAcceptable: fallback });
-    },
+    // Bodies are bounded at the entry, before Fedify (which reads an inbox POST whole before checking its signature) or the feed API reads them.
+    fetch: (request, next) => withBodyLimit(request, maxBodyBytes, (limited) => answer(limited, next)),
     start: async () => void (await ready()),
     actorIri(model, object) {
       const { hostModel } = actorSpecOf(model);

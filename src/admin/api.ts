@@ -13,9 +13,16 @@ import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } f
 
 export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
 
-/** Every error answer: `{ error: { code, message, problems? } }`. */
+/** Every error answer: `{ error: { code, message, problems?, field? } }`. */
 export interface ApiError {
-  readonly error: { readonly code: string; readonly message: string; readonly problems?: readonly TemplateProblem[] };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    /** A template's syntax errors and unknown variables (`VOX_INVALID_TEMPLATE`). */
+    readonly problems?: readonly TemplateProblem[];
+    /** The field that is too long (`VOX_FIELD_TOO_LONG`). */
+    readonly field?: string;
+  };
 }
 
 export interface BackendInfo {

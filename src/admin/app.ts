@@ -2,25 +2,42 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ErrorCode, TemplateValidationError, VoxError, errorText, isRenderFailure } from '../vocabulary/errors.ts';
+import { ErrorCode, FieldTooLongError, TemplateValidationError, VoxError, errorText, isRenderFailure } from '../vocabulary/errors.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import type { ApiError, NotificationDetail, NotificationSummary, OneTimeOptions, OneTimeResult, PreviewResult, SendOutcome, SessionInfo, TemplateForm } from './api.ts';
 import { loadAssets, type AdminAssets } from './assets.ts';
 import { Composer, shown } from './compose.ts';
 import type { AdminDeps } from './context.ts';
 import * as input from './input.ts';
-import { apiError, escape, isApi, outcome, page, readBody, type Env } from './http.ts';
+import { apiError, escape, isApi, outcome, page, type Env } from './http.ts';
 import { logRoutes } from './log-routes.ts';
 import { OncePerKey } from './once.ts';
-import { CSRF_HEADER, SECURITY_HEADERS, type CsrfTokens } from './security.ts';
-import type { AdminOptions } from './types.ts';
+import { CSRF_HEADER, SECURITY_HEADERS, type CsrfRefusal, type CsrfSubject, type CsrfTokens } from './security.ts';
+import { crossOriginRefusal } from '../http/same-origin.ts';
+import type { AdminOptions, StaffUser } from './types.ts';
 
 /** How long "Send test" waits for the message to go out before it answers "queued". */
 const TEST_SEND_WAIT_MS = 15_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CSRF_REFUSALS: Record<CsrfRefusal, string> = {
+  missing: `the ${CSRF_HEADER} header is missing: reload the admin and try again`,
+  wrong: `the ${CSRF_HEADER} header is not a token of this session: reload the admin and try again`,
+  expired: `the ${CSRF_HEADER} token has expired: reload the admin and try again`,
+};
+/** A CSRF token is bound to the user and, when the host's `authorize` names it, to their session. */
+const csrfSubject = (user: StaffUser): CsrfSubject => ({ userId: String(user.id), session: user.session === undefined || user.session === null || user.session === '' ? undefined : String(user.session) });
+/** The HTTP status of a refused request, by error code; 400 for the others. */
+const STATUS_OF: Partial<Record<ErrorCode, 403 | 404 | 413 | 422>> = {
+  [ErrorCode.notFound]: 404,
+  [ErrorCode.unknownNotification]: 404,
+  [ErrorCode.unknownModel]: 404,
+  [ErrorCode.invalidTemplate]: 422,
+  [ErrorCode.bodyTooLarge]: 413,
+  [ErrorCode.csrf]: 403,
+};
 
 /** The admin's Hono app: the JSON API under /api, the built browser app under /assets, and its HTML shell everywhere else. */
-export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string; readonly csrf: CsrfTokens }): Hono<Env> {
+export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string; readonly csrf: CsrfTokens; readonly origins: ReadonlySet<string> }): Hono<Env> {
   const { registry, store, templates, delivery } = deps;
   const composer = new Composer(deps);
   const { csrf } = options;
@@ -58,14 +75,18 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     }
     c.set('user', user);
     c.set('userId', String(user.id));
-    if (!SAFE_METHODS.has(c.req.method) && !csrf.verify(String(user.id), c.req.header(CSRF_HEADER))) {
-      return c.json(apiError(ErrorCode.invalidInput, `the ${CSRF_HEADER} header is missing or wrong: reload the admin and try again`, 'VOX_CSRF'), 403);
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const crossSite = crossOriginRefusal(c.req.raw, options.origins);
+      if (crossSite) return c.json(apiError(ErrorCode.csrf, `${crossSite}: refused`), 403);
+      const refusal = csrf.refusal(csrfSubject(user), c.req.header(CSRF_HEADER));
+      if (refusal) return c.json(apiError(ErrorCode.csrf, CSRF_REFUSALS[refusal]), 403);
     }
     await next();
   });
 
   const json = async (c: Context<Env>): Promise<unknown> => {
-    const text = await readBody(c.req.raw);
+    // The body is bounded where the admin is entered (createAdmin): past the limit, reading it throws.
+    const text = await c.req.text();
     try {
       return JSON.parse(text);
     } catch {
@@ -85,7 +106,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     const contacts = [...(user.contacts ?? []), ...(user.email && !user.contacts?.some((x) => x.protocol === 'email') ? [{ name: user.name, protocol: 'email', address: user.email }] : [])];
     const info: SessionInfo = {
       user: { id: String(user.id), name: user.name, contacts },
-      csrfToken: csrf.tokenFor(c.get('userId')),
+      csrfToken: csrf.issue(csrfSubject(user)),
       backends: [...deps.backends.values()].map((b) => composer.backendInfo(b)),
       models: registry.models().map((m) => composer.modelInfo(m)),
       site: { ...(typeof deps.site.name === 'string' ? { name: deps.site.name } : {}), ...(typeof deps.site.baseUrl === 'string' ? { baseUrl: deps.site.baseUrl } : {}) },
@@ -168,7 +189,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     return c.json({ ...answer, repeated });
   });
 
-  app.get('/api/models/:model/objects', async (c) => c.json(await composer.search(c.req.param('model'), c.req.query('q') ?? '')));
+  app.get('/api/models/:model/objects', async (c) => c.json(await composer.search(c.req.param('model'), input.query(c.req.query('q')))));
 
   const templateInput = (form: TemplateForm) => ({ ...form, recipients: [...form.recipients], attachments: [...form.attachments] });
   app.post('/api/templates', async (c) => c.json(await templates.save(templateInput({ ...input.templateForm(await json(c)), id: undefined })), 201));
@@ -303,7 +324,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     if (!built) {
       return c.html(page(title, 'The admin is not built', '<p>The admin\'s browser app has not been built. Run <code>npm run build:admin</code> (or <code>npm run build</code>) in the Vox package, then reload.</p>'), 503);
     }
-    const config = JSON.stringify({ basePath: base, csrf: csrf.tokenFor(c.get('userId')), title });
+    const config = JSON.stringify({ basePath: base, csrf: csrf.issue(csrfSubject(c.get('user'))), title });
     return c.html(`<!doctype html>
 <html lang="en">
 <head>
@@ -325,9 +346,9 @@ ${built.styles.map((href) => `<link rel="stylesheet" href="${escape(`${base}/${h
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();
     if (error instanceof VoxError) {
-      const status = error.code === ErrorCode.notFound || error.code === ErrorCode.unknownNotification || error.code === ErrorCode.unknownModel ? 404 : error.code === ErrorCode.invalidTemplate ? 422 : 400;
       const problems = error instanceof TemplateValidationError ? error.problems : undefined;
-      return c.json({ error: { code: error.code, message: error.message, ...(problems ? { problems } : {}) } } satisfies ApiError, status);
+      const field = error instanceof FieldTooLongError ? error.field : undefined;
+      return c.json({ error: { code: error.code, message: error.message, ...(problems ? { problems } : {}), ...(field ? { field } : {}) } } satisfies ApiError, STATUS_OF[error.code] ?? 400);
     }
     report(error, c.req.raw);
     return c.json(apiError(ErrorCode.delivery, 'the admin hit an unexpected error; the server log has the details', 'VOX_INTERNAL'), 500);

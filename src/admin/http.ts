@@ -1,34 +1,11 @@
-/** The admin's HTTP plumbing: bounded request bodies, coded JSON errors, minimal HTML pages, records as the API shows them. */
+/** The admin's HTTP plumbing: coded JSON errors, minimal HTML pages, records as the API shows them. */
 import type { Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import { ErrorCode } from '../vocabulary/errors.ts';
 import type { MessageRecord } from '../vocabulary/records.ts';
 import type { ApiError, MessageSummary, SendOutcome } from './api.ts';
 import type { StaffUser } from './types.ts';
 
 /** What the admin's middleware leaves on each request's context. */
 export type Env = { Variables: { user: StaffUser; userId: string } };
-
-/** Most bytes of a request body: templates are text, far below this. */
-const MAX_BODY = 1024 * 1024;
-
-/**
- * The body as text, refused past {@link MAX_BODY} bytes without reading further. (Hono's bodyLimit
- * re-wraps the request, which fails on @hono/node-server's own Request objects.)
- */
-export async function readBody(request: Request): Promise<string> {
-  const tooLarge = () => new HTTPException(413, { res: Response.json(apiError(ErrorCode.invalidInput, 'the request is too large (1 MiB at most)'), { status: 413 }) });
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw tooLarge();
-  if (!request.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 export function isApi(c: Context<Env>): boolean {
   return c.req.path.includes('/api/');

@@ -1,8 +1,13 @@
 /** createAdmin: checks the admin's options and loads its Hono app on the first request. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
+import { originsOf } from '../http/same-origin.ts';
 import type { AdminDeps } from './context.ts';
 import { CsrfTokens } from './security.ts';
 import type { Admin, AdminOptions } from './types.ts';
+
+/** How long a CSRF token is accepted: a working day and then some. */
+const DEFAULT_CSRF_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 
 /** The admin of a Vox instance. Hono and the routes load with the first request, so apps that never mount it do not pay for it. */
 export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
@@ -11,13 +16,17 @@ export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
   }
   const basePath = normaliseBasePath(options.basePath ?? '');
   // Made now, so that a secret that is too short fails where the admin is set up, not at its first request.
-  const csrf = new CsrfTokens(options.secret);
+  const csrf = new CsrfTokens(options.secret, options.csrfMaxAgeMs ?? DEFAULT_CSRF_MAX_AGE_MS);
+  const baseUrl = typeof deps.site.baseUrl === 'string' && URL.canParse(deps.site.baseUrl) ? [deps.site.baseUrl] : [];
+  const origins = new Set(originsOf([...(options.trustedOrigins ?? []), ...baseUrl], 'vox.admin({ trustedOrigins })'));
+  const maxBodyBytes = maxBodyBytesOption(options.maxBodyBytes, 'vox.admin()');
   let app: Promise<{ fetch(request: Request): Response | Promise<Response> }> | undefined;
   return {
     basePath,
     async fetch(request) {
-      app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath, csrf }));
-      return (await app).fetch(request);
+      app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath, csrf, origins }));
+      const hono = await app;
+      return withBodyLimit(request, maxBodyBytes, async (limited) => hono.fetch(limited));
     },
   };
 }

@@ -1,6 +1,11 @@
-/** Reading the admin API's untrusted JSON bodies and parameters, field by field, with errors that name the field. */
+/**
+ * Reading the admin API's untrusted JSON bodies and parameters, field by field, with errors that
+ * name the field. Lengths are checked here for what only the admin takes (one-time messages, object
+ * ids, searches); what is saved is checked where it is saved, in manage/.
+ */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { MessageStatus } from '../vocabulary/model.ts';
+import { MAX_LENGTH, checkEntries, checkLength } from '../manage/field-lengths.ts';
 import type { OneTimeForm, PreviewSource, SiteContactForm, TemplateForm } from './api.ts';
 
 /** Reads untrusted JSON bodies field by field: a wrong type is a 400 that names the field. */
@@ -28,9 +33,11 @@ export function optionalText(body: Json, field: string): string | undefined {
   return value;
 }
 
+/** A list of identifiers (object ids, channel and attachment keys), {@link MAX_LENGTH.entries} at most. */
 export function texts(body: Json, field: string): string[] {
   const value = body[field] ?? [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw bad(`${field} must be a list of text`);
+  checkEntries(field, value, MAX_LENGTH.key);
   return value as string[];
 }
 
@@ -43,6 +50,7 @@ export function flag(body: Json, field: string, fallback: boolean): boolean {
 export function ids(body: Json, field: string): number[] {
   const value = body[field];
   if (!Array.isArray(value) || value.some((v) => !Number.isSafeInteger(v))) throw bad(`${field} must be a list of ids`);
+  checkEntries(field, value, MAX_LENGTH.key);
   return value as number[];
 }
 
@@ -74,14 +82,18 @@ export function previewSource(value: unknown): PreviewSource {
   const body = object(value, 'source');
   const mode = body.mode ?? 'sample';
   if (mode !== 'sample' && mode !== 'object') throw bad(`source.mode must be 'sample' or 'object'`);
-  const pick = (field: string) => optionalText(body, field);
+  const pick = (field: string) => {
+    const value = optionalText(body, field);
+    checkLength(`source.${field}`, value, MAX_LENGTH.key);
+    return value;
+  };
   const [objectId, actor, target] = [pick('object'), pick('actor'), pick('target')];
   return { mode, ...(objectId ? { object: objectId } : {}), ...(actor ? { actor } : {}), ...(target ? { target } : {}) };
 }
 
 export function oneTimeForm(value: unknown): OneTimeForm {
   const body = object(value, 'message');
-  return {
+  const form = {
     model: text(body, 'model'),
     objects: texts(body, 'objects'),
     backend: text(body, 'backend'),
@@ -89,6 +101,18 @@ export function oneTimeForm(value: unknown): OneTimeForm {
     subject: text(body, 'subject', ''),
     content: text(body, 'content', ''),
   };
+  checkLength('model', form.model, MAX_LENGTH.key);
+  checkLength('backend', form.backend, MAX_LENGTH.key);
+  checkLength('fromAddress', form.fromAddress, MAX_LENGTH.subject);
+  checkLength('subject', form.subject, MAX_LENGTH.subject);
+  checkLength('content', form.content, MAX_LENGTH.content);
+  return form;
+}
+
+/** What staff typed to search a model's objects. */
+export function query(value: string | undefined): string {
+  checkLength('q', value, MAX_LENGTH.query);
+  return value ?? '';
 }
 
 export function siteContactForm(value: unknown): SiteContactForm {

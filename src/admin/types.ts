@@ -6,6 +6,14 @@ import type { Contact } from '../vocabulary/contact.ts';
 export interface StaffUser {
   /** Stable id; the CSRF token is bound to it. */
   readonly id: string | number;
+  /**
+   * What identifies this sign-in in the host app: its session id, or the value of its session
+   * cookie. The CSRF token is bound to it, so a new sign-in gets new tokens, and tokens from before
+   * a sign-out or from another session are refused. It must change at every sign-in. Vox never
+   * stores, logs or shows it; it only enters an HMAC. Without it, a token is bound to the user
+   * alone and lives until `csrfMaxAgeMs` has passed, sign-outs notwithstanding.
+   */
+  readonly session?: string;
   /** Shown in the admin's header. */
   readonly name: string;
   /** Where "Send test" goes for email backends. */
@@ -22,20 +30,38 @@ export interface AdminOptions {
    *
    * @example
    * authorize: async (request) => {
-   *   const user = await sessions.userOf(request.headers.get('cookie'));
-   *   return user?.isStaff ? { id: user.id, name: user.name, email: user.email } : null;
+   *   const session = await sessions.of(request.headers.get('cookie'));
+   *   const user = session?.user;
+   *   return user?.isStaff ? { id: user.id, name: user.name, email: user.email, session: session.id } : null;
    * }
    */
   readonly authorize: (request: Request) => Awaitable<StaffUser | null | undefined>;
   /** Where the admin is mounted; requests reach it with their full path. @default '' (the root) */
   readonly basePath?: string;
   /**
-   * Key of the CSRF tokens (an HMAC of the staff user's id). Give the same secret to every process
-   * that serves the admin. @default random bytes per process (tokens change with each restart)
+   * Key of the CSRF tokens (an HMAC of the staff user's id, their session and the time). Give the
+   * same secret to every process that serves the admin. @default random bytes per process (the
+   * browser app fetches a new token after a restart)
    */
   readonly secret?: string | Uint8Array;
+  /** How long a CSRF token is accepted after it was made; the browser app fetches a new one when its token has expired. @default 43200000 (12 hours) */
+  readonly csrfMaxAgeMs?: number;
+  /**
+   * Origins, besides the admin's own, whose pages may send it state-changing requests. The admin's
+   * own is the origin of the request's URL, and that of `site.baseUrl`. Behind a proxy that
+   * terminates TLS, the URL the admin sees is `http://…` while the browser says `https://…`: give
+   * the public origin here (or as `site.baseUrl`).
+   * @example ['https://admin.example.org']
+   */
+  readonly trustedOrigins?: readonly string[];
   /** Where a signed-out visitor of a page is sent, with `?next=<path>`; without it they get a 401 page. */
   readonly loginUrl?: string;
+  /**
+   * The largest request body accepted, in bytes. A larger one is answered 413 `VOX_BODY_TOO_LARGE`:
+   * at once when its Content-Length says so, and as soon as it passes the limit when it streams
+   * without one. Templates are text, far below the default. @default 1048576 (1 MiB)
+   */
+  readonly maxBodyBytes?: number;
   /** The title in the admin's header. @default 'Vox admin' */
   readonly title?: string;
   /** Receives unexpected errors (a 500 answer); Vox's own input errors are answered, not reported. @default console.error */

@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord } from '../vocabulary/records.ts';
+import { MAX_LENGTH, checkLength } from './field-lengths.ts';
 
 /** A notification created by staff (in the admin) rather than declared in code. */
 export interface NotificationInput {
@@ -32,6 +33,9 @@ export class StoredNotifications {
   }
 
   async create(input: NotificationInput): Promise<NotificationRecord> {
+    checkLength('model', input.model, MAX_LENGTH.key);
+    checkLength('codename', input.codename, MAX_LENGTH.key);
+    checkLengths(input);
     const problems = this.#problems(input);
     if (!/^[a-z0-9_]+$/i.test(input.codename ?? '')) problems.push('codename must be a word (letters, digits, _)');
     if (problems.length > 0) throw new VoxError(ErrorCode.invalidInput, `notification: ${problems.join('; ')}`);
@@ -50,6 +54,7 @@ export class StoredNotifications {
 
   /** Changes the description, actor and target of a notification created in the admin. */
   async update(key: string, input: Omit<NotificationInput, 'model' | 'codename'>): Promise<NotificationRecord> {
+    checkLengths(input);
     const notification = await this.#editable(key, 'changed');
     const problems = this.#problems({ ...input, model: notification.model, codename: notification.codename });
     if (problems.length > 0) throw new VoxError(ErrorCode.invalidInput, `notification: ${problems.join('; ')}`);
@@ -85,4 +90,11 @@ export class StoredNotifications {
   #fields(input: Omit<NotificationInput, 'model' | 'codename'>) {
     return { description: input.description.trim(), actor_model: input.actorModel || null, target_model: input.targetModel || null };
   }
+}
+
+/** The fields staff may change: a description, and the names of the actor and target models. */
+function checkLengths(input: Omit<NotificationInput, 'model' | 'codename'>): void {
+  checkLength('description', input.description, MAX_LENGTH.description);
+  checkLength('actorModel', input.actorModel, MAX_LENGTH.key);
+  checkLength('targetModel', input.targetModel, MAX_LENGTH.key);
 }

@@ -1,9 +1,10 @@
-/** Site contacts: saved and deleted with their per-notification settings, addresses checked by their backend. */
+/** Site contacts: saved and deleted with their per-notification settings, addresses checked by their backend, fields by their length. */
 import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type EnableFilter, type SiteContactRecord } from '../vocabulary/records.ts';
+import { MAX_LENGTH, checkEntries, checkLength } from './field-lengths.ts';
 
 /** A site contact to create (no `id`) or replace (with `id`). */
 export interface SiteContactInput {
@@ -29,6 +30,10 @@ export class SiteContacts {
   }
 
   async save(input: SiteContactInput): Promise<SiteContactRecord> {
+    checkLength('name', input.name, MAX_LENGTH.name);
+    checkLength('protocol', input.protocol, MAX_LENGTH.key);
+    checkLength('address', input.address, MAX_LENGTH.address);
+    checkEntries('settings', Object.keys(input.settings ?? {}), MAX_LENGTH.notificationKey);
     const protocols = new Set([...this.#backends.values()].map((b) => b.protocol));
     const problems: string[] = [];
     if (!input.name?.trim()) problems.push('name is empty');

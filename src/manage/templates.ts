@@ -9,6 +9,7 @@ import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variablePro
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
+import { MAX_LENGTH, checkEntries, checkLength } from './field-lengths.ts';
 
 /** A template to create (no `id`) or replace (with `id`). */
 export interface TemplateInput {
@@ -57,6 +58,7 @@ export class Templates {
 
   /** Validates and saves a template. Throws {@link TemplateValidationError} on errors; returns warnings. */
   async save(input: TemplateInput): Promise<{ readonly template: TemplateRecord; readonly warnings: readonly TemplateProblem[] }> {
+    checkLengths(input);
     const notification = await this.#store.notifications.require(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
@@ -95,6 +97,7 @@ export class Templates {
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */
   async validate(input: TemplateInput): Promise<TemplateCheck> {
+    checkLengths(input);
     return this.#check(input, await this.#store.notifications.require(input.notification));
   }
 
@@ -208,4 +211,15 @@ export class Templates {
     }
     return schema;
   }
+}
+
+/** Refuses, before any parsing, a field longer than its maximum (VOX_FIELD_TOO_LONG). */
+function checkLengths(input: TemplateInput): void {
+  checkLength('notification', input.notification, MAX_LENGTH.notificationKey);
+  checkLength('backend', input.backend, MAX_LENGTH.key);
+  checkEntries('recipients', input.recipients, MAX_LENGTH.key);
+  checkLength('subject', input.subject, MAX_LENGTH.subject);
+  checkLength('content', input.content, MAX_LENGTH.content);
+  checkLength('fromAddress', input.fromAddress, MAX_LENGTH.subject);
+  checkEntries('attachments', input.attachments, MAX_LENGTH.key);
 }

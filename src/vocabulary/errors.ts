@@ -27,6 +27,12 @@ export const ErrorCode = {
   nothingSent: 'VOX_NOTHING_SENT',
   notFound: 'VOX_NOT_FOUND',
   invalidInput: 'VOX_INVALID_INPUT',
+  /** A text field longer than its maximum, or a list with too many entries: {@link FieldTooLongError}. */
+  fieldTooLong: 'VOX_FIELD_TOO_LONG',
+  /** A request body larger than the handler's limit (HTTP 413): {@link BodyTooLargeError}. */
+  bodyTooLarge: 'VOX_BODY_TOO_LARGE',
+  /** A state-changing request of the admin from another site, or without a valid CSRF token for this session (HTTP 403). */
+  csrf: 'VOX_CSRF',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
@@ -47,6 +53,33 @@ export class VoxError extends Error {
 /** Whether `error` says that a template could not be rendered (a failure or a broken limit), rather than something else. */
 export function isRenderFailure(error: unknown): error is VoxError {
   return error instanceof VoxError && (error.code === ErrorCode.render || error.code === ErrorCode.renderLimit);
+}
+
+/** A text field that staff or a remote server submitted is longer than Vox accepts, or a list has too many entries. Nothing is saved. */
+export class FieldTooLongError extends VoxError {
+  /** The field, as the input names it: `name`, `content`, `recipients`, … */
+  readonly field: string;
+  /** The most characters the field (or each of its entries) may hold, or the most entries of a list. */
+  readonly maxLength: number;
+
+  constructor(field: string, maxLength: number, unit: 'characters' | 'characters per entry' | 'entries' = 'characters') {
+    super(ErrorCode.fieldTooLong, `${field} is too long: ${maxLength.toLocaleString('en-US')} ${unit} at most`);
+    this.name = 'FieldTooLongError';
+    this.field = field;
+    this.maxLength = maxLength;
+  }
+}
+
+/** A request body larger than the handler accepts; the handler answers 413 and reads no further. */
+export class BodyTooLargeError extends VoxError {
+  /** The limit, in bytes. */
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super(ErrorCode.bodyTooLarge, `the request body is too large: ${maxBytes.toLocaleString('en-US')} bytes at most`);
+    this.name = 'BodyTooLargeError';
+    this.maxBytes = maxBytes;
+  }
 }
 
 /** Where a problem sits in a template's source, 1-based. */

@@ -24,6 +24,7 @@ export interface Post {
 /** How a test varies an app. */
 export interface StartOptions {
   readonly acceptFollow?: ActivityOptions['acceptFollow'];
+  readonly maxBodyBytes?: ActivityOptions['maxBodyBytes'];
   /**
    * Let the app generate its actors' key pairs, as on a first start. By default each user's keys are
    * made once per test process and stored in every app's database: generating RSA keys is most of
@@ -59,6 +60,7 @@ export async function startApp(database: DatabaseOptions, users: User[], options
     authorize: (request) => request.headers.get('x-user'),
     onError: (error) => errors.push(error),
     ...(options.acceptFollow ? { acceptFollow: options.acceptFollow } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const connection = connect(database);
   const vox = createVox({ database: connection.db, backends: [ap.backend], site: { baseUrl: url, name: 'Federated' } });

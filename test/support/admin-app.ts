@@ -10,14 +10,21 @@ export interface AdminApp {
   readonly url: string;
   readonly admin: Admin;
   readonly blog: ReturnType<typeof createBlog>;
-  /** A session cookie value for a staff user (the author by default), as the login form would set it. */
-  signIn(userId?: number): string;
+  /**
+   * A session cookie value for a staff user (the author by default), as the login form would set
+   * it; `session` reuses a value, as another process of the same host app would know it.
+   */
+  signIn(userId?: number, session?: string): string;
   close(): Promise<void>;
 }
 
 export const STAFF = { id: 1, name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
 
-/** Starts the host app; `adminOptions` replace the admin's defaults here, as another host's configuration would. */
+/**
+ * Starts the host app; `adminOptions` replace the admin's defaults here, as another host's
+ * configuration would. Its `authorize` names the session (the cookie's value) for the CSRF token,
+ * and `POST /logout` ends the session of the request's cookie.
+ */
 export async function startAdminApp(transport: MailTransport, database: DatabaseOptions = { dialect: 'sqlite', path: ':memory:' }, adminOptions: Partial<AdminOptions> = {}): Promise<AdminApp> {
   const blog = createBlog(database, transport);
   const { vox, data } = blog;
@@ -36,13 +43,13 @@ export async function startAdminApp(transport: MailTransport, database: Database
     authorize: (request) => {
       const userId = sessions.get(sessionOf(request.headers.get('cookie')) ?? '');
       const user = data.users.find((u) => u.id === userId);
-      return user ? { id: user.id, name: user.name, email: user.email } : null;
+      const session = sessionOf(request.headers.get('cookie'));
+      return user && session ? { id: user.id, name: user.name, email: user.email, session } : null;
     },
     ...adminOptions,
   });
   const adminHandler = toNodeHandler(admin);
-  const newSession = (userId: number = STAFF.id) => {
-    const token = randomBytes(12).toString('base64url');
+  const newSession = (userId: number = STAFF.id, token = randomBytes(12).toString('base64url')) => {
     sessions.set(token, userId);
     return token;
   };
@@ -69,6 +76,11 @@ export async function startAdminApp(transport: MailTransport, database: Database
         const next = form.get('next') ?? '/admin/';
         response.writeHead(303, { Location: next.startsWith('/') ? next : '/admin/', 'Set-Cookie': `session=${newSession()}; Path=/; HttpOnly; SameSite=Lax` }).end();
       });
+      return;
+    }
+    if (url.pathname === '/logout' && request.method === 'POST') {
+      sessions.delete(sessionOf(request.headers.cookie) ?? '');
+      response.writeHead(303, { Location: '/login', 'Set-Cookie': 'session=; Path=/; Max-Age=0' }).end();
       return;
     }
     adminHandler(request, response);

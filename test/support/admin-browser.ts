@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureAdminUi } from '../../admin-ui/build.ts';
+import type { AdminOptions } from '../../src/index.ts';
 import { STAFF, startAdminApp, type AdminApp } from './admin-app.ts';
 import { chromiumPath, launchChromium } from './chromium.ts';
 import { smtpForSuite, type TestSmtp } from './smtp.ts';
@@ -15,16 +16,16 @@ export interface AdminInChromium {
 /**
  * The admin's host app, a Chromium and a page for the enclosing suite, started before it and
  * closed after it. Unless `signedIn` is false, the staff user signs in as a person does: typing
- * into the login form, tabbing, pressing Enter.
+ * into the login form, tabbing, pressing Enter. `adminOptions` configure the admin as a host would.
  */
-export function adminInChromium(options: { readonly signedIn?: boolean } = {}): AdminInChromium {
+export function adminInChromium(options: { readonly signedIn?: boolean; readonly adminOptions?: Partial<AdminOptions> } = {}): AdminInChromium {
   const smtp = smtpForSuite();
   let app: AdminApp | undefined;
   let browser: Browser | undefined;
   let page: Page | undefined;
   before(async () => {
     await ensureAdminUi();
-    app = await startAdminApp(smtp().transport);
+    app = await startAdminApp(smtp().transport, undefined, options.adminOptions);
     browser = await launchChromium(chromiumPath as string);
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     if (options.signedIn ?? true) await signInByTyping(page, app.url);
