@@ -25,6 +25,8 @@ export const ErrorCode = {
   nothingSent: 'VOX_NOTHING_SENT',
   notFound: 'VOX_NOT_FOUND',
   invalidInput: 'VOX_INVALID_INPUT',
+  invalidHandle: 'VOX_INVALID_HANDLE',
+  duplicateHandle: 'VOX_DUPLICATE_HANDLE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
