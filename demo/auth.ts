@@ -1,3 +1,4 @@
+// The demo's logins: password hashes, session tokens, the session cookie of a request, and where to go after logging in.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -27,4 +28,18 @@ export function newToken(): string {
 /** Sessions are stored by hash, so a copy of the database cannot be used to log in. */
 export function sessionKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
+}
+
+/** A cookie of a plain Request (the feed API's authorize hook sees no Hono context). */
+export function cookieOf(request: Request, name: string): string | undefined {
+  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/** Only paths on this site: `next` must not send a user elsewhere after logging in. */
+export function localPath(next: string | undefined): string {
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }

@@ -13,11 +13,12 @@ import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 
-import { newToken, sessionKey, verifyPassword } from './auth.ts';
+import { fediverseView, isLoopback } from './addresses.ts';
+import { cookieOf, localPath, newToken, sessionKey, verifyPassword } from './auth.ts';
 import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
-import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { articlePage, indexPage, loginPage, type InboxView, mailPage, messagePage, newArticlePage, profilePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
 import { FAVICON, STYLESHEET } from './styles.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
@@ -37,6 +38,12 @@ export interface DemoOptions {
    * comment tokens included, to anybody who reaches it. @default false
    */
   readonly public?: boolean;
+  /**
+   * The blog's public address, when a proxy serves it there (links, actor IRIs and handles use it):
+   * an https URL with a public host name is what a Mastodon server can follow. Needs `public`
+   * unless its host is a loopback address. @default the address it listens on
+   */
+  readonly baseUrl?: string;
   /** Where the demo prints one line per email. @default console.log */
   readonly log?: (line: string) => void;
   /**
@@ -49,18 +56,15 @@ export interface DemoOptions {
 
 /** A running demo. */
 export interface Demo {
-  /** The blog's address, e.g. `http://127.0.0.1:8000`, without a trailing slash. */
+  /** The blog's address, e.g. `http://127.0.0.1:8000`, without a trailing slash: `baseUrl` when given. */
   readonly url: string;
+  /** Where the server listens, e.g. `http://127.0.0.1:8000`. */
+  readonly listening: string;
   /** Every email sent since the demo started. */
   readonly mails: Mailbox;
   readonly vox: Vox;
   /** Stops the server and Vox's worker, and closes the database. */
   close(): Promise<void>;
-}
-
-/** Whether a host name or address only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /**
@@ -69,9 +73,11 @@ export function isLoopback(host: string): boolean {
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.public) {
+  // Served at a public base URL, the demo is as reachable as when it listens on a public address.
+  const reachableAt = options.baseUrl === undefined || isLoopback(new URL(options.baseUrl).hostname) ? host : options.baseUrl;
+  if ((!isLoopback(host) || reachableAt !== host) && !options.public) {
     throw new Error(
-      `refusing to listen on ${host}: the demo's mail viewer at /mail shows every email, with each subscriber's comment token, to anybody who can reach it. ` +
+      `refusing to listen on ${reachableAt}: the demo's mail viewer at /mail shows every email, with each subscriber's comment token, to anybody who can reach it. ` +
         'Listen on a loopback address (127.0.0.1, ::1, localhost), or pass --public (public: true) if everyone on that network may read them.',
     );
   }
@@ -94,7 +100,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = options.baseUrl?.replace(/\/+$/, '') ?? listening;
   const stopServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -131,7 +138,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       const user = token ? await blogData.userBySession(db, sessionKey(decodeURIComponent(token))) : undefined;
       return user ? { id: user.id, name: user.name, email: user.email } : null;
     };
-    ready(blogApp({ db, vox, ap, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
+    ready(blogApp({ db, vox, ap, models, mails, log, baseUrl: url, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
     failed(error);
     await stopServer();
@@ -141,6 +148,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   return {
     url,
+    listening,
     mails,
     vox,
     async close() {
@@ -156,7 +164,7 @@ type Env = { Variables: { user: User | undefined } };
 const SESSION_COOKIE = 'vox_demo_session';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
+function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; baseUrl: string; admin: DemoAdmin | undefined }): Hono<Env> {
   const { db, ap, models, mails, admin } = deps;
   const app = new Hono<Env>();
 
@@ -200,7 +208,7 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     const user = c.get('user');
     if (!user) return undefined;
     const inbox = ap.inbox(String(user.id));
-    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount() };
+    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount(), fediverse: fediverseView(deps.baseUrl, user) };
   };
 
   app.get('/', async (c) => {
@@ -318,6 +326,14 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     return c.redirect(`/articles/${encodeURIComponent(slug)}?token=${encodeURIComponent(token)}&done=commented#comment-${commentId}`, 303);
   });
 
+  // A user's profile: the page an actor's `url` names, at its IRI (ActivityPub clients get the actor there).
+  app.get('/users/:id{[0-9]+}', async (c) => {
+    const [user] = await blogData.usersByIds(db, [Number(c.req.param('id'))]);
+    if (!user) return notFound(c, 'There is no such user.');
+    const articles = (await blogData.articlesBySlugs(db)).filter((a) => a.author.id === user.id);
+    return page(c, profilePage(context(c), { user, articles, fediverse: fediverseView(deps.baseUrl, user) }));
+  });
+
   app.get('/mail', (c) => page(c, mailPage(context(c), { mails: mails.list(), selected: undefined, view: 'html' })));
   app.get('/mail/count', (c) => c.json({ count: mails.size }, 200, { 'Cache-Control': 'no-store' }));
   const mailOf = (c: Context<Env>) => mails.get(Number(c.req.param('id')));
@@ -369,18 +385,4 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     return page(c, messagePage(context(c), 500, 'Something went wrong', 'The demo hit an error; the console says more.'), 500);
   });
   return app;
-}
-
-/** A cookie of a plain Request (the feed API's authorize hook sees no Hono context). */
-function cookieOf(request: Request, name: string): string | undefined {
-  for (const part of (request.headers.get('cookie') ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
-}
-
-/** Only paths on this site: `next` must not send a user elsewhere after logging in. */
-function localPath(next: string | undefined): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
