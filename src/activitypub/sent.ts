@@ -65,21 +65,21 @@ export function serveSent(federation: Federation<void>, vocab: typeof VocabModul
       return { items, nextCursor: rows.length > OUTBOX_PAGE ? String(offset + OUTBOX_PAGE) : null };
     })
     .setFirstCursor(() => '0')
-    // Anyone may ask; each sees what is public and what was sent to them or their followed actor.
+    // Anyone may ask; each counts the posts they may read: the public ones, and the rest if they follow.
     .setCounter(async (ctx, identifier) => store.countOutbox(identifier, await viewerOf(ctx, store, identifier)));
 
-  /** The stored activities at the requested id: the id is the request's path on the site's origin. */
-  const sentAt = (ctx: RequestContext<void>) => store.sentAt(iris.resolve(ctx.url.pathname));
+  /** The id asked for: the request's path on the site's origin. */
+  const requested = (ctx: RequestContext<void>) => iris.resolve(ctx.url.pathname);
   /** What answers at an id: a sent activity, or the object embedded in one. */
   const answer = <T>(cls: JsonLdClass<T>) => async (ctx: RequestContext<void>): Promise<T | null> => {
-    const iri = iris.resolve(ctx.url.pathname);
+    const iri = requested(ctx);
     const [sent] = await store.sentAt(iri);
     if (!sent) return null;
     const json = sent.activityId === iri ? sent.activity : sent.activity.object;
     return typeof json === 'object' && json !== null ? parse(cls, ctx, json as ActivityJson) : null;
   };
   const authorize = async (ctx: RequestContext<void>): Promise<boolean> => {
-    for (const sent of await sentAt(ctx)) if (readable(sent, await viewerOf(ctx, store, sent.actor))) return true;
+    for (const sent of await store.sentAt(requested(ctx))) if (readable(sent, await viewerOf(ctx, store, sent.actor))) return true;
     return false;
   };
   type Path = `${string}{identifier}${string}{id}${string}`;
