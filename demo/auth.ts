@@ -1,3 +1,4 @@
+// The demo's logins: password hashes and session tokens.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 

@@ -8,7 +8,7 @@ import { escapeHtml } from './html.ts';
 /** The blog's own tables; they live in the same SQLite database as Vox's `vox_` tables. */
 export interface BlogDatabase {
   blog_meta: { key: string; value: string };
-  blog_users: { id: Generated<number>; name: string; email: string; password_hash: string };
+  blog_users: { id: Generated<number>; username: string; name: string; email: string; password_hash: string };
   blog_sessions: { key: string; user_id: number; created_at: string };
   blog_subscribers: { id: Generated<number>; name: string; email: string; token: string; created_at: string };
   blog_articles: { slug: string; title: string; body: string; author_id: number; created_at: string };
@@ -19,6 +19,8 @@ export type BlogDb = Kysely<BlogDatabase> | Transaction<BlogDatabase>;
 
 export interface User {
   id: number;
+  /** The fediverse handle: `author` in `@author@host`. */
+  username: string;
   name: string;
   email: string;
   passwordHash: string;
@@ -45,7 +47,7 @@ export interface Comment {
 }
 
 /** The seeded author, who can post articles (and reach the admin). */
-export const AUTHOR = { name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
+export const AUTHOR = { username: 'author', name: 'Alan Author', email: 'author@example.org', password: 'password' } as const;
 export const SUBSCRIBER = { name: 'Sam Subscriber', email: 'sam@example.org' } as const;
 export const SITE_CONTACT = { name: 'Site admin', email: 'admin@example.org' } as const;
 
@@ -56,10 +58,18 @@ export async function createBlogTables(db: Kysely<BlogDatabase>): Promise<void> 
     .createTable('blog_users')
     .ifNotExists()
     .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('username', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('email', 'text', (c) => c.notNull().unique())
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .execute();
+  // A database of an earlier demo has users without a username: the seeded author gets theirs, others `user<id>`.
+  const userColumns = (await db.introspection.getTables()).find((t) => t.name === 'blog_users')?.columns ?? [];
+  if (!userColumns.some((c) => c.name === 'username')) {
+    await db.schema.alterTable('blog_users').addColumn('username', 'text').execute();
+    await db.updateTable('blog_users').set({ username: sql<string>`case when email = ${AUTHOR.email} then ${AUTHOR.username} else 'user' || id end` }).execute();
+    await db.schema.createIndex('blog_users_username').unique().on('blog_users').column('username').execute();
+  }
   await db.schema
     .createTable('blog_sessions')
     .ifNotExists()
@@ -104,13 +114,18 @@ function containing(query: string, ...columns: string[]) {
   const needle = query.trim().toLowerCase();
   return sql<boolean>`(${sql.join(columns.map((column) => sql`instr(lower(${sql.ref(column)}), ${needle}) > 0`), sql` or `)})`;
 }
-const toUser = (row: UserRow): User => ({ id: row.id, name: row.name, email: row.email, passwordHash: row.password_hash });
+const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, name: row.name, email: row.email, passwordHash: row.password_hash });
 
 /** Reads and writes of the blog's data. Every method takes the database or a transaction. */
 export const blogData = {
   async usersByIds(db: BlogDb, ids: readonly number[]): Promise<User[]> {
     if (ids.length === 0) return [];
     return (await db.selectFrom('blog_users').selectAll().where('id', 'in', ids).execute()).map(toUser);
+  },
+
+  async userByUsername(db: BlogDb, username: string): Promise<User | undefined> {
+    const row = await db.selectFrom('blog_users').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && toUser(row);
   },
 
   async userByEmail(db: BlogDb, email: string): Promise<User | undefined> {
@@ -216,7 +231,7 @@ export function vcardOf(user: User): string {
   return ['BEGIN:VCARD', 'VERSION:4.0', `FN:${text(user.name)}`, `EMAIL:${text(user.email)}`, 'END:VCARD', ''].join('\r\n');
 }
 
-const userSchema = z.object({ id: z.number(), name: z.string(), email: z.string() });
+const userSchema = z.object({ id: z.number(), username: z.string(), name: z.string(), email: z.string() });
 const subscriberSchema = z.object({ id: z.number(), name: z.string(), email: z.string(), token: z.string() });
 const articleSchema = z.object({ slug: z.string(), title: z.string(), body: z.string(), createdAt: z.string(), author: userSchema });
 const commentSchema = z.object({ id: z.number(), poster: z.string(), body: z.string(), createdAt: z.string(), article: articleSchema });
@@ -224,8 +239,9 @@ const commentSchema = z.object({ id: z.number(), poster: z.string(), body: z.str
 /**
  * Declares the blog's notifications, channels, contacts and attachments, as the seed's demo does:
  * a new article goes to every subscriber, a comment to the article's author (not the commenter),
- * a new subscriber to the site contacts. Users are ActivityPub actors (`/users/1`), so a comment
- * also lands in the author's in-app inbox.
+ * a new subscriber to the site contacts. Users are ActivityPub actors (`/users/1`, handle
+ * `@author`), so a comment also lands in the author's in-app inbox and, as the author's post, with
+ * the author's followers.
  */
 export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: ActivityPub) {
   const ids = (keys: readonly string[]) => keys.map(Number);
@@ -237,12 +253,18 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
     search: (query) => blogData.searchUsers(db, query),
     display: (u) => `${u.name} <${u.email}>`,
     schema: userSchema, // templates never see passwordHash
-    // The seed's actors[User].set_regex(r'^users/(?P<username>[0-9]+)/$'), as a URI template.
+    // The profile page, at the actor's IRI: browsers get the page, ActivityPub clients the actor.
+    url: (u) => `/users/${u.id}`,
+    // The seed's actors[User].set_regex(r'^users/(?P<username>[0-9]+)/$'), as a URI template: the
+    // IRI keeps the id, which never changes; people find the author by the username.
     actor: {
       path: '/users/{identifier}',
       identifier: (u) => String(u.id),
       find: async (identifier) => (/^\d+$/.test(identifier) ? (await blogData.usersByIds(db, [Number(identifier)]))[0] : undefined),
+      handle: (u) => u.username,
+      findByHandle: (username) => blogData.userByUsername(db, username),
       name: (u) => u.name,
+      summary: (u) => `<p>${escapeHtml(u.name)} writes the Vox demo blog.</p>`,
     },
     channels: { self: true },
     contacts: { email: (u) => contact(u.name, 'email', u.email), activity: (u) => ap.contact('auth.user', u) },
@@ -284,7 +306,8 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
     search: (query) => blogData.searchComments(db, query),
     display: (c) => `${c.poster} on ${c.article.title}`,
     schema: commentSchema,
-    notifications: { posted: 'A comment was posted on an article' },
+    // Comments are public on the blog: the author's post about one is too, but kept out of public timelines.
+    notifications: { posted: { description: 'A comment was posted on an article', activityVisibility: 'unlisted' } },
     channels: {
       articleAuthor: { label: 'Article author', recipients: User, resolve: (c) => [c.article.author] },
     },
@@ -310,7 +333,7 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
   const now = new Date().toISOString();
   const passwordHash = await hashPassword(AUTHOR.password);
   await db.transaction().execute(async (trx) => {
-    const author = await trx.insertInto('blog_users').values({ name: AUTHOR.name, email: AUTHOR.email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+    const author = await trx.insertInto('blog_users').values({ username: AUTHOR.username, name: AUTHOR.name, email: AUTHOR.email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
     await trx.insertInto('blog_subscribers').values({ name: SUBSCRIBER.name, email: SUBSCRIBER.email, token: newToken(), created_at: now }).execute();
     await trx.insertInto('blog_articles').values({ slug: 'welcome', title: 'Welcome to the Vox demo', body: WELCOME, author_id: author.id, created_at: now }).execute();
   });

@@ -1,20 +1,23 @@
 // `npm run demo`: the blog from the seed's "Running the Demo", with everything Vox does in a browser.
 import { parseArgs } from 'node:util';
+import { followableAt } from './addresses.ts';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
 import { startDemo } from './server.ts';
 
-const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST [--public]]
+const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST] [--base-url URL] [--public]
 
-  --db FILE    keep the blog's data in this SQLite file (default: in memory, gone when you stop)
-  --port PORT  default 8000
-  --host HOST  default 127.0.0.1; another address than loopback needs --public
-  --public     let other machines reach the demo: its mail viewer shows every email, with each
-               subscriber's comment token, to anybody who can reach it`;
+  --db FILE       keep the blog's data in this SQLite file (default: in memory, gone when you stop)
+  --port PORT     default 8000
+  --host HOST     default 127.0.0.1; another address than loopback needs --public
+  --base-url URL  the blog's public address, when an https proxy serves it there: Mastodon can
+                  follow the author only at a public https host name; needs --public
+  --public        let other machines reach the demo: its mail viewer shows every email, with each
+                  subscriber's comment token, to anybody who can reach it`;
 
-let values: { db?: string; port?: string; host?: string; public?: boolean; help?: boolean };
+let values: { db?: string; port?: string; host?: string; 'base-url'?: string; public?: boolean; help?: boolean };
 try {
   ({ values } = parseArgs({
-    options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, public: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' }, public: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   }));
 } catch (error) {
   console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -38,6 +41,7 @@ try {
     admin: ({ vox, basePath, staffOf }) => vox.admin({ basePath, authorize: staffOf, loginUrl: '/login', title: 'Vox demo admin' }),
     ...(values.db === undefined ? {} : { db: values.db }),
     ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['base-url'] === undefined ? {} : { baseUrl: values['base-url'] }),
     public: values.public === true,
   });
 } catch (error) {
@@ -48,12 +52,14 @@ try {
   process.exit(1);
 }
 
+const handle = `@${AUTHOR.username}@${new URL(demo.url).host}`;
 console.log(`
-Vox demo blog: ${demo.url}/
+Vox demo blog: ${demo.url}/${demo.listening === demo.url ? '' : ` (listening on ${demo.listening})`}
   Mail viewer  ${demo.url}/mail   (every email Vox sends lands here)
   Log in       ${demo.url}/login  as ${AUTHOR.email} / ${AUTHOR.password}
   Admin        ${demo.url}/admin/ (templates, site contacts, the message log)
   Database     ${values.db ? `${values.db} (kept across restarts)` : 'in memory (use --db FILE to keep the data)'}
+  Fediverse    the author is ${handle}; ${followableAt(demo.url) ? 'Mastodon users can follow them' : 'no Mastodon server can follow them at this address (it takes a public https host name: --base-url)'}
 
 Try it: log in and post an article; ${SUBSCRIBER.name} (${SUBSCRIBER.email}) gets an email, whose link lets
 them comment, which emails the author and lands in the author's inbox on the front page; subscribing

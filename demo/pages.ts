@@ -1,4 +1,5 @@
 import type { InboxItem } from '../src/activitypub/index.ts';
+import type { FediverseView } from './addresses.ts';
 import type { Article, Comment, Subscriber, User } from './blog.ts';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
 import { html, type Html, type HtmlValue } from './html.ts';
@@ -43,7 +44,7 @@ function layout(ctx: PageContext, title: string, body: Html, options: { wide?: b
 <main${options.wide ? html` class="wide"` : ''}>
 ${body}
 </main>
-<footer>Notifications by Vox. Email goes to the <a href="/mail">mail viewer</a>; nothing leaves this machine.</footer>
+<footer>Notifications by Vox. Email goes to the <a href="/mail">mail viewer</a>; no email leaves this machine.</footer>
 ${options.script}
 </body>
 </html>`;
@@ -72,6 +73,15 @@ const mailLink = html`<a href="/mail">open the mail viewer</a>`;
 export interface InboxView {
   readonly items: readonly InboxItem[];
   readonly unread: number;
+  readonly fediverse: FediverseView;
+}
+
+/** Who the user is on the fediverse, and what it takes for Mastodon to follow them: the blog at a public https host name. */
+function fediverseNote(fediverse: FediverseView): Html {
+  const handle = html`<a href="${fediverse.profile}"><code>${fediverse.handle}</code></a>`;
+  return fediverse.followable
+    ? html`On the fediverse you are ${handle}: Mastodon users who follow you there get your notifications as your posts.`
+    : html`On the fediverse you are ${handle}, but no Mastodon server can follow you at this address. Mastodon reaches a blog only at a public https host name: serve the demo at one (behind an https proxy, with <code>--base-url https://your.host --public</code>).`;
 }
 
 /** What an activity type means to a reader: `Create` is something new, `Announce` something shared. */
@@ -98,7 +108,7 @@ ${inbox.items.length === 0
       },
     )}</ol>
 <button type="button" class="secondary" data-mark-read${inbox.unread === 0 ? html` disabled` : ''}>Mark all read</button>`}
-<p class="muted small">Served by the feed API at <code>/activity/feed</code>. You are also an ActivityPub actor; Mastodon users can follow you once the blog runs under a public https host name, which a Mastodon server can reach (not 127.0.0.1).</p>
+<p class="muted small" data-fediverse>Served by the feed API at <code>/activity/feed</code>. ${fediverseNote(inbox.fediverse)}</p>
 </section>`;
 }
 
@@ -235,6 +245,24 @@ ${paragraphs(c.body)}
 )}
 ${commentSection}
 </section>`,
+  );
+}
+
+/** A user's profile, the page their actor document links to. */
+export function profilePage(ctx: PageContext, data: { user: User; articles: readonly Article[]; fediverse: FediverseView }): Html {
+  const { user, articles, fediverse } = data;
+  return layout(
+    ctx,
+    user.name,
+    html`<section class="card">
+<h1>${user.name}</h1>
+<p class="byline"><code>${fediverse.handle}</code></p>
+<p>${user.name} writes the ${SITE_NAME}.</p>
+<p class="muted small">${fediverseNote(fediverse)}</p>
+</section>
+<h2>Articles</h2>
+${articles.length === 0 && html`<p class="muted">No articles yet.</p>`}
+${articles.map((a) => html`<article class="card summary"><h3><a href="/articles/${encodeURIComponent(a.slug)}">${a.title}</a></h3><p class="byline">${dateOf(a.createdAt)}</p></article>`)}`,
   );
 }
 

@@ -13,12 +13,13 @@ import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 
+import { fediverseView, isLoopback } from './addresses.ts';
 import { newToken, sessionKey } from './auth.ts';
-import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels } from './blog.ts';
+import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
 import { loginRoutes, SESSION_COOKIE, type Env } from './login.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
-import { articlePage, indexPage, type InboxView, mailPage, messagePage, newArticlePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
+import { articlePage, indexPage, type InboxView, mailPage, messagePage, newArticlePage, profilePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
 import { FAVICON, STYLESHEET } from './styles.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
@@ -38,6 +39,12 @@ export interface DemoOptions {
    * comment tokens included, to anybody who reaches it. @default false
    */
   readonly public?: boolean;
+  /**
+   * The blog's public address, when a proxy serves it there (links, actor IRIs and handles use it):
+   * an https URL with a public host name is what a Mastodon server can follow. Needs `public`
+   * unless its host is a loopback address. @default the address it listens on
+   */
+  readonly baseUrl?: string;
   /** Where the demo prints one line per email. @default console.log */
   readonly log?: (line: string) => void;
   /**
@@ -50,18 +57,15 @@ export interface DemoOptions {
 
 /** A running demo. */
 export interface Demo {
-  /** The blog's address, e.g. `http://127.0.0.1:8000`, without a trailing slash. */
+  /** The blog's address, e.g. `http://127.0.0.1:8000`, without a trailing slash: `baseUrl` when given. */
   readonly url: string;
+  /** Where the server listens, e.g. `http://127.0.0.1:8000`. */
+  readonly listening: string;
   /** Every email sent since the demo started. */
   readonly mails: Mailbox;
   readonly vox: Vox;
   /** Stops the server and Vox's worker, and closes the database. */
   close(): Promise<void>;
-}
-
-/** Whether a host name or address only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /**
@@ -70,9 +74,11 @@ export function isLoopback(host: string): boolean {
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.public) {
+  // Served at a public base URL, the demo is as reachable as when it listens on a public address.
+  const reachableAt = options.baseUrl === undefined || isLoopback(new URL(options.baseUrl).hostname) ? host : options.baseUrl;
+  if ((!isLoopback(host) || reachableAt !== host) && !options.public) {
     throw new Error(
-      `refusing to listen on ${host}: the demo's mail viewer at /mail shows every email, with each subscriber's comment token, to anybody who can reach it. ` +
+      `refusing to listen on ${reachableAt}: the demo's mail viewer at /mail shows every email, with each subscriber's comment token, to anybody who can reach it. ` +
         'Listen on a loopback address (127.0.0.1, ::1, localhost), or pass --public (public: true) if everyone on that network may read them.',
     );
   }
@@ -96,7 +102,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = options.baseUrl?.replace(/\/+$/, '') ?? listening;
   const stopServer = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -135,7 +142,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       // The session binds the admin's CSRF token to this login: a new login gets new tokens, a logout ends them.
       return user && key ? { id: user.id, name: user.name, email: user.email, session: key } : null;
     };
-    ready(blogApp({ db, vox, ap, models, mails, log, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
+    ready(blogApp({ db, vox, ap, models, mails, log, baseUrl: url, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
     failed(error);
     await stopServer();
@@ -145,6 +152,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   return {
     url,
+    listening,
     mails,
     vox,
     async close() {
@@ -157,7 +165,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; admin: DemoAdmin | undefined }): Hono<Env> {
+function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; baseUrl: string; admin: DemoAdmin | undefined }): Hono<Env> {
   const { db, ap, models, mails, admin } = deps;
   const app = new Hono<Env>();
 
@@ -201,7 +209,7 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     const user = c.get('user');
     if (!user) return undefined;
     const inbox = ap.inbox(String(user.id));
-    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount() };
+    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount(), fediverse: fediverseView(deps.baseUrl, user) };
   };
 
   app.get('/', async (c) => {
@@ -293,6 +301,14 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
       return id;
     });
     return c.redirect(`/articles/${encodeURIComponent(slug)}?token=${encodeURIComponent(token)}&done=commented#comment-${commentId}`, 303);
+  });
+
+  // A user's profile: the page an actor's `url` names, at its IRI (ActivityPub clients get the actor there).
+  app.get('/users/:id{[0-9]+}', async (c) => {
+    const [user] = await blogData.usersByIds(db, [Number(c.req.param('id'))]);
+    if (!user) return notFound(c, 'There is no such user.');
+    const articles = (await blogData.articlesBySlugs(db)).filter((a) => a.author.id === user.id);
+    return page(c, profilePage(context(c), { user, articles, fediverse: fediverseView(deps.baseUrl, user) }));
   });
 
   app.get('/mail', (c) => page(c, mailPage(context(c), { mails: mails.list(), selected: undefined, view: 'html' })));

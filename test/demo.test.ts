@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureAdminUi } from '../admin-ui/build.ts';
@@ -119,10 +120,78 @@ describe('the demo blog over HTTP', () => {
     assert.deepEqual([...order].sort((a, b) => a - b), order, 'the mail viewer lists the newest first');
   });
 
+  test('the author is @author on the fediverse: WebFinger finds the actor, whose profile page exists, and the front page says what it takes for Mastodon to follow', async () => {
+    const host = new URL(demo.url).host;
+    const finger = (acct: string) => fetch(`${demo.url}/.well-known/webfinger?resource=${encodeURIComponent(acct)}`);
+    const found = await finger(`acct:author@${host}`);
+    assert.equal(found.status, 200);
+    const self = ((await found.json()) as { links: { rel: string; href: string }[] }).links.find((l) => l.rel === 'self')?.href;
+    assert.equal(self, `${demo.url}/users/1`);
+    assert.equal((await finger(`acct:1@${host}`)).status, 404, 'the user id is not the handle');
+    const actor = (await (await fetch(self, { headers: { accept: 'application/activity+json' } })).json()) as Record<string, string>;
+    assert.equal(actor.preferredUsername, 'author');
+    assert.equal(actor.name, 'Alan Author');
+    assert.equal(actor.summary, '<p>Alan Author writes the Vox demo blog.</p>');
+    assert.equal(actor.url, self);
+    const visitor = new Visitor(demo.url);
+    const profile = await visitor.page(new URL(actor.url ?? '').pathname);
+    assert.match(profile, /<h1>Alan Author<\/h1>/);
+    assert.ok(profile.includes(`@author@${host}`));
+    assert.match(profile, /Welcome to the Vox demo/, "the author's articles");
+
+    await visitor.post('/login', { email: 'author@example.org', password: 'password' });
+    const note = /<p class="muted small" data-fediverse>([\s\S]*?)<\/p>/.exec(await visitor.page('/'))?.[1] ?? '';
+    assert.ok(note.includes(`@author@${host}`), note);
+    assert.match(note, /no Mastodon server can follow you at this address/);
+    assert.match(note, /public https host name/);
+  });
+
   test('unknown pages and mails answer 404, not an error', async () => {
     const visitor = new Visitor(demo.url);
     for (const path of ['/articles/nope', '/mail/999', '/mail/999/html', '/mail/1/attachments/9', '/nothing']) {
       assert.equal((await visitor.get(path)).status, 404, path);
+    }
+  });
+});
+
+describe('the demo on the database of an earlier version', () => {
+  test('gives its users a username: the seeded author becomes @author', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vox-demo-upgrade-'));
+    const file = join(dir, 'blog.db');
+    // What the demo before usernames left: its users table, seeded.
+    const old = new DatabaseSync(file);
+    old.exec(`create table blog_meta (key text primary key, value text not null);
+      create table blog_users (id integer primary key autoincrement, name text not null, email text not null unique, password_hash text not null);
+      insert into blog_users (name, email, password_hash) values ('Alan Author', 'author@example.org', 'scrypt$x$y'), ('Ed Editor', 'ed@example.org', 'scrypt$x$y');
+      insert into blog_meta (key, value) values ('seeded_at', '2026-01-01T00:00:00.000Z');`);
+    old.close();
+    const demo = await startDemo({ port: 0, log: () => {}, db: file });
+    try {
+      const host = new URL(demo.url).host;
+      for (const [handle, id] of [['author', 1], ['user2', 2]] as const) {
+        const finger = await fetch(`${demo.url}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${handle}@${host}`)}`);
+        assert.equal(finger.status, 200, handle);
+        assert.equal(((await finger.json()) as { links: { rel: string; href: string }[] }).links.find((l) => l.rel === 'self')?.href, `${demo.url}/users/${id}`);
+      }
+    } finally {
+      await demo.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the demo at a public https address', () => {
+  test('needs --public, and then tells the author that Mastodon users can follow them there', async () => {
+    await assert.rejects(startDemo({ port: 0, log: () => {}, baseUrl: 'https://blog.example' }), /refusing to listen on https:\/\/blog.example/);
+    const demo = await startDemo({ port: 0, log: () => {}, baseUrl: 'https://blog.example', public: true });
+    try {
+      assert.equal(demo.url, 'https://blog.example');
+      const visitor = new Visitor(demo.listening);
+      await visitor.post('/login', { email: 'author@example.org', password: 'password' });
+      const note = /<p class="muted small" data-fediverse>([\s\S]*?)<\/p>/.exec(await visitor.page('/'))?.[1] ?? '';
+      assert.match(note, /On the fediverse you are <a href="https:\/\/blog.example\/users\/1"><code>@author@blog.example<\/code><\/a>: Mastodon users who follow you there get your notifications as your posts/);
+    } finally {
+      await demo.close();
     }
   });
 });

@@ -1,10 +1,10 @@
 /** What Vox does with activities that arrive in its actors' inboxes: follows, undos, answers, reads, and the rest kept for their owners. */
-import { randomUUID } from 'node:crypto';
 import type { Federation } from '@fedify/fedify';
 import type * as VocabModule from '@fedify/vocab';
 import type { FederationSettings, LocalActor } from './federated-types.ts';
+import { newActivityIri, sendTo } from './sent.ts';
 import type { ActivityStore } from './store.ts';
-import { idOf, summaryOf } from './vocabulary.ts';
+import { summaryOf } from './vocabulary.ts';
 
 /** What the inbox listeners work with. */
 export interface InboxDeps {
@@ -33,9 +33,9 @@ export function listenToInboxes(federation: Federation<void>, vocab: typeof Voca
             followId: follow.id.href,
           });
         }
-        const actor = ctx.getActorUri(target.identifier);
         const Answer = accepted ? vocab.Accept : vocab.Reject;
-        await ctx.sendActivity({ identifier: target.identifier }, follower, new Answer({ id: new URL(`${actor.href}#${accepted ? 'accepts' : 'rejects'}/${randomUUID()}`), actor, object: follow }));
+        const answer = new Answer({ id: newActivityIri(ctx, vocab, target.identifier), actor: ctx.getActorUri(target.identifier), object: follow });
+        await sendTo(ctx, store, target.identifier, { id: follower.id, inboxId: follower.inboxId, endpoints: follower.endpoints }, answer);
       })
       .on(vocab.Undo, async (ctx, undo) => {
         if (!undo.actorId || !undo.objectId) return;
@@ -57,11 +57,11 @@ export function listenToInboxes(federation: Federation<void>, vocab: typeof Voca
       })
       .on(vocab.Read, async (ctx, read) => {
         if (!read.actorId || !read.objectId) return;
-        // A follower receives copies of an actor's notifications; reading one there marks it read here.
+        // A follower receives an actor's notifications as the actor's posts; reading one there marks the notification read here.
         const owners = (await store.followedBy(read.actorId.href)).filter((owner) => ctx.recipient === null || owner === ctx.recipient);
+        const sent = await store.sentAt(read.objectId.href);
         for (const owner of owners) {
-          const shared = await store.outboxActivity(owner, read.objectId.href);
-          const activityId = shared?.type === 'Announce' ? (idOf(shared.object) ?? read.objectId.href) : read.objectId.href;
+          const activityId = sent.find((s) => s.actor === owner)?.sourceId ?? read.objectId.href;
           await store.markActivityRead([owner], activityId);
         }
       })

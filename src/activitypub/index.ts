@@ -8,20 +8,22 @@ import { htmlToText } from '../backends/email/core.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
 import { contact, type Contact } from '../vocabulary/contact.ts';
-import type { ActorSpec, Awaitable, ModelRef } from '../vocabulary/model.ts';
+import type { ActivityVisibility, ActorSpec, Awaitable, ModelRef } from '../vocabulary/model.ts';
 import type { ActivityJson } from './federated-types.ts';
 import { Federated } from './federation.ts';
 import { feedResponse, inboxOf, type ActivityInbox } from './feed.ts';
 import { SqlKvStore } from './kv.ts';
+import { VISIBILITIES } from './posts.ts';
 import { SqlMessageQueue } from './queue.ts';
 import type { ActivityDatabase } from './schema.ts';
 import { ActivityStore, type FollowerRecord, type FollowingRecord } from './store.ts';
-import { ACTIVITY_STREAMS, Iris, activityObjectOf, activityTypeOf, declaredActivityType } from './vocabulary.ts';
+import { ACTIVITY_STREAMS, Iris, activityObjectOf, activityTypeOf, notificationSpecOf } from './vocabulary.ts';
 
 export type { ActivityInbox } from './feed.ts';
 export type { FollowerRecord, FollowingRecord, InboxItem } from './store.ts';
 export type { SqlMessageQueueOptions } from './queue.ts';
 export { ACTIVITY_TYPES, activityTypeOf } from './vocabulary.ts';
+export { validateHandle } from './handles.ts';
 
 /** Options of {@link activity}. */
 export interface ActivityOptions {
@@ -81,9 +83,10 @@ export interface ActivityPub {
   /** The backend (protocol `activity`) to list in `createVox({ backends })`. */
   readonly backend: Backend;
   /**
-   * Answers ActivityPub requests (actor documents, WebFinger, inboxes, outboxes, followers and
-   * following collections) and the feed API. Requests it does not serve go to `next`, when
-   * given; otherwise they get a 404.
+   * Answers ActivityPub requests (actor documents, WebFinger by handle, inboxes, outboxes,
+   * followers and following collections, and the ids of the posts and other activities actors
+   * sent) and the feed API. Requests it does not serve go to `next`, when given (a browser asking
+   * for an actor's IRI too); otherwise they get a 404.
    *
    * @example
    * app.use((c, next) => ap.fetch(c.req.raw, async () => { await next(); return c.res; }));   // Hono
@@ -111,13 +114,14 @@ const CAPABILITIES: BackendCapabilities = { subject: true, fromAddress: false, a
 
 /**
  * ActivityPub on Fedify: an actor for each object of models declared with `actor`, the
- * `activity` backend that puts notifications in local actors' inboxes and sends them, signed, to
- * their remote followers, and the in-app feed API.
+ * `activity` backend that puts notifications in local actors' inboxes and makes them the actors'
+ * posts, sent signed to their remote followers, and the in-app feed API.
  *
  * @example
- * const ap = activity({ authorize: async (request) => (await sessionUser(request))?.username });
+ * const ap = activity({ authorize: async (request) => String((await sessionUser(request))?.id) });
  * const vox = createVox({ database, backends: [ap.backend], site: { baseUrl: 'https://blog.example.com' } });
- * vox.model('auth.user', { ..., actor: { path: '/users/{identifier}', identifier: (u) => u.username, find: byUsername },
+ * vox.model('auth.user', { ..., url: (u) => `/people/${u.username}`,
+ *   actor: { path: '/users/{identifier}', identifier: (u) => String(u.id), find: byId, handle: (u) => u.username, findByHandle: byUsername },
  *   contacts: { activity: (u) => ap.contact('auth.user', u) } });
  */
 export function activity(options: ActivityOptions = {}): ActivityPub {
@@ -194,7 +198,7 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
       return undefined;
     },
     async send(message) {
-      const activityJson = activityOf(message, backendId);
+      const { activity: activityJson, visibility } = activityOf(message, backendId);
       const fed = await ready();
       const rejected: { address: string; error: Error }[] = [];
       for (const to of message.to) {
@@ -204,7 +208,7 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
           continue;
         }
         try {
-          await fed.deliverTo(local.identifier, activityJson);
+          await fed.deliverTo(local.identifier, activityJson, visibility);
         } catch (cause) {
           throw new DeliveryError(`delivering to ${to.address} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { backend: backendId, permanent: false, cause });
         }
@@ -245,7 +249,7 @@ export function activity(options: ActivityOptions = {}): ActivityPub {
     },
     contact(model, object) {
       const { hostModel, spec } = actorSpecOf(model);
-      return contact(spec.name?.(object) ?? spec.identifier(object), 'activity', attached().iris.actor(hostModel, object) as string);
+      return contact(spec.name?.(object) ?? spec.handle?.(object) ?? spec.identifier(object), 'activity', attached().iris.actor(hostModel, object) as string);
     },
     inbox: (identifier) => inboxOf(attached().store, identifier),
     follow: async (identifier, target) => (await ready()).follow(identifier, target),
@@ -275,10 +279,11 @@ export function composeActivity(rendered: RenderedTemplate, context: ComposeCont
   const actor = ref(context.actorModel, context.actor);
   const object = ref(notification.model, context.object);
   const target = ref(context.targetModel, context.target);
+  const declared = notificationSpecOf(host.model(notification.model), notification.codename);
   const activityJson: ActivityJson = {
     '@context': ACTIVITY_STREAMS,
     id: iris.resolve(`/activities/${randomUUID()}`),
-    type: activityTypeOf(notification.codename, declaredActivityType(host.model(notification.model), notification.codename)),
+    type: activityTypeOf(notification.codename, declared?.activityType),
     ...(actor === undefined ? {} : { actor }),
     ...(object === undefined ? {} : { object }),
     ...(target === undefined ? {} : { target }),
@@ -287,14 +292,16 @@ export function composeActivity(rendered: RenderedTemplate, context: ComposeCont
     to: context.to.map((c) => c.address),
     published: new Date().toISOString(),
   };
-  return { ...shown, data: { activity: activityJson } };
+  return { ...shown, data: { activity: activityJson, visibility: declared?.activityVisibility ?? 'followers' } };
 }
 
-function activityOf(message: OutboundMessage, backend: string): ActivityJson {
+/** The activity of a message and who may read the posts made of it (messages logged before visibilities were followers-only). */
+function activityOf(message: OutboundMessage, backend: string): { activity: ActivityJson; visibility: ActivityVisibility } {
   const value = message.payload.data?.activity;
   const json = typeof value === 'object' && value !== null ? (value as ActivityJson) : undefined;
   if (!json || typeof json.id !== 'string' || typeof json.type !== 'string') {
     throw new DeliveryError('this message has no activity to send (activities are composed from a notification; previews and one-time messages have none)', { backend, permanent: true, providerCode: 'ENOACTIVITY' });
   }
-  return json;
+  const visibility = VISIBILITIES.find((v) => v === message.payload.data?.visibility) ?? 'followers';
+  return { activity: json, visibility };
 }

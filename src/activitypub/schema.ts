@@ -81,16 +81,23 @@ export interface InboxTable {
   created_at: string;
 }
 
-/** Activities local actors sent to their followers: their outbox collections. */
+/** Activities local actors sent: their outbox collections, and what answers at the ids they sent. */
 export interface OutboxTable {
   id: Generated<number>;
   actor: string;
   activity_id: string;
+  /** JSON-LD of the activity, without `@context`. */
   activity: string;
+  /** Who may read it: `public`, the actor's `followers`, or one actor's IRI. */
+  audience: Generated<string>;
+  /** Id of the object embedded in the activity that answers at its own id too (a post's Note). */
+  object_id: string | null;
+  /** Id of the notification's activity that it shares with followers, for their Reads. */
+  source_id: string | null;
   created_at: string;
 }
 
-/** The tables of migration `0002_activity`. */
+/** The tables of migrations `0003_activity` and `0005_activity_audience`. */
 export interface ActivityDatabase {
   vox_kv: KvTable;
   vox_activity_queue: QueueTable;

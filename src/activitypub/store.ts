@@ -1,4 +1,4 @@
-/** Data access to the ActivityPub tables: followers and following, the outbox, in-app inbox items, key pairs. */
+/** Data access to the ActivityPub tables: followers and following, sent activities (the outbox), in-app inbox items, key pairs. */
 import { compile } from 'html-to-text';
 import type { Kysely, Selectable } from 'kysely';
 import type { ActivityDatabase, InboxTable } from './schema.ts';
@@ -60,6 +60,31 @@ export interface NewInboxItem {
   readonly summary: string;
   readonly activity: Readonly<Record<string, unknown>>;
   readonly remote: boolean;
+}
+
+/** An activity a local actor sent. */
+export interface SentActivity {
+  readonly actor: string;
+  readonly activityId: string;
+  /** The id of its embedded object, when that answers too. */
+  readonly objectId: string | null;
+  /** The notification's activity that this post shares; null for follows and answers to them, which the outbox does not list. */
+  readonly sourceId: string | null;
+  /** `public`, `followers` (the actor's), or the IRI of the one actor it was sent to. */
+  readonly audience: string;
+  /** JSON-LD, without `@context`. */
+  readonly activity: Readonly<Record<string, unknown>>;
+}
+
+/** Who reads an outbox: the IRI of the actor who signed the request (or null), and whether it follows. */
+export interface OutboxViewer {
+  readonly id: string | null;
+  readonly follower: boolean;
+}
+
+/** The audiences a viewer belongs to. */
+function readableBy(viewer: OutboxViewer): string[] {
+  return ['public', ...(viewer.follower ? ['followers'] : []), ...(viewer.id ? [viewer.id] : [])];
 }
 
 const toText = compile({ wordwrap: false, selectors: [{ selector: 'a', options: { ignoreHref: true } }] });
@@ -232,28 +257,65 @@ export class ActivityStore {
     return Number(result.numDeletedRows);
   }
 
-  async addOutbox(actor: string, activityId: string, activity: Readonly<Record<string, unknown>>): Promise<void> {
+  /** Records an activity a local actor sent; sending it again changes nothing. */
+  async addSent(sent: SentActivity): Promise<void> {
     await this.db
       .insertInto('vox_activity_outbox')
-      .values({ actor, activity_id: activityId, activity: JSON.stringify(activity), created_at: now() })
+      .values({
+        actor: sent.actor,
+        activity_id: sent.activityId,
+        object_id: sent.objectId,
+        source_id: sent.sourceId,
+        audience: sent.audience,
+        activity: JSON.stringify(sent.activity),
+        created_at: now(),
+      })
       .onConflict((oc) => oc.columns(['actor', 'activity_id']).doNothing())
       .execute();
   }
 
-  /** Newest first. */
-  async outbox(actor: string, page: { offset: number; limit: number }): Promise<Record<string, unknown>[]> {
-    const rows = await this.db.selectFrom('vox_activity_outbox').select('activity').where('actor', '=', actor).orderBy('id', 'desc').offset(page.offset).limit(page.limit).execute();
+  /** The actor's posts that `viewer` may read, newest first (follows and answers to follows are not listed). */
+  async outbox(actor: string, viewer: OutboxViewer, page: { offset: number; limit: number }): Promise<Record<string, unknown>[]> {
+    const rows = await this.db
+      .selectFrom('vox_activity_outbox')
+      .select('activity')
+      .where('actor', '=', actor)
+      .where('source_id', 'is not', null)
+      .where((eb) => eb('audience', 'in', readableBy(viewer)))
+      .orderBy('id', 'desc')
+      .offset(page.offset)
+      .limit(page.limit)
+      .execute();
     return rows.map((r) => JSON.parse(r.activity) as Record<string, unknown>);
   }
 
-  async outboxActivity(actor: string, activityId: string): Promise<Record<string, unknown> | undefined> {
-    const row = await this.db.selectFrom('vox_activity_outbox').select('activity').where('actor', '=', actor).where('activity_id', '=', activityId).executeTakeFirst();
-    return row && (JSON.parse(row.activity) as Record<string, unknown>);
+  async countOutbox(actor: string, viewer: OutboxViewer): Promise<number> {
+    const row = await this.db
+      .selectFrom('vox_activity_outbox')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('actor', '=', actor)
+      .where('source_id', 'is not', null)
+      .where((eb) => eb('audience', 'in', readableBy(viewer)))
+      .executeTakeFirst();
+    return Number(row?.count ?? 0);
   }
 
-  async countOutbox(actor: string): Promise<number> {
-    const row = await this.db.selectFrom('vox_activity_outbox').select((eb) => eb.fn.countAll<number>().as('count')).where('actor', '=', actor).executeTakeFirst();
-    return Number(row?.count ?? 0);
+  /** The sent activities whose id, or whose embedded object's id, is `iri`. */
+  async sentAt(iri: string): Promise<SentActivity[]> {
+    const rows = await this.db
+      .selectFrom('vox_activity_outbox')
+      .select(['actor', 'activity_id', 'object_id', 'source_id', 'audience', 'activity'])
+      .where((eb) => eb.or([eb('activity_id', '=', iri), eb('object_id', '=', iri)]))
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      actor: r.actor,
+      activityId: r.activity_id,
+      objectId: r.object_id,
+      sourceId: r.source_id,
+      audience: r.audience,
+      activity: JSON.parse(r.activity) as Record<string, unknown>,
+    }));
   }
 }
 

@@ -1,9 +1,11 @@
 /** ActivityStreams terms: activity types, IRIs of Vox's actors and objects, and how activities are built from notifications. */
-import type { ActivityObject, ActivityType, NotificationsSpec } from '../vocabulary/model.ts';
+import type { ActivityObject, ActivityType, NotificationSpec, NotificationsSpec } from '../vocabulary/model.ts';
 import type { HostModel } from '../vocabulary/backend.ts';
 
 /** The ActivityStreams 2.0 JSON-LD context. */
 export const ACTIVITY_STREAMS = 'https://www.w3.org/ns/activitystreams';
+/** The audience of what anyone may read. */
+export const PUBLIC_AUDIENCE = 'https://www.w3.org/ns/activitystreams#Public';
 
 /** Every ActivityStreams 2.0 activity type. */
 export const ACTIVITY_TYPES = [
@@ -34,10 +36,10 @@ export function activityTypeOf(codename: string, declared?: ActivityType): Activ
   return BY_CODENAME.get(codename.toLowerCase()) ?? 'Create';
 }
 
-/** The `activityType` a notification declares in code, if any. */
-export function declaredActivityType(model: HostModel | undefined, codename: string): ActivityType | undefined {
+/** The long form of a notification's declaration in code, if it has one (its `activityType`, `activityVisibility`). */
+export function notificationSpecOf(model: HostModel | undefined, codename: string): NotificationSpec | undefined {
   const spec = (model?.options.notifications as NotificationsSpec | undefined)?.[codename];
-  return typeof spec === 'object' ? spec.activityType : undefined;
+  return typeof spec === 'object' ? spec : undefined;
 }
 
 /**

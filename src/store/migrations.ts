@@ -224,6 +224,41 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    // Every activity an actor sent answers at its id, to its audience: who may read it, the id of
+    // the object it carries that answers too, and the notification it shares (for Read).
+    '0005_activity_audience': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_activity_outbox').addColumn('audience', 'text', (c) => c.notNull().defaultTo('followers')).execute();
+        await db.schema.alterTable('vox_activity_outbox').addColumn('object_id', 'text').execute();
+        await db.schema.alterTable('vox_activity_outbox').addColumn('source_id', 'text').execute();
+        await db.schema.createIndex('vox_activity_outbox_activity').on('vox_activity_outbox').column('activity_id').execute();
+        await db.schema.createIndex('vox_activity_outbox_object').on('vox_activity_outbox').column('object_id').execute();
+        await db.schema.createIndex('vox_activity_outbox_listing').on('vox_activity_outbox').columns(['actor', 'audience']).execute();
+        // Earlier versions sent a notification to followers as it was, or in an Announce with the id
+        // `<activity id>/announces/<actor>` that embeds it: that embedded activity answers at its id.
+        let after = 0;
+        for (;;) {
+          const rows: { id: number; activity_id: string }[] = await db
+            .selectFrom('vox_activity_outbox')
+            .select(['id', 'activity_id'])
+            .where('id', '>', after)
+            .orderBy('id')
+            .limit(500)
+            .execute();
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            const announced = row.activity_id.lastIndexOf('/announces/');
+            const sourceId = announced > 0 ? row.activity_id.slice(0, announced) : row.activity_id;
+            await db
+              .updateTable('vox_activity_outbox')
+              .set({ source_id: sourceId, object_id: announced > 0 ? sourceId : null })
+              .where('id', '=', row.id)
+              .execute();
+          }
+          after = rows.at(-1)?.id ?? after;
+        }
+      },
+    },
   };
 }
 

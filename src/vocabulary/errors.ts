@@ -33,6 +33,10 @@ export const ErrorCode = {
   bodyTooLarge: 'VOX_BODY_TOO_LARGE',
   /** A state-changing request of the admin from another site, or without a valid CSRF token for this session (HTTP 403). */
   csrf: 'VOX_CSRF',
+  /** An actor's handle that Mastodon would refuse (see `vox/activity`). */
+  invalidHandle: 'VOX_INVALID_HANDLE',
+  /** Two actors with one handle. */
+  duplicateHandle: 'VOX_DUPLICATE_HANDLE',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

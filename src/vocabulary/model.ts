@@ -50,7 +50,16 @@ export interface NotificationSpec {
    * default it follows the codename (`created` → `Create`, `like` → `Like`, …), else `Create`.
    */
   readonly activityType?: ActivityType;
+  /**
+   * Who may read the post a local actor makes of this notification for its followers (the
+   * `activity` backend): `followers` only, or anyone, listed in public timelines (`public`) or
+   * not (`unlisted`), as Mastodon's visibilities. @default 'followers'
+   */
+  readonly activityVisibility?: ActivityVisibility;
 }
+
+/** Who may read an actor's post of a notification; see {@link NotificationSpec.activityVisibility}. */
+export type ActivityVisibility = 'public' | 'unlisted' | 'followers';
 
 /** ActivityStreams 2.0 activity types, for {@link NotificationSpec.activityType}. */
 export type ActivityType =
@@ -73,14 +82,29 @@ export interface ActorSpec<T> {
    * actors under one), so identifiers must be unique across actor models.
    */
   readonly path: string;
-  /** The identifier in the IRI and in the WebFinger handle (`identifier@host`); URL-safe and stable. */
+  /** The identifier in the IRI; URL-safe and stable (a user id, say): the fediverse knows the actor by its IRI. */
   readonly identifier: (object: T) => string;
   /** Finds the object with this identifier, or nothing. */
   readonly find: (identifier: string) => Awaitable<T | null | undefined>;
-  /** Display name. @default the identifier */
+  /**
+   * The handle people type and Mastodon shows, `alice` in `@alice@blog.example.com` (the actor's
+   * `preferredUsername`, found through WebFinger). Lowercase letters, digits and `_`, with `.` or
+   * `-` only between them, at most 64 characters (see `validateHandle` of `vox/activity`); unique
+   * among all actors. It may change: the IRI stays. Needs {@link ActorSpec.findByHandle}.
+   * @default the identifier, which must then be a valid handle
+   */
+  readonly handle?: (object: T) => string;
+  /** Finds the object with this handle (always given in lowercase), or nothing; required with {@link ActorSpec.handle}. */
+  readonly findByHandle?: (handle: string) => Awaitable<T | null | undefined>;
+  /** Display name. @default the handle */
   readonly name?: (object: T) => string;
   /** A short bio, as HTML. */
   readonly summary?: (object: T) => string;
+  /**
+   * The actor's picture, absolute or relative to `site.baseUrl`, or nothing. Mastodon shows PNG,
+   * JPEG, GIF and WebP images (not SVG).
+   */
+  readonly icon?: (object: T) => string | null | undefined;
   /** @default 'Person' */
   readonly type?: 'Person' | 'Application' | 'Service' | 'Group' | 'Organization';
 }
@@ -137,7 +161,10 @@ export interface ModelOptions<T, N extends NotificationsSpec> {
    * is visible to templates; without a schema, the object's own JSON data is.
    */
   readonly schema?: StandardSchemaV1<unknown, unknown>;
-  /** The object's page, absolute or relative to `site.baseUrl` (the seed's `get_absolute_url`). */
+  /**
+   * The object's page, absolute or relative to `site.baseUrl` (the seed's `get_absolute_url`). Of
+   * an actor model, the profile page that the actor document links to (its `url`).
+   */
   readonly url?: (object: T) => string;
   /**
    * The ActivityStreams object that activities about this object carry (the seed's

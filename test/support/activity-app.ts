@@ -10,8 +10,15 @@ import { createVox, type DatabaseOptions, type Vox } from '../../src/index.ts';
 import { connect } from '../../src/store/connect.ts';
 
 export interface User {
+  /** The identifier, in the actor IRI `/users/<username>`. */
   username: string;
   name: string;
+  /** The handle, when it is not the username. */
+  handle?: string;
+  /** A bio, as HTML. */
+  bio?: string;
+  /** Whether the user has a picture, served at `/avatars/<username>.png`. */
+  avatar?: boolean;
 }
 export interface Post {
   id: number;
@@ -20,7 +27,6 @@ export interface Post {
   author: User;
 }
 
-/** A Vox app on its own 127.0.0.1 port and SQLite database: users are actors, posts notify their author. */
 /** How a test varies an app. */
 export interface StartOptions {
   readonly acceptFollow?: ActivityOptions['acceptFollow'];
@@ -41,11 +47,17 @@ export interface App {
   readonly ap: ActivityPub;
   readonly users: User[];
   readonly errors: unknown[];
+  /** Notifies the post's author; `commented` has no actor, and its posts are unlisted (anyone may read them). */
   notifyPost(post: Post, codename: 'created' | 'liked', actor: User): Promise<void>;
+  notifyPost(post: Post, codename: 'commented'): Promise<void>;
   actorIri(username: string): string;
   close(): Promise<void>;
 }
 
+/**
+ * A Vox app on its own 127.0.0.1 port and database: users are actors with a profile page at
+ * `/people/<username>`, and posts notify their author.
+ */
 export async function startApp(database: DatabaseOptions, users: User[], options: StartOptions = {}): Promise<App> {
   // The site's URL is known once the server listens; until Vox is ready it answers 503.
   const routes: { handler?: (request: Request) => Promise<Response> } = {};
@@ -67,14 +79,28 @@ export async function startApp(database: DatabaseOptions, users: User[], options
   const User = vox.model('auth.user', {
     id: (u: User) => u.username,
     load: (ids) => users.filter((u) => ids.includes(u.username)),
-    actor: { path: '/users/{identifier}', identifier: (u) => u.username, find: (username) => users.find((u) => u.username === username), name: (u) => u.name },
+    url: (u) => `/people/${u.username}`,
+    actor: {
+      path: '/users/{identifier}',
+      identifier: (u) => u.username,
+      find: (username) => users.find((u) => u.username === username),
+      handle: (u) => u.handle ?? u.username,
+      findByHandle: (handle) => users.find((u) => (u.handle ?? u.username) === handle),
+      name: (u) => u.name,
+      summary: (u) => u.bio ?? '',
+      icon: (u) => (u.avatar ? `/avatars/${u.username}.png` : undefined),
+    },
     channels: { self: true },
     contacts: { activity: (u) => ap.contact('auth.user', u) },
   });
   const Post = vox.model('blog.post', {
     id: (p: Post) => p.id,
     url: (p) => `/posts/${p.id}`,
-    notifications: { created: { description: 'A post was published', actor: User }, liked: { description: 'Somebody liked a post', actor: User } },
+    notifications: {
+      created: { description: 'A post was published', actor: User },
+      liked: { description: 'Somebody liked a post', actor: User },
+      commented: { description: 'Somebody commented on a post', activityVisibility: 'unlisted' },
+    },
     channels: { author: { label: 'Author', recipients: User, resolve: (p) => [p.author] } },
   });
   await vox.migrate();
@@ -85,24 +111,23 @@ export async function startApp(database: DatabaseOptions, users: User[], options
       await (connection.db as unknown as Kysely<KeyRows>).insertInto('vox_activity_keys').values(rows).execute();
     }
   }
-  for (const codename of ['created', 'liked']) {
-    await vox.templates.save({
-      notification: `blog.post.${codename}`,
-      backend: 'activity',
-      recipients: ['c:author'],
-      subject: '{{ object.title }}',
-      content: `<p>{{ actor.name }} ${codename === 'created' ? 'published' : 'liked'} <em>{{ object.title }}</em></p>`,
-    });
+  const contents = {
+    created: '<p>{{ actor.name }} published <em>{{ object.title }}</em></p>',
+    liked: '<p>{{ actor.name }} liked <em>{{ object.title }}</em></p>',
+    commented: '<p>Somebody commented on <em>{{ object.title }}</em></p>',
+  };
+  for (const [codename, content] of Object.entries(contents)) {
+    await vox.templates.save({ notification: `blog.post.${codename}`, backend: 'activity', recipients: ['c:author'], subject: '{{ object.title }}', content });
   }
-  routes.handler = (request) => ap.fetch(request);
+  routes.handler = (request) => ap.fetch(request, () => pageOf(request, users));
   return {
     url,
     vox,
     ap,
     users,
     errors,
-    async notifyPost(post, codename, actor) {
-      const ticket = await Post.notify(post, codename, { actor });
+    async notifyPost(post: Post, codename: 'created' | 'liked' | 'commented', actor?: User) {
+      const ticket = codename === 'commented' ? await Post.notify(post, codename) : await Post.notify(post, codename, { actor: actor as User });
       const result = await ticket.settled();
       assert.equal(result.sent, 1, JSON.stringify(result.messages));
     },
@@ -116,6 +141,21 @@ export async function startApp(database: DatabaseOptions, users: User[], options
       });
     },
   };
+}
+
+/** A 1×1 PNG, for avatars. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+
+/** The app's own pages, behind the ActivityPub endpoints: users' profiles and pictures, and posts. */
+function pageOf(request: Request, users: readonly User[]): Response {
+  const path = new URL(request.url).pathname;
+  if (/^\/posts\/\d+$/.test(path)) return new Response(`<!doctype html><title>Post</title><p>Post ${path.slice(7)}</p>`, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+  const profile = /^\/people\/([^/]+)$/.exec(path);
+  const user = profile && users.find((u) => u.username === decodeURIComponent(profile[1] ?? ''));
+  if (user) return new Response(`<!doctype html><title>${user.name}</title><h1>${user.name}</h1>`, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+  const avatar = /^\/avatars\/([^/]+)\.png$/.exec(path);
+  if (avatar && users.some((u) => u.avatar && u.username === avatar[1])) return new Response(PNG, { headers: { 'content-type': 'image/png' } });
+  return new Response('Not Found', { status: 404 });
 }
 
 /** Retries `check` until it stops throwing, for effects of background deliveries; the deadline allows for a loaded machine. */
