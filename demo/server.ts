@@ -15,7 +15,7 @@ import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/i
 
 import { fediverseView, isLoopback } from './addresses.ts';
 import { newToken, sessionKey } from './auth.ts';
-import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels, type User } from './blog.ts';
+import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels } from './blog.ts';
 import { loginRoutes, SESSION_COOKIE, type Env } from './login.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
