@@ -17,6 +17,7 @@ export interface SentMessage {
   /** `<model>.<codename>`, or null for a one-time message sent from the admin. */
   readonly notification: string | null;
   readonly issueId: number | null;
+  /** The template's from address; undefined when it has none and the backend uses its default. */
   readonly from: string | undefined;
   /** The recipients the backend accepted (addresses it finds malformed are refused, as for real). */
   readonly to: readonly Contact[];
