@@ -5,8 +5,7 @@
  */
 export { createTestVox } from './test-vox.ts';
 export type { IssueMatch, TestTemplate, TestVox, TestVoxOptions } from './test-vox.ts';
-export { Outbox } from './outbox.ts';
-export type { MessageOrigin, SentMatch, SentMessage } from './outbox.ts';
+export type { Outbox, SentMatch, SentMessage } from './outbox.ts';
 export { testQueueContract } from './queue-contract.ts';
 export type { QueueFactory } from './queue-contract.ts';
 export { testBackendContract } from './backend-contract.ts';

@@ -86,10 +86,10 @@ export interface TestVox extends Vox {
  */
 export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): TestVox {
   const { templates = [], deliver = true, database, backends = [], worker, ...rest } = options;
-  let vox: Vox | undefined;
+  // Called by the captured backends' sends, so only once `inner` exists.
   const origin: MessageOrigin = async (message) => {
-    const record = await vox?.messages.get(message.id);
-    const issue = record?.issueId == null ? undefined : await vox?.issues.get(record.issueId);
+    const record = await inner.messages.get(message.id);
+    const issue = record?.issueId == null ? undefined : await inner.issues.get(record.issueId);
     const variables: Record<string, unknown> = {};
     if (issue) {
       variables.object = variables.content = issue.object.snapshot;
@@ -106,8 +106,9 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
     backends: backends.map((backend) => outbox.capture(backend)),
     worker: deliver ? (worker ?? { sweepIntervalMs: 50 }) : false,
   });
-  vox = inner;
   const issueIds: number[] = [];
+  /** Issues drain() has not yet seen fanned out (or gone, with their rolled-back transaction). */
+  const unfanned = new Set<number>();
   const saved = new Set<TestTemplate>();
 
   const issued = async (match: IssueMatch = {}) => {
@@ -129,6 +130,7 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
         notify: async (object, codename, ...args): Promise<IssueTicket> => {
           const ticket = await handle.notify(object, codename, ...args);
           issueIds.push(ticket.issueId);
+          unfanned.add(ticket.issueId);
           return ticket;
         },
       };
@@ -147,7 +149,7 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
       const timeoutMs = drainOptions.timeoutMs ?? 10_000;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const busy = await dueWork(inner, issueIds);
+        const busy = await dueWork(inner, unfanned);
         if (busy === undefined) return;
         if (Date.now() > deadline) throw new VoxError(ErrorCode.delivery, `vox.drain(): still busy after ${timeoutMs} ms: ${busy}`);
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -191,12 +193,15 @@ function templateInput(template: TestTemplate, backends: readonly Backend[]): Te
   };
 }
 
-/** What is still due, in words, or undefined when nothing is. */
-async function dueWork(vox: Vox, issueIds: readonly number[]): Promise<string | undefined> {
-  for (const id of issueIds) {
+/** What is still due, in words, or undefined when nothing is. Forgets the issues of `unfanned` that are fanned out. */
+async function dueWork(vox: Vox, unfanned: Set<number>): Promise<string | undefined> {
+  for (const id of unfanned) {
     const issue = await vox.issues.get(id);
-    if (issue && (issue.status === 'pending' || issue.status === 'fanning')) {
-      return `issue ${id} (${issue.notification}) is ${issue.status === 'pending' ? 'waiting for fan-out' : 'being fanned out'}${issue.error ? ` after a failure: ${issue.error}` : ''}`;
+    if (!issue || issue.status === 'done' || issue.status === 'failed') {
+      unfanned.delete(id);
+    } else {
+      const state = issue.error ? `waits to be fanned out again after a failure: ${issue.error}` : issue.status === 'pending' ? 'is waiting for fan-out' : 'is being fanned out';
+      return `issue ${id} (${issue.notification}) ${state}`;
     }
   }
   for (const status of ['queued', 'sending'] as const) {
