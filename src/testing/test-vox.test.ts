@@ -1,5 +1,6 @@
 /** The app-testing helpers of vox/testing: createTestVox's outbox, drain, issue recording, and what their failed assertions say. */
 import assert, { AssertionError } from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, test } from 'node:test';
 import { contact } from '../vocabulary/contact.ts';
 import { htmlEmail, markdownEmail } from '../backends/email/index.ts';
@@ -88,6 +89,18 @@ describe('createTestVox', () => {
 
     const two = blog({ backends: [htmlEmail({ transport: unused }), markdownEmail({ transport: unused })], templates: [{ notification: 'blog.post.published', recipients: ['c:readers'] }] });
     await assert.rejects(two.vox.prepare(), { code: 'VOX_CONFIGURATION', message: /names no backend.*several \(email-html, email-md\)/ });
+  });
+
+  test('notify() before prepare() says to call it', async () => {
+    const { vox, Post } = blog();
+    await assert.rejects(Post.notify(post, 'published', { actor: ann }), { code: 'VOX_CONFIGURATION', message: /^Vox's tables do not exist; in a test, await vox\.prepare\(\) once the app has registered its models$/ });
+    await vox.migrate();
+    await assert.rejects(Post.notify(post, 'published', { actor: ann }), { code: 'VOX_NOTIFICATION_NOT_SYNCED', message: /not in the database yet.*; in a test, await vox\.prepare\(\) once the app has registered its models$/ });
+  });
+
+  test('importing vox/testing does not load node:test, which Vitest and Jest need not resolve', () => {
+    const probe = `await import(${JSON.stringify(new URL('./index.ts', import.meta.url).href)}); console.log(process.moduleLoadList.filter((m) => m.includes('test_runner')).length);`;
+    assert.equal(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' }).trim(), '0');
   });
 
   test('a malformed address is refused as the backend would refuse it, and not captured', async () => {

@@ -128,7 +128,12 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
       return {
         ...handle,
         notify: async (object, codename, ...args): Promise<IssueTicket> => {
-          const ticket = await handle.notify(object, codename, ...args);
+          const ticket = await handle.notify(object, codename, ...args).catch((error: unknown) => {
+            const hint = 'in a test, await vox.prepare() once the app has registered its models';
+            if (error instanceof VoxError && error.code === ErrorCode.notificationNotSynced) throw new VoxError(error.code, `${error.message}; ${hint}`, { cause: error });
+            if (/vox_issues/.test(String(error)) && /no such table|does not exist/.test(String(error))) throw new VoxError(ErrorCode.configuration, `Vox's tables do not exist; ${hint}`, { cause: error });
+            throw error;
+          });
           issueIds.push(ticket.issueId);
           unfanned.add(ticket.issueId);
           return ticket;
