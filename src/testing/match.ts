@@ -5,6 +5,7 @@
  */
 import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 
 /**
  * Why `actual` does not match `expected`, as `path: expected …, captured …`; undefined when it
@@ -49,4 +50,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Refuses, with `VOX_INVALID_INPUT`, a match that is not an object or names a field `allowed` does
+ * not have (a typo would otherwise match everything), and a `times` that is not a positive integer.
+ */
+export function checkMatch(match: unknown, allowed: readonly string[], assertion: string, times?: unknown): void {
+  if (typeof match !== 'object' || match === null || Array.isArray(match)) {
+    throw new VoxError(ErrorCode.invalidInput, `${assertion} takes an object with some of ${allowed.join(', ')}; got ${show(match)}`);
+  }
+  const unknown = Object.keys(match).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new VoxError(ErrorCode.invalidInput, `${assertion}: unknown field${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; a match has ${allowed.join(', ')}`);
+  }
+  if (times !== undefined && !(Number.isInteger(times) && (times as number) > 0)) {
+    throw new VoxError(ErrorCode.invalidInput, `${assertion}: times must be a positive integer, got ${show(times)}${times === 0 ? '; use the assertNot… assertion instead' : ''}`);
+  }
 }

@@ -7,7 +7,7 @@ import type { Backend } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { DeliveryError } from '../vocabulary/errors.ts';
 import type { MessagePayload, OutboundMessage, SendResult } from '../vocabulary/payload.ts';
-import { fail, mismatch, show } from './match.ts';
+import { checkMatch, fail, mismatch, show } from './match.ts';
 
 /** A message a backend of a test Vox was asked to send. */
 export interface SentMessage {
@@ -46,6 +46,8 @@ export interface SentMatch {
   readonly variables?: Readonly<Record<string, unknown>>;
 }
 
+const MATCH_FIELDS = ['backend', 'notification', 'to', 'subject', 'content', 'variables'];
+
 /** What the outbox needs to know about a message it captures, looked up in the message log. */
 export type MessageOrigin = (message: OutboundMessage) => Promise<Pick<SentMessage, 'notification' | 'issueId' | 'variables'>>;
 
@@ -71,6 +73,7 @@ export class Outbox {
 
   /** The captured messages that match. */
   sent(match: SentMatch = {}): readonly SentMessage[] {
+    checkMatch(match, MATCH_FIELDS, 'outbox.sent');
     return this.#messages.filter((m) => reasonNotMatching(match, m) === undefined);
   }
 
@@ -87,6 +90,7 @@ export class Outbox {
    * vox.outbox.assertSent({ to: 'ann@example.org', notification: 'shop.order.placed', variables: { object: { item: 'Tea' } } });
    */
   assertSent(match: SentMatch, options: { readonly times?: number } = {}): SentMessage {
+    checkMatch(match, MATCH_FIELDS, 'outbox.assertSent', options.times);
     const found = this.sent(match);
     const wanted = options.times;
     if (found.length > 0 && (wanted === undefined || found.length === wanted)) return found[0]!;

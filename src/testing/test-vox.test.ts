@@ -135,6 +135,16 @@ describe('createTestVox', () => {
     vox.outbox.assertNothingSent();
   });
 
+  test('a match with a field it does not have, or a times that is not a positive integer, is refused rather than matching everything', async () => {
+    const { vox } = blog({ deliver: false, backends: [] });
+    await vox.prepare();
+    assert.throws(() => vox.outbox.assertNotSent({ recipient: 'ann@example.org' } as never), { code: 'VOX_INVALID_INPUT', message: /outbox.sent: unknown field recipient; a match has backend, notification, to, subject, content, variables/ });
+    assert.throws(() => vox.outbox.assertSent({ to: 'ann@example.org' }, { times: 0 }), { code: 'VOX_INVALID_INPUT', message: /times must be a positive integer, got 0; use the assertNot… assertion instead/ });
+    await assert.rejects(vox.assertNotIssued({ codename: 'published' } as never), { code: 'VOX_INVALID_INPUT', message: /vox.issued: unknown field codename/ });
+    await assert.rejects(vox.assertIssued({}, { times: 1.5 }), { code: 'VOX_INVALID_INPUT' });
+    await assert.rejects(vox.drain({ timeoutMs: -1 }), { code: 'VOX_INVALID_INPUT' });
+  });
+
   test('drain says what is still due when it gives up', async () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -11,7 +11,7 @@ import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { IssueTicket, ModelHandle, ModelOptions, NotificationsSpec } from '../vocabulary/model.ts';
 import type { IssueRecord } from '../vocabulary/records.ts';
-import { fail, mismatch, show } from './match.ts';
+import { checkMatch, fail, mismatch, show } from './match.ts';
 import { Outbox, type MessageOrigin } from './outbox.ts';
 
 /**
@@ -111,7 +111,8 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
   const unfanned = new Set<number>();
   const saved = new Set<TestTemplate>();
 
-  const issued = async (match: IssueMatch = {}) => {
+  const issued = async (match: IssueMatch = {}, times?: number) => {
+    checkMatch(match, ['notification', 'object', 'actor', 'target'], 'vox.issued', times);
     const found: IssueRecord[] = [];
     for (const id of issueIds) {
       const issue = await inner.issues.get(id);
@@ -150,8 +151,9 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
       }
     },
     async drain(drainOptions = {}) {
-      if (!deliver) return;
       const timeoutMs = drainOptions.timeoutMs ?? 10_000;
+      if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new VoxError(ErrorCode.invalidInput, `vox.drain(): timeoutMs must be a positive number of milliseconds, got ${show(timeoutMs)}`);
+      if (!deliver) return;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const busy = await dueWork(inner, unfanned);
@@ -160,9 +162,9 @@ export function createTestVox<DB = unknown>(options: TestVoxOptions<DB> = {}): T
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
-    issued,
+    issued: (match) => issued(match),
     async assertIssued(match, assertOptions = {}) {
-      const found = await issued(match);
+      const found = await issued(match, assertOptions.times);
       const wanted = assertOptions.times;
       if (found.length > 0 && (wanted === undefined || found.length === wanted)) return found[0]!;
       const what = `${wanted === undefined ? 'an issue' : `${wanted} issue${wanted === 1 ? '' : 's'}`} matching ${show(match)}`;
