@@ -1,6 +1,6 @@
 /** The contract every backend passes: capabilities, compose, send, failures. */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { nodeTest } from './node-test.ts';
 import { editorOf, type Backend } from '../vocabulary/backend.ts';
 import { type OutboundMessage, type RenderedTemplate } from '../vocabulary/payload.ts';
 import { DeliveryError } from '../vocabulary/errors.ts';
@@ -65,6 +65,7 @@ async function deliveredReaches(h: BackendHarness, expected: number): Promise<vo
  * });
  */
 export function testBackendContract(name: string, create: BackendHarnessFactory, options: { readonly skip?: string | false } = {}): void {
+  const { describe, test } = nodeTest();
   const withHarness = (body: (h: BackendHarness) => Promise<void>) => async () => {
     const harness = await create();
     try {

@@ -1,6 +1,6 @@
 /** The contract every Queue adapter passes. */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { nodeTest } from './node-test.ts';
 import type { Queue, QueueJob } from '../queue/queue.ts';
 
 /** Makes a fresh queue for one contract test, and removes what it left behind. */
@@ -14,6 +14,7 @@ export type QueueFactory = () => Promise<{ readonly queue: Queue; cleanup(): Pro
  * testQueueContract('my queue', async () => ({ queue: myQueue(), cleanup: async () => {} }));
  */
 export function testQueueContract(name: string, create: QueueFactory, options: { readonly skip?: string | false } = {}): void {
+  const { describe, test } = nodeTest();
   describe(`queue contract: ${name}`, { skip: options.skip ?? false }, () => {
     test('each enqueued job reaches the listener once', async () => {
       const { queue, cleanup } = await create();
