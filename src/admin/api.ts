@@ -85,7 +85,7 @@ export interface NotificationDetail {
 }
 
 /** A template as the editor holds it; `id` is absent until it is first saved. */
-export type TemplateForm = Omit<TemplateRecord, 'id' | 'notificationId' | 'createdAt' | 'updatedAt'> & { readonly id?: number };
+export type TemplateForm = Omit<TemplateRecord, 'id' | 'key' | 'notificationId' | 'createdAt' | 'updatedAt'> & { readonly id?: number };
 
 /** What a preview is rendered with: sample data from the schemas, or real objects by id. */
 export interface PreviewSource {

@@ -224,6 +224,15 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    // A stable key for templates that apps ship in code (templates.ensure), so that seeding them at
+    // every start finds the template instead of adding another. Templates written in the admin have
+    // none; a unique index allows any number of nulls on SQLite and PostgreSQL alike.
+    '0005_template_key': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_templates').addColumn('key', 'text').execute();
+        await db.schema.createIndex('vox_templates_key').unique().on('vox_templates').column('key').execute();
+      },
+    },
   };
 }
 

@@ -19,6 +19,8 @@ export interface NotificationTable {
 
 export interface TemplateTable {
   id: Generated<number>;
+  /** The app's stable name for a template it ships in code; null for templates written in the admin. */
+  key: string | null;
   notification_id: number;
   backend: string;
   /** JSON array of channel keys (`si`, `c:subscribers`, …). */

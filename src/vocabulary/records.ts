@@ -53,6 +53,8 @@ export type IssueStatus = 'pending' | 'fanning' | 'done' | 'failed';
 /** A template as stored. */
 export interface TemplateRecord {
   readonly id: number;
+  /** The stable key of a template the app ships in code (see `templates.ensure`); null for templates written in the admin. */
+  readonly key: string | null;
   readonly notificationId: number;
   /** `<model>.<codename>` of its notification. */
   readonly notification: string;
