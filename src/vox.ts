@@ -10,7 +10,7 @@ import { StoredNotifications, type NotificationInput } from './manage/notificati
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
+import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
@@ -22,7 +22,7 @@ import { connect, type DatabaseOptions } from './store/connect.ts';
 import { type SqlDialectName } from './vocabulary/database.ts';
 import { migrateToLatest } from './store/migrations.ts';
 import { Store } from './store/store.ts';
-import { type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
+import { type IssueFilter, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';
 import type { Logger } from './vocabulary/logger.ts';
 
@@ -89,8 +89,11 @@ export interface VoxOptions<DB = unknown> {
 export interface Messages {
   list(filter?: MessageFilter): Promise<MessageRecord[]>;
   get(id: number): Promise<MessageRecord | undefined>;
-  /** Sends failed messages again; each outcome says whether it went out this time. */
-  resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+  /**
+   * Sends failed messages again, one attempt each; each outcome says whether it went out this time.
+   * An id that is not a failed message is not attempted: its outcome is `not_resent`, with why.
+   */
+  resend(ids: readonly number[]): Promise<ResendOutcome[]>;
   /**
    * Records a provider's later report that a sent message was not delivered (Twilio's status
    * callback does this): the message becomes failed, with the provider's error, and can be
@@ -104,6 +107,13 @@ export interface Messages {
 
 /** Issues: each call of notify(), with how far its delivery got. */
 export interface Issues {
+  /**
+   * Issues, newest first, filtered by notification key, status and when they were recorded.
+   *
+   * @example
+   * const stuck = await vox.issues.list({ notification: 'shop.order.placed', status: 'failed', since: new Date(Date.now() - 86_400_000) });
+   */
+  list(filter?: IssueFilter): Promise<IssueRecord[]>;
   /** The issue and how many of its messages are in each status; undefined when it does not exist. */
   get(issueId: number): Promise<(IssueRecord & { readonly messages: Record<MessageStatus, number> }) | undefined>;
 }
@@ -244,6 +254,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       delete: (key) => storedNotifications.delete(key),
     },
     issues: {
+      list: async (filter = {}) => store.issues.list(issueQuery(filter)),
       async get(issueId) {
         const issue = await store.issues.get(issueId);
         return issue && { ...issue, messages: await store.issues.messageCounts(issueId) };
@@ -303,4 +314,16 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       await connection.close();
     },
   };
+}
+
+/** An issue filter as the store reads it: timestamps as stored, the limit applied. */
+function issueQuery({ since, until, limit = 100, ...rest }: IssueFilter) {
+  if (!Number.isInteger(limit) || limit < 1) throw new VoxError(ErrorCode.invalidInput, `limit must be a positive whole number, not ${String(limit)}`);
+  return { ...rest, limit, ...(since === undefined ? {} : { since: timestamp(since, 'since') }), ...(until === undefined ? {} : { until: timestamp(until, 'until') }) };
+}
+
+function timestamp(value: Date | string, name: string): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new VoxError(ErrorCode.invalidInput, `${name} must be a Date or an ISO timestamp, not ${JSON.stringify(value)}`);
+  return date.toISOString();
 }

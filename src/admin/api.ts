@@ -125,7 +125,8 @@ export interface ObjectChoice {
 
 export interface SendOutcome {
   readonly id: number;
-  readonly status: MessageStatus;
+  /** `not_resent`: a resend that was not attempted (the message had not failed); `error` says why. */
+  readonly status: MessageStatus | 'not_resent';
   readonly to: readonly string[];
   readonly error: string | null;
 }
@@ -154,7 +155,7 @@ export interface MessagePage {
   readonly next: number | null;
 }
 
-export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'> & { readonly notification: string | null };
+export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'>;
 
 export interface SiteContactForm {
   readonly name: string;

@@ -223,6 +223,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
       {
         issueId: null,
         notificationId: notification.id,
+        notification: notification.key,
         templateId: form.id ?? null,
         backend: backend.id,
         protocol: backend.protocol,
@@ -277,6 +278,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
         messages.map((m, index) => ({
           issueId: null,
           notificationId: null,
+          notification: null,
           templateId: null,
           backend: m.backend.id,
           protocol: m.backend.protocol,

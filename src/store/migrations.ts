@@ -233,6 +233,14 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.createIndex('vox_templates_key').unique().on('vox_templates').column('key').execute();
       },
     },
+    // Messages carry their notification's key, as issues do: the log says `shop.order.placed`
+    // without a look-up, and still does after the notification is deleted (its id is then null).
+    '0006_message_notification': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_messages').addColumn('notification', 'text').execute();
+        await sql`update vox_messages set notification = (select n.model || '.' || n.codename from vox_notifications n where n.id = vox_messages.notification_id) where notification_id is not null`.execute(db);
+      },
+    },
   };
 }
 

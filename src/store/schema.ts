@@ -85,6 +85,8 @@ export interface MessageTable {
   id: Generated<number>;
   issue_id: number | null;
   notification_id: number | null;
+  /** `<model>.<codename>`, kept when the notification is deleted; null for one-time messages. */
+  notification: string | null;
   template_id: number | null;
   backend: string;
   protocol: string;

@@ -215,6 +215,14 @@ export interface MessageOutcome {
 /** Status of a message in the log. */
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
 
+/**
+ * What a resend says of one message: how its attempt went, or `not_resent` when it was not
+ * attempted (it has not failed, or it is not in the log); `error` then says why.
+ */
+export interface ResendOutcome extends Omit<MessageOutcome, 'status'> {
+  readonly status: MessageStatus | 'not_resent';
+}
+
 /** The outcome of an issue, once settled. */
 export interface IssueResult {
   readonly issueId: number;
