@@ -5,7 +5,7 @@ export type { SiteOptions } from './vocabulary/site.ts';
 export type { Logger } from './vocabulary/logger.ts';
 export { contact } from './vocabulary/contact.ts';
 export type { Contact } from './vocabulary/contact.ts';
-export type { ActivityObject, ActivityType, ActorSpec, AttachmentSpec, Awaitable, ChannelSpec, ChannelsSpec, ContactsFunction, ContactsResult, IssueResult, IssueTicket, ManyOf, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, ModelRef, ModelReference, NotificationRef, ResendOutcome, NotificationSpec, NotificationsSpec, NotifyArgs, NotifyOptions, RelationSpec, SelfChannelSpec, TransactionLike } from './vocabulary/model.ts';
+export type { ActivityObject, ActivityType, ActorSpec, AttachmentSpec, Awaitable, ChannelEntry, ChannelSpec, ChannelsSpec, OwnChannelSpec, ContactsFunction, ContactsResult, IssueResult, IssueTicket, ManyOf, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, ModelRef, ModelReference, NotificationRef, ResendOutcome, NotificationSpec, NotificationsSpec, NotifyArgs, NotifyOptions, RelationSpec, SelfChannelSpec, TransactionLike } from './vocabulary/model.ts';
 export type { RetryPolicy } from './delivery/retry.ts';
 export type { BackendLimits } from './delivery/limits.ts';
 export type { WorkerOptions } from './delivery/worker.ts';

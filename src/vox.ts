@@ -4,6 +4,7 @@ import type { Backend } from './vocabulary/backend.ts';
 import type { ProviderFailure } from './vocabulary/payload.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './vocabulary/errors.ts';
+import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
 import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
@@ -144,7 +145,7 @@ export interface Vox {
    * @example
    * const Article = vox.model('blog.article', { id: (a: Article) => a.slug, notifications: { created: 'A new article' } });
    */
-  model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, options: ModelOptions<T, N>): ModelHandle<T, N>;
+  model<T, const N extends NotificationsSpec = Record<never, string>, M = Record<never, never>>(name: string, options: ModelOptions<T, N, M>): ModelHandle<T, N>;
   /** Creates or updates Vox's tables. */
   migrate(): Promise<string[]>;
   /** Makes the notifications table match the code (the seed's make_notifications). */
@@ -193,7 +194,9 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   }
   const connection = connect(options.database);
   const store = new Store(connection.db, connection.dialect);
-  const registry = new Registry();
+  // Contacts may be declared for every protocol Vox ships, configured here or not: apps declare
+  // their models once and enable backends per environment (no Twilio in development, say).
+  const registry = new Registry([...BUILT_IN_PROTOCOLS, ...[...backends.values()].map((b) => b.protocol)]);
   const renderer = new Renderer(options.limits?.render);
   const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;
   const site = { ...options.site };
@@ -230,7 +233,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   }
 
   return {
-    model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
+    model<T, const N extends NotificationsSpec = Record<never, string>, M = Record<never, never>>(name: string, modelOptions: ModelOptions<T, N, M>): ModelHandle<T, N> {
       const def = registry.add(name, modelOptions);
       return {
         name,
