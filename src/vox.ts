@@ -193,7 +193,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     backends.set(backend.id, backend);
   }
   const connection = connect(options.database);
-  const store = new Store(connection.db, connection.dialect);
+  const store = new Store(connection.db, connection.dialect, connection.schema);
   // Contacts may be declared for every protocol Vox ships, configured here or not: apps declare
   // their models once and enable backends per environment (no Twilio in development, say).
   const registry = new Registry([...BUILT_IN_PROTOCOLS, ...[...backends.values()].map((b) => b.protocol)]);
@@ -244,7 +244,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         },
       };
     },
-    migrate: () => migrateToLatest(connection.db, connection.dialect),
+    migrate: () => migrateToLatest(connection.db, connection.dialect, connection.schema),
     sync: (syncOptions) => syncNotifications(registry, store, syncOptions?.dryRun ?? false),
     templates,
     siteContacts,
