@@ -38,7 +38,7 @@ describe('PostgreSQL schema option', { skip: url ? false : 'VOX_TEST_POSTGRES_UR
         channels: { self: true },
         contacts: { email: (o) => o.email },
       });
-      assert.ok((await vox.migrate()).includes('0006_message_notification'));
+      assert.ok((await vox.migrate()).includes('0007_message_notification'));
       await vox.sync();
       await vox.templates.ensure({ key: 'placed', notification: 'shop.order.placed', backend: 'email-html', recipients: ['c'], subject: 'Placed', content: '<p>Thanks</p>' });
 

@@ -228,10 +228,11 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    // (0005 is taken on main by ActivityPub's audiences, merged while this was written.)
     // A stable key for templates that apps ship in code (templates.ensure), so that seeding them at
     // every start finds the template instead of adding another. Templates written in the admin have
     // none; a unique index allows any number of nulls on SQLite and PostgreSQL alike.
-    '0005_template_key': {
+    '0006_template_key': {
       async up(db: AnyDb) {
         await db.schema.alterTable('vox_templates').addColumn('key', 'text').execute();
         await db.schema.createIndex('vox_templates_key').unique().on('vox_templates').column('key').execute();
@@ -239,7 +240,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     },
     // Messages carry their notification's key, as issues do: the log says `shop.order.placed`
     // without a look-up, and still does after the notification is deleted (its id is then null).
-    '0006_message_notification': {
+    '0007_message_notification': {
       async up(db: AnyDb) {
         await db.schema.alterTable('vox_messages').addColumn('notification', 'text').execute();
         await db
