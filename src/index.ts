@@ -5,7 +5,7 @@ export type { SiteOptions } from './vocabulary/site.ts';
 export type { Logger } from './vocabulary/logger.ts';
 export { contact } from './vocabulary/contact.ts';
 export type { Contact } from './vocabulary/contact.ts';
-export type { ActivityObject, ActivityType, ActivityVisibility, ActorSpec, AttachmentSpec, Awaitable, ChannelSpec, ChannelsSpec, ContactsFunction, ContactsResult, IssueResult, IssueTicket, ManyOf, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, ModelRef, ModelReference, NotificationRef, NotificationSpec, NotificationsSpec, NotifyArgs, NotifyOptions, RelationSpec, SelfChannelSpec, TransactionLike } from './vocabulary/model.ts';
+export type { ActivityObject, ActivityType, ActivityVisibility, ActorSpec, AttachmentSpec, Awaitable, ChannelEntry, ChannelSpec, ChannelsSpec, OwnChannelSpec, ContactsFunction, ContactsResult, IssueResult, IssueTicket, ManyOf, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, ModelRef, ModelReference, NotificationRef, ResendOutcome, NotificationSpec, NotificationsSpec, NotifyArgs, NotifyOptions, RelationSpec, SelfChannelSpec, TransactionLike } from './vocabulary/model.ts';
 export type { RetryPolicy } from './delivery/retry.ts';
 export type { BackendLimits } from './delivery/limits.ts';
 export type { WorkerOptions } from './delivery/worker.ts';
@@ -23,7 +23,7 @@ export { BodyTooLargeError, DeliveryError, ErrorCode, FieldTooLongError, Nothing
 export type { DeliveryErrorDetails, TemplateProblem } from './vocabulary/errors.ts';
 export type { DatabaseOptions, PgPoolLike } from './store/connect.ts';
 export type { SqlDialectName } from './vocabulary/database.ts';
-export type { EnableFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './vocabulary/records.ts';
+export type { EnableFilter, IssueFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './vocabulary/records.ts';
 export type { TemplateCheck, TemplateInput } from './manage/templates.ts';
 export { Templates } from './manage/templates.ts';
 export type { SiteContactInput } from './manage/site-contacts.ts';

@@ -4,13 +4,14 @@ import type { Backend } from './vocabulary/backend.ts';
 import type { ProviderFailure } from './vocabulary/payload.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { ErrorCode, VoxError } from './vocabulary/errors.ts';
+import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
 import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageOutcome, MessageStatus, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
+import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
@@ -22,7 +23,7 @@ import { connect, type DatabaseOptions } from './store/connect.ts';
 import { type SqlDialectName } from './vocabulary/database.ts';
 import { migrateToLatest } from './store/migrations.ts';
 import { Store } from './store/store.ts';
-import { type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
+import { type IssueFilter, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';
 import type { Logger } from './vocabulary/logger.ts';
 
@@ -89,8 +90,11 @@ export interface VoxOptions<DB = unknown> {
 export interface Messages {
   list(filter?: MessageFilter): Promise<MessageRecord[]>;
   get(id: number): Promise<MessageRecord | undefined>;
-  /** Sends failed messages again; each outcome says whether it went out this time. */
-  resend(ids: readonly number[]): Promise<MessageOutcome[]>;
+  /**
+   * Sends failed messages again, one attempt each; each outcome says whether it went out this time.
+   * An id that is not a failed message is not attempted: its outcome is `not_resent`, with why.
+   */
+  resend(ids: readonly number[]): Promise<ResendOutcome[]>;
   /**
    * Records a provider's later report that a sent message was not delivered (Twilio's status
    * callback does this): the message becomes failed, with the provider's error, and can be
@@ -104,6 +108,13 @@ export interface Messages {
 
 /** Issues: each call of notify(), with how far its delivery got. */
 export interface Issues {
+  /**
+   * Issues, newest first, filtered by notification key, status and when they were recorded.
+   *
+   * @example
+   * const stuck = await vox.issues.list({ notification: 'shop.order.placed', status: 'failed', since: new Date(Date.now() - 86_400_000) });
+   */
+  list(filter?: IssueFilter): Promise<IssueRecord[]>;
   /** The issue and how many of its messages are in each status; undefined when it does not exist. */
   get(issueId: number): Promise<(IssueRecord & { readonly messages: Record<MessageStatus, number> }) | undefined>;
 }
@@ -134,7 +145,7 @@ export interface Vox {
    * @example
    * const Article = vox.model('blog.article', { id: (a: Article) => a.slug, notifications: { created: 'A new article' } });
    */
-  model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, options: ModelOptions<T, N>): ModelHandle<T, N>;
+  model<T, const N extends NotificationsSpec = Record<never, string>, M = Record<never, never>>(name: string, options: ModelOptions<T, N, M>): ModelHandle<T, N>;
   /** Creates or updates Vox's tables. */
   migrate(): Promise<string[]>;
   /** Makes the notifications table match the code (the seed's make_notifications). */
@@ -182,8 +193,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     backends.set(backend.id, backend);
   }
   const connection = connect(options.database);
-  const store = new Store(connection.db, connection.dialect);
-  const registry = new Registry();
+  const store = new Store(connection.db, connection.dialect, connection.schema);
+  // Contacts may be declared for every protocol Vox ships, configured here or not: apps declare
+  // their models once and enable backends per environment (no Twilio in development, say).
+  const registry = new Registry([...BUILT_IN_PROTOCOLS, ...[...backends.values()].map((b) => b.protocol)]);
   const renderer = new Renderer(options.limits?.render);
   const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;
   const site = { ...options.site };
@@ -220,7 +233,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   }
 
   return {
-    model<T, const N extends NotificationsSpec = Record<never, string>>(name: string, modelOptions: ModelOptions<T, N>): ModelHandle<T, N> {
+    model<T, const N extends NotificationsSpec = Record<never, string>, M = Record<never, never>>(name: string, modelOptions: ModelOptions<T, N, M>): ModelHandle<T, N> {
       const def = registry.add(name, modelOptions);
       return {
         name,
@@ -231,7 +244,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         },
       };
     },
-    migrate: () => migrateToLatest(connection.db, connection.dialect),
+    migrate: () => migrateToLatest(connection.db, connection.dialect, connection.schema),
     sync: (syncOptions) => syncNotifications(registry, store, syncOptions?.dryRun ?? false),
     templates,
     siteContacts,
@@ -244,6 +257,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       delete: (key) => storedNotifications.delete(key),
     },
     issues: {
+      list: async (filter = {}) => store.issues.list(issueQuery(filter)),
       async get(issueId) {
         const issue = await store.issues.get(issueId);
         return issue && { ...issue, messages: await store.issues.messageCounts(issueId) };
@@ -303,4 +317,16 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       await connection.close();
     },
   };
+}
+
+/** An issue filter as the store reads it: timestamps as stored, the limit applied. */
+function issueQuery({ since, until, limit = 100, ...rest }: IssueFilter) {
+  if (!Number.isInteger(limit) || limit < 1) throw new VoxError(ErrorCode.invalidInput, `limit must be a positive whole number, not ${String(limit)}`);
+  return { ...rest, limit, ...(since === undefined ? {} : { since: timestamp(since, 'since') }), ...(until === undefined ? {} : { until: timestamp(until, 'until') }) };
+}
+
+function timestamp(value: Date | string, name: string): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) throw new VoxError(ErrorCode.invalidInput, `${name} must be a Date or an ISO timestamp, not ${JSON.stringify(value)}`);
+  return date.toISOString();
 }

@@ -257,7 +257,7 @@ describe('the admin over HTTP', () => {
 
     smtp().refuse(undefined);
     const { outcomes } = await staff.json<{ outcomes: { id: number; status: string; error: string | null }[] }>('POST', '/messages/resend', { ids: [failedId, 999_999] });
-    assert.deepEqual(outcomes.map((o) => [o.id, o.status]), [[failedId, 'sent'], [999_999, 'failed']]);
+    assert.deepEqual(outcomes.map((o) => [o.id, o.status]), [[failedId, 'sent'], [999_999, 'not_resent']]);
     assert.match(outcomes[1]?.error ?? '', /does not exist/);
     assert.equal((await app.blog.vox.messages.get(failedId))?.status, 'sent');
     assert.ok(smtp().received.some((m) => m.parsed.subject === 'Refused'));

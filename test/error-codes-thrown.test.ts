@@ -37,6 +37,25 @@ describe('error codes thrown by the API', () => {
     assert.throws(() => web.model('news post', { id: (x: string) => x }), withCode('VOX_CONFIGURATION'));
   });
 
+  test("VOX_UNKNOWN_PROTOCOL: contacts under a key that is neither Vox's protocol nor a configured backend's", async () => {
+    const custom = { ...htmlEmail({ transport: smtp().transport, from: 'news@example.org' }), id: 'pager', protocol: 'pager' };
+    const vox = keep(createVox({ database: memory, backends: [custom] }));
+    interface Reader {
+      id: number;
+      email: string;
+    }
+    // A misspelt protocol was accepted and never used: every recipient was silently unreachable.
+    assert.throws(() => vox.model('news.reader', { id: (r: Reader) => r.id, contacts: { emial: (r) => r.email } }), (error: unknown) => {
+      assert.ok(withCode('VOX_UNKNOWN_PROTOCOL')(error));
+      assert.match((error as Error).message, /"emial"/);
+      return true;
+    });
+    // The model was not registered, so a corrected declaration goes through; Vox's own protocols
+    // (sms: no Twilio backend here) and a configured backend's own protocol are known.
+    const Reader = vox.model('news.reader', { id: (r: Reader) => r.id, contacts: { email: (r) => r.email, sms: () => null, pager: () => null } });
+    assert.equal(Reader.name, 'news.reader');
+  });
+
   test('VOX_NOTIFICATION_NOT_SYNCED: notify() before sync()', async () => {
     const vox = keep(createVox({ database: memory }));
     const Post = vox.model('news.post', { id: (p: { id: number }) => p.id, notifications: { published: 'A post was published' } });
@@ -75,6 +94,7 @@ describe('error codes thrown by the API', () => {
     const { connect } = await import('../src/store/connect.ts');
     const connection = connect(memory);
     try {
+      // @ts-expect-error -- refused by the types too; JavaScript callers get this error at run time.
       await assert.rejects(Post.notify({ id: 1, title: 'x' }, 'published', { trx: connection.db }), withCode('VOX_INVALID_INPUT'));
     } finally {
       await connection.close();

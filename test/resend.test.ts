@@ -76,11 +76,11 @@ describe('vox resend', () => {
       assert.deepEqual(smtp.received.map((m) => m.envelopeTo), [['reader0@example.org']]);
       assert.deepEqual([(await row(first))?.status, (await row(first))?.attempts], ['sent', 2]);
 
-      // A message that has not failed is not resent, and the command says so. Its outcome keeps
-      // the message's status, `sent`, so the exit status is 0.
+      // A message that has not failed is not resent, and the command says so: `not_resent`, not
+      // the message's own status `sent`, which read as if it had gone out again; exit status 1.
       const notFailed = await vox(['resend', String(sent)], database, smtp.port);
-      assert.equal(notFailed.code, 0);
-      assert.equal(notFailed.stdout.trim(), `${sent} sent: not resent: message ${sent} is sent; only failed messages are resent`);
+      assert.equal(notFailed.code, 1);
+      assert.equal(notFailed.stdout.trim(), `${sent} not_resent: message ${sent} is sent; only failed messages are resent`);
       assert.equal(smtp.received.length, 1, 'nothing more was sent');
       assert.equal((await row(sent))?.attempts, 1);
 

@@ -92,7 +92,7 @@ export interface NotificationDetail {
 }
 
 /** A template as the editor holds it; `id` is absent until it is first saved. */
-export type TemplateForm = Omit<TemplateRecord, 'id' | 'notificationId' | 'createdAt' | 'updatedAt'> & { readonly id?: number };
+export type TemplateForm = Omit<TemplateRecord, 'id' | 'key' | 'notificationId' | 'createdAt' | 'updatedAt'> & { readonly id?: number };
 
 /** What a preview is rendered with: sample data from the schemas, or real objects by id. */
 export interface PreviewSource {
@@ -132,7 +132,8 @@ export interface ObjectChoice {
 
 export interface SendOutcome {
   readonly id: number;
-  readonly status: MessageStatus;
+  /** `not_resent`: a resend that was not attempted (the message had not failed); `error` says why. */
+  readonly status: MessageStatus | 'not_resent';
   readonly to: readonly string[];
   readonly error: string | null;
 }
@@ -161,7 +162,7 @@ export interface MessagePage {
   readonly next: number | null;
 }
 
-export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'> & { readonly notification: string | null };
+export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'>;
 
 export interface SiteContactForm {
   readonly name: string;

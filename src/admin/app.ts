@@ -244,6 +244,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
       {
         issueId: null,
         notificationId: notification.id,
+        notification: notification.key,
         templateId: form.id ?? null,
         backend: backend.id,
         protocol: backend.protocol,
@@ -298,6 +299,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
         messages.map((m, index) => ({
           issueId: null,
           notificationId: null,
+          notification: null,
           templateId: null,
           backend: m.backend.id,
           protocol: m.backend.protocol,

@@ -1,5 +1,5 @@
 /** What the admin renders and shows: previews, sample and real objects, the variable picker, one-time messages. */
-import { editorOf, type Backend } from '../vocabulary/backend.ts';
+import { editorOf, senderOf, type Backend } from '../vocabulary/backend.ts';
 import { type MessagePayload } from '../vocabulary/payload.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from '../delivery/context.ts';
 import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
@@ -319,7 +319,7 @@ export class Composer {
     const from = backend.capabilities.fromAddress && form.fromAddress.trim() !== '' ? await renderer.renderText(form.fromAddress, variables) : '';
     const composed = backend.compose({ subject, parts });
     const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
-    return { payload, from: from === '' ? undefined : from };
+    return { payload, from: senderOf(backend, from) };
   }
 }
 

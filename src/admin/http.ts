@@ -19,12 +19,12 @@ export function outcome(message: MessageRecord): SendOutcome {
   return { id: message.id, status: message.status, to: message.to.map((t) => t.address), error: message.error };
 }
 
-export function messageSummary(m: MessageRecord, keys: ReadonlyMap<number, string>): MessageSummary {
+export function messageSummary(m: MessageRecord): MessageSummary {
   return {
     id: m.id,
     createdAt: m.createdAt,
     sentAt: m.sentAt,
-    notification: m.notificationId === null ? null : (keys.get(m.notificationId) ?? null),
+    notification: m.notification,
     issueId: m.issueId,
     templateId: m.templateId,
     backend: m.backend,

@@ -19,26 +19,23 @@ export function logRoutes(app: Hono<Env>, deps: AdminDeps, json: (c: Context<Env
     return c.body(null, 204);
   });
 
-  const notificationKeys = async () => new Map((await store.notifications.list()).map((n) => [n.id, n.key]));
   app.get('/api/messages', async (c) => {
     const query = c.req.query();
     const limit = Math.min(Math.max(Number(query.limit) || MESSAGE_PAGE, 1), 200);
-    const notification = query.notification ? await store.notifications.require(query.notification) : undefined;
     const status = input.messageStatus(query.status);
     const createdFrom = input.dayStart(query.from, 'from');
     const createdBefore = input.dayStart(query.to, 'to', 1);
     const rows = await store.messages.list({
       ...(status ? { status } : {}),
       ...(query.backend ? { backend: query.backend } : {}),
-      ...(notification ? { notificationId: notification.id } : {}),
+      ...(query.notification ? { notification: query.notification } : {}),
       ...(createdFrom ? { createdFrom } : {}),
       ...(createdBefore ? { createdBefore } : {}),
       ...(query.before ? { beforeId: input.idParam(query.before, 'message') } : {}),
       limit: limit + 1,
     });
-    const keys = await notificationKeys();
     const shownRows = rows.slice(0, limit);
-    const result: MessagePage = { messages: shownRows.map((m) => messageSummary(m, keys)), next: rows.length > limit ? (shownRows.at(-1)?.id ?? null) : null };
+    const result: MessagePage = { messages: shownRows.map(messageSummary), next: rows.length > limit ? (shownRows.at(-1)?.id ?? null) : null };
     return c.json(result);
   });
   app.get('/api/messages/:id', async (c) => {
@@ -46,7 +43,7 @@ export function logRoutes(app: Hono<Env>, deps: AdminDeps, json: (c: Context<Env
     const message = await store.messages.get(id);
     if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} does not exist`);
     const { renderContext: _context, lockedUntil: _lease, idempotencyKey: _key, ...record } = message;
-    const result: MessageDetail = { ...record, notification: message.notificationId === null ? null : ((await notificationKeys()).get(message.notificationId) ?? null) };
+    const result: MessageDetail = record;
     return c.json(result);
   });
   app.post('/api/messages/resend', async (c) => {

@@ -74,6 +74,7 @@ export function postmarkTemplate(options: PostmarkOptions): Backend {
     label: options.label ?? 'Postmark template',
     format: 'fields',
     capabilities: CAPABILITIES,
+    ...(options.from === undefined ? {} : { defaultFrom: options.from }),
     compose: ({ subject, parts }) => {
       if (subject.trim() === '') throw new VoxError(ErrorCode.render, 'the subject is empty: for Postmark it is the template alias');
       return { subject: subject.trim(), data: parseFields(parts.fields ?? '') };

@@ -71,6 +71,7 @@ export function twilio(options: TwilioOptions): Backend {
     label: options.label ?? 'SMS (Twilio)',
     format: 'text',
     capabilities: CAPABILITIES,
+    ...(options.from === undefined ? {} : { defaultFrom: options.from }),
     compose: composeText,
     validateAddress: e164Problem,
     send: (message) =>

@@ -1,5 +1,5 @@
 /** Turning an issue and a template into a message's payload: the variables, rendering, compose, re-loaded objects. */
-import type { Backend, ComposeContext } from '../vocabulary/backend.ts';
+import { senderOf, type Backend, type ComposeContext } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
 import type { MessagePayload } from '../vocabulary/payload.ts';
@@ -17,7 +17,7 @@ export interface IssueVariables {
   readonly site: Readonly<Record<string, unknown>>;
 }
 
-/** A rendered message: what to send, and the from address its template gave, if any. */
+/** A rendered message: what to send, and its from address (the template's, else the backend's default), if any. */
 export interface Composed {
   readonly payload: MessagePayload;
   readonly from: string | undefined;
@@ -96,7 +96,7 @@ export class Composer {
           try {
             const composed = backend.compose({ subject: message.subject, parts: message.parts, holes: message.holes }, entries[i]?.context);
             const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
-            return { payload, from: message.fromAddress === '' ? undefined : message.fromAddress };
+            return { payload, from: senderOf(backend, message.fromAddress) };
           } catch (error) {
             return error instanceof Error ? error : new VoxError(ErrorCode.render, errorText(error), { cause: error });
           }

@@ -12,7 +12,7 @@ import type { VoxDatabase } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Backend } from '../vocabulary/backend.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
-import type { IssueResult, IssueTicket, MessageOutcome, TransactionLike } from '../vocabulary/model.ts';
+import type { IssueResult, IssueTicket, ResendOutcome, TransactionLike } from '../vocabulary/model.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
@@ -83,7 +83,7 @@ export class Delivery {
   }
 
   /** Sends failed messages again, now. */
-  resend(ids: readonly number[]): Promise<MessageOutcome[]> {
+  resend(ids: readonly number[]): Promise<ResendOutcome[]> {
     return this.#sender.resend(ids);
   }
 

@@ -240,7 +240,7 @@ export class FanOut {
    */
   async #write(state: IssueState, template: TemplateRecord, backendId: string, protocol: string, batch: readonly Planned[], render: Render | undefined): Promise<void> {
     if (batch.length === 0) return;
-    const origin = { issueId: state.issueId, notificationId: state.notification.id, templateId: template.id, backend: backendId, protocol };
+    const origin = { issueId: state.issueId, notificationId: state.notification.id, notification: state.notification.key, templateId: template.id, backend: backendId, protocol };
     let queued = false;
     for (let at = 0; at < batch.length; at += WRITE_ROWS) {
       const plans = batch.slice(at, at + WRITE_ROWS);

@@ -36,7 +36,7 @@ export class Issuer {
     }
     checkParty(declared.id, 'actor', declared.actorModel, options.actor);
     checkParty(declared.id, 'target', declared.targetModel, options.target);
-    const db = options.trx === undefined ? undefined : transactionOf(options.trx);
+    const db = options.trx === undefined ? undefined : this.#engine.store.ours(transactionOf(options.trx));
     const notification = { ...declared, key: declared.id };
     const objects: IssueObjects = { object, actor: options.actor, target: options.target };
     const issueId = await this.#insert(notification, objects, db);

@@ -3,7 +3,7 @@ import type { ClaimedMessage } from '../store/rows.ts';
 import { later } from '../store/rows.ts';
 import type { Backend } from '../vocabulary/backend.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
-import type { MessageOutcome } from '../vocabulary/model.ts';
+import type { MessageOutcome, ResendOutcome } from '../vocabulary/model.ts';
 import type { OutboundMessage } from '../vocabulary/payload.ts';
 import type { Composer } from './composing.ts';
 import type { Engine } from './engine.ts';
@@ -78,17 +78,17 @@ export class Sender {
   }
 
   /** Sends failed messages again, now: stored payloads as they were, render failures with the current template. */
-  async resend(ids: readonly number[]): Promise<MessageOutcome[]> {
+  async resend(ids: readonly number[]): Promise<ResendOutcome[]> {
     const claimed = new Map((await this.#engine.store.claims.takeFailed(ids, this.#engine.settings.leaseMs)).map((m) => [m.id, m]));
-    const outcomes: MessageOutcome[] = [];
+    const outcomes: ResendOutcome[] = [];
     for (const id of ids) {
       const message = claimed.get(id);
       if (!message) {
         const current = await this.#engine.store.messages.get(id);
         outcomes.push(
           current
-            ? outcomeOf({ ...current, error: `not resent: message ${id} is ${current.status}; only failed messages are resent` })
-            : { id, backend: '', templateId: null, to: [], status: 'failed', error: `message ${id} does not exist` },
+            ? { ...outcomeOf({ ...current, error: `message ${id} is ${current.status}; only failed messages are resent` }), status: 'not_resent' }
+            : { id, backend: '', templateId: null, to: [], status: 'not_resent', error: `message ${id} does not exist` },
         );
         continue;
       }
@@ -190,6 +190,7 @@ export class Sender {
       const id = await this.#engine.store.messages.insert({
         issueId: message.issueId,
         notificationId: message.notificationId,
+        notification: message.notification,
         templateId: message.templateId,
         backend: message.backend,
         protocol: message.protocol,

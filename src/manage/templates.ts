@@ -11,9 +11,16 @@ import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
 import { MAX_LENGTH, checkEntries, checkLength } from './field-lengths.ts';
 
-/** A template to create (no `id`) or replace (with `id`). */
+/** A template to create (no `id`) or replace (with `id`, or with the `key` of a stored one). */
 export interface TemplateInput {
   readonly id?: number;
+  /**
+   * A stable name of your choosing for a template your app ships in code, for example
+   * `order-placed-email`: saving with a key replaces the template that has it, and
+   * {@link Templates.ensure} creates it only once. Unique; up to 200 characters. `null` removes
+   * the key; left out, a replaced template keeps its own.
+   */
+  readonly key?: string | null;
   /** `<model>.<codename>` of the notification. */
   readonly notification: string;
   /** Backend id, for example `email-html`. */
@@ -38,6 +45,14 @@ export interface TemplateCheck {
   readonly warnings: readonly TemplateProblem[];
 }
 
+/** A template key, refused when it is blank or too long. */
+function checkedKey(key: string): string {
+  if (typeof key !== 'string' || key.trim() === '' || key.length > 200) {
+    throw new TemplateValidationError([{ field: 'key', message: 'a template key is text of 1 to 200 characters, for example "order-placed-email"' }]);
+  }
+  return key;
+}
+
 /** How a warning starts when the template can send nothing. */
 export const MESSAGES_WILL_FAIL = 'messages will fail';
 
@@ -56,9 +71,34 @@ export class Templates {
     this.#backends = backends;
   }
 
-  /** Validates and saves a template. Throws {@link TemplateValidationError} on errors; returns warnings. */
+  /**
+   * Validates and saves a template: replaces the one with `id`, else the one with `key`, else
+   * creates one. Throws {@link TemplateValidationError} on errors; returns warnings.
+   */
   async save(input: TemplateInput): Promise<{ readonly template: TemplateRecord; readonly warnings: readonly TemplateProblem[] }> {
+    const { template, warnings } = await this.#write(input, 'replace');
+    return { template, warnings };
+  }
+
+  /**
+   * Creates the template with `key` unless one exists, for templates an app ships in code and
+   * seeds at every start. An existing template is left as it is (staff may have edited it since)
+   * and returned with `created: false`; two processes starting at once create it once.
+   *
+   * @example
+   * await vox.templates.ensure({ key: 'order-placed-email', notification: 'shop.order.placed', backend: 'email-html', recipients: ['c:customer'], subject: 'Thanks', content: '<p>…</p>' });
+   */
+  async ensure(input: TemplateInput & { readonly key: string }): Promise<{ readonly template: TemplateRecord; readonly created: boolean; readonly warnings: readonly TemplateProblem[] }> {
+    if (input.id !== undefined) throw new VoxError(ErrorCode.invalidInput, 'templates.ensure finds its template by key: leave id out');
+    const existing = await this.#store.templates.idByKey(checkedKey(input.key));
+    if (existing !== undefined) return { template: await this.#read(existing), created: false, warnings: [] };
+    return this.#write(input, 'keep');
+  }
+
+  /** Validates and writes a template; `keep` leaves a template that already has the key alone. */
+  async #write(input: TemplateInput, onKey: 'replace' | 'keep'): Promise<{ template: TemplateRecord; created: boolean; warnings: readonly TemplateProblem[] }> {
     checkLengths(input);
+    if (typeof input.key === 'string') checkedKey(input.key);
     const notification = await this.#store.notifications.require(input.notification);
     const check = this.#check(input, notification);
     if (check.errors.length > 0) throw new TemplateValidationError(check.errors);
@@ -74,25 +114,41 @@ export class Templates {
       bulk: flag(input.bulk ?? false),
       enabled: flag(input.enabled ?? true),
       updated_at: timestamp,
+      // A template saved without a key (the admin's edits) keeps the one it has.
+      ...(input.key === undefined ? {} : { key: input.key }),
     };
-    const id = await this.#store.db.transaction().execute(async (trx) => {
-      let templateId: number;
-      if (input.id === undefined) {
-        templateId = (await trx.insertInto('vox_templates').values({ ...values, created_at: timestamp }).returning('id').executeTakeFirstOrThrow()).id;
-      } else {
-        const updated = await trx.updateTable('vox_templates').set(values).where('id', '=', input.id).executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 0) throw new VoxError(ErrorCode.notFound, `template ${input.id} does not exist`);
-        templateId = input.id;
+    const { id, created } = await this.#store.db.transaction().execute(async (trx) => {
+      let templateId: number | undefined = input.id;
+      let inserted = false;
+      if (templateId === undefined) {
+        // A null key never conflicts; a taken key leaves the row to the branches below.
+        const row = await trx.insertInto('vox_templates').values({ ...values, created_at: timestamp }).onConflict((oc) => oc.column('key').doNothing()).returning('id').executeTakeFirst();
+        templateId = row?.id ?? (typeof input.key === 'string' ? await this.#store.templates.idByKey(input.key, trx) : undefined);
+        inserted = row !== undefined;
+        if (templateId === undefined) throw new VoxError(ErrorCode.notFound, `template ${input.key ?? ''} vanished while saving`);
+        if (!inserted && onKey === 'keep') return { id: templateId, created: false };
+      }
+      if (!inserted) {
+        if (typeof input.key === 'string') {
+          const holder = await this.#store.templates.idByKey(input.key, trx);
+          if (holder !== undefined && holder !== templateId) throw new TemplateValidationError([{ field: 'key', message: `key ${JSON.stringify(input.key)} belongs to template ${holder}` }]);
+        }
+        const updated = await trx.updateTable('vox_templates').set(values).where('id', '=', templateId).executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 0) throw new VoxError(ErrorCode.notFound, `template ${templateId} does not exist`);
         await trx.deleteFrom('vox_template_attachments').where('template_id', '=', templateId).execute();
       }
       for (const key of new Set(input.attachments ?? [])) {
         await trx.insertInto('vox_template_attachments').values({ template_id: templateId, attachment_key: key }).execute();
       }
-      return templateId;
+      return { id: templateId, created: inserted };
     });
+    return { template: await this.#read(id), created, warnings: created || onKey === 'replace' ? warnings : [] };
+  }
+
+  async #read(id: number): Promise<TemplateRecord> {
     const template = await this.#store.templates.get(id);
     if (!template) throw new VoxError(ErrorCode.notFound, `template ${id} vanished while saving`);
-    return { template, warnings };
+    return template;
   }
 
   /** Checks a template without saving it: syntax errors with line and column, unknown variables as warnings. */

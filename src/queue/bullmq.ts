@@ -19,6 +19,19 @@ export interface BullMQQueueOptions {
   readonly concurrency?: number;
 }
 
+/** The BullMQ queue seam, with BullMQ's own `Queue` for dashboards. */
+export interface BullMQQueue extends Queue {
+  /**
+   * BullMQ's `Queue` that this adapter adds jobs to, opened on first use: hand it to a dashboard
+   * such as bull-board (`new BullMQAdapter(queue.bullQueue())`) to watch the wake-ups. A job
+   * there only says where to look; the state of delivery is in the database (see
+   * `vox.issues.list` and `vox.messages.list`). `close()` closes it.
+   */
+  bullQueue(): BullMQ.Queue;
+  /** Closes the workers and the BullMQ `Queue` it opened. */
+  close(): Promise<void>;
+}
+
 /**
  * The scale-out queue: BullMQ on Redis. Web processes enqueue; `vox worker` processes on any
  * number of machines take jobs. Redis only carries wake-ups: the issues and messages stay in the
@@ -26,9 +39,10 @@ export interface BullMQQueueOptions {
  * sweep finds the work again.
  *
  * @example
- * createVox({ database, backends, queue: bullmq({ connection: { host: '127.0.0.1', port: 6379 } }) })
+ * // BullMQ's workers block on Redis, which needs `maxRetriesPerRequest: null` (an ioredis client you pass needs it too).
+ * createVox({ database, backends, queue: bullmq({ connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null } }) })
  */
-export function bullmq(options: BullMQQueueOptions): Queue {
+export function bullmq(options: BullMQQueueOptions): BullMQQueue {
   let module: typeof BullMQ;
   try {
     // bullmq is an optional peer dependency, loaded only when this queue is used.
@@ -43,16 +57,21 @@ export function bullmq(options: BullMQQueueOptions): Queue {
   };
   let producer: BullMQ.Queue | undefined;
   const workers = new Set<BullMQ.Worker>();
+  const bullQueue = (): BullMQ.Queue => {
+    if (!producer) {
+      producer = new module.Queue(name, base);
+      producer.on('error', () => {});
+    }
+    return producer;
+  };
 
   return {
+    bullQueue,
+
     async enqueue(job: QueueJob, enqueueOptions = {}) {
-      if (!producer) {
-        producer = new module.Queue(name, base);
-        producer.on('error', () => {});
-      }
       // One waiting job per issue, and one undelayed send job at a time: repeats add nothing.
       const jobId = job.kind === 'issue' ? `issue-${job.issueId}` : enqueueOptions.delayMs ? undefined : 'send';
-      await producer.add(job.kind, job, {
+      await bullQueue().add(job.kind, job, {
         ...(jobId === undefined ? {} : { jobId }),
         ...(enqueueOptions.delayMs ? { delay: enqueueOptions.delayMs } : {}),
         removeOnComplete: true,

@@ -1,6 +1,6 @@
 /** The registry: models as declared in code, with their notifications, channels, contacts and attachments. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
-import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, RelationSpec } from '../vocabulary/model.ts';
+import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, OwnChannelSpec, RelationSpec } from '../vocabulary/model.ts';
 
 /** A notification as declared in code, normalised. */
 export interface NotificationDef {
@@ -68,13 +68,28 @@ const MAX_RELATION_DEPTH = 3;
 /** Models by name. */
 export class Registry {
   readonly #models = new Map<string, ModelDef>();
+  readonly #protocols: ReadonlySet<string>;
 
-  add<T, N extends NotificationsSpec>(name: string, options: ModelOptions<T, N>): ModelDef {
+  /** `protocols`: the only keys a model's `contacts` may have (Vox's own protocols and the configured backends'). */
+  constructor(protocols: Iterable<string>) {
+    this.#protocols = new Set(protocols);
+  }
+
+  add<T, N extends NotificationsSpec, M>(name: string, options: ModelOptions<T, N, M>): ModelDef {
     if (!/^[a-z0-9_]+(\.[a-z0-9_]+)*$/i.test(name)) {
       throw new VoxError(ErrorCode.configuration, `model name ${JSON.stringify(name)} must be dot-separated words, like "blog.article"`);
     }
     if (this.#models.has(name)) throw new VoxError(ErrorCode.configuration, `model ${name} is registered twice`);
     if (typeof options.id !== 'function') throw new VoxError(ErrorCode.configuration, `model ${name} needs an id function`);
+    // A contacts function under a key no backend uses is never called: a misspelt `emial` would
+    // leave every recipient unreachable, silently.
+    const unknown = Object.keys(options.contacts ?? {}).filter((protocol) => !this.#protocols.has(protocol));
+    if (unknown.length > 0) {
+      throw new VoxError(
+        ErrorCode.unknownProtocol,
+        `model ${name} has contacts for ${unknown.map((p) => JSON.stringify(p)).join(', ')}, which no backend uses; contacts may be for ${[...this.#protocols].join(', ')}`,
+      );
+    }
     const erased = options as unknown as ModelOptions<unknown, NotificationsSpec>;
     const def: ModelDef = {
       name,
@@ -195,7 +210,7 @@ function normaliseChannels(model: string, modelLabel: string, spec: Readonly<Rec
       result.set('', { key: '', label, recipientModel: model, resolve: async (o) => [o] });
       continue;
     }
-    const channel = value as ChannelSpec<unknown>;
+    const channel = value as ChannelSpec<unknown> | OwnChannelSpec<unknown>;
     if (typeof channel.resolve !== 'function') throw new VoxError(ErrorCode.configuration, `channel ${model}.${key} needs a resolve function`);
     result.set(key, {
       key,

@@ -13,20 +13,33 @@ export interface PgPoolLike {
   end(): Promise<void>;
 }
 
+/** Where on PostgreSQL Vox keeps its tables. */
+export interface PostgresSchemaOption {
+  /**
+   * The schema of Vox's tables, for example `vox`: every statement names it, so the connection's
+   * `search_path` does not matter, and `vox.migrate()` creates it when it is missing. A `trx`
+   * passed to notify() is pointed at it too. @default the connection's current schema (the first of `search_path`)
+   */
+  readonly schema?: string;
+}
+
 /** Where Vox keeps its tables. `DB` is your application's Kysely database type, when you pass a Kysely instance. */
 export type DatabaseOptions<DB = unknown> =
   /** The embedded default: a file, or `:memory:`. */
   | { readonly dialect: 'sqlite'; readonly path: string }
   /** PostgreSQL through `pg` (an optional peer dependency): a URL, or your own pool. */
-  | { readonly dialect: 'postgres'; readonly url: string }
-  | { readonly dialect: 'postgres'; readonly pool: PgPoolLike }
+  | ({ readonly dialect: 'postgres'; readonly url: string } & PostgresSchemaOption)
+  | ({ readonly dialect: 'postgres'; readonly pool: PgPoolLike } & PostgresSchemaOption)
   /** Your application's Kysely instance (SQLite or PostgreSQL); Vox never destroys it. */
   | Kysely<DB>;
 
 /** A connected database and what Vox needs to know about it. */
 export interface Connection {
+  /** Qualifies Vox's tables with {@link Connection.schema} when there is one. */
   readonly db: Kysely<VoxDatabase>;
   readonly dialect: SqlDialectName;
+  /** The PostgreSQL schema of Vox's tables, when configured. */
+  readonly schema?: string;
   /** Closes what Vox opened; a caller's Kysely is left alone. */
   close(): Promise<void>;
 }
@@ -39,16 +52,26 @@ export function connect<DB>(options: DatabaseOptions<DB>): Connection {
     return { db, dialect: dialectOf(db), close: async () => {} };
   }
   let dialect: Dialect;
+  let schema: string | undefined;
   if (options.dialect === 'sqlite') {
     dialect = nodeSqliteDialect(options.path);
   } else if (options.dialect === 'postgres') {
     const pool = 'pool' in options ? options.pool : openPool(options.url);
     dialect = new PostgresDialect({ pool: pool as ConstructorParameters<typeof PostgresDialect>[0]['pool'] });
+    schema = checkedSchema(options.schema);
   } else {
     throw new VoxError(ErrorCode.configuration, `unknown database dialect ${JSON.stringify((options as { dialect: unknown }).dialect)}; use 'sqlite' or 'postgres'`);
   }
   const db = new Kysely<VoxDatabase>({ dialect });
-  return { db, dialect: options.dialect, close: () => db.destroy() };
+  return { db: schema === undefined ? db : db.withSchema(schema), dialect: options.dialect, ...(schema === undefined ? {} : { schema }), close: () => db.destroy() };
+}
+
+function checkedSchema(schema: string | undefined): string | undefined {
+  if (schema === undefined) return undefined;
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_$]{0,62}$/i.test(schema)) {
+    throw new VoxError(ErrorCode.configuration, `database.schema ${JSON.stringify(schema)} must be a PostgreSQL name: letters, digits and _, at most 63 characters`);
+  }
+  return schema;
 }
 
 function openPool(url: string): PgPoolLike {

@@ -1,9 +1,9 @@
 /** The issues table: recording notify() calls, and the leases of their fan-out. */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { MessageStatus } from '../vocabulary/model.ts';
 import type { IssueParty, IssueRecord, IssueStatus } from '../vocabulary/records.ts';
 import { later, now, type Db } from './rows.ts';
-import type { VoxDatabase } from './schema.ts';
+import type { IssueTable, VoxDatabase } from './schema.ts';
 
 /**
  * A new issue, as notify() records it. Without `notificationId`, the notification is found by its
@@ -21,6 +21,23 @@ export type NewIssue = Pick<IssueRecord, 'notification' | 'object' | 'actor' | '
 export function timeOrderedIds(): () => number {
   let last = 0;
   return () => (last = Math.max(last + 1, Date.now() * 1024 + Math.floor(Math.random() * 1024)));
+}
+
+function toIssue(row: Selectable<IssueTable>): IssueRecord {
+  const party = (model: string | null, partyId: string | null, snapshot: string | null): IssueParty | null =>
+    model !== null && partyId !== null ? { model, id: partyId, snapshot: snapshot === null ? null : JSON.parse(snapshot) } : null;
+  return {
+    id: row.id,
+    notificationId: row.notification_id,
+    notification: row.notification,
+    object: { model: row.object_model, id: row.object_id, snapshot: JSON.parse(row.object_snapshot) },
+    actor: party(row.actor_model, row.actor_id, row.actor_snapshot),
+    target: party(row.target_model, row.target_id, row.target_snapshot),
+    status: row.status as IssueStatus,
+    error: row.error,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+  };
 }
 
 /** Tries a clashing id again this many times. */
@@ -91,21 +108,18 @@ export class IssueRows {
 
   async get(id: number, db: Db = this.db): Promise<IssueRecord | undefined> {
     const row = await db.selectFrom('vox_issues').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) return undefined;
-    const party = (model: string | null, partyId: string | null, snapshot: string | null): IssueParty | null =>
-      model !== null && partyId !== null ? { model, id: partyId, snapshot: snapshot === null ? null : JSON.parse(snapshot) } : null;
-    return {
-      id: row.id,
-      notificationId: row.notification_id,
-      notification: row.notification,
-      object: { model: row.object_model, id: row.object_id, snapshot: JSON.parse(row.object_snapshot) },
-      actor: party(row.actor_model, row.actor_id, row.actor_snapshot),
-      target: party(row.target_model, row.target_id, row.target_snapshot),
-      status: row.status as IssueStatus,
-      error: row.error,
-      attempts: row.attempts,
-      createdAt: row.created_at,
-    };
+    return row && toIssue(row);
+  }
+
+  /** Issues, newest first; timestamps are ISO strings, as stored. */
+  async list(filter: { notification?: string; status?: IssueStatus; since?: string; until?: string; beforeId?: number; limit: number }, db: Db = this.db): Promise<IssueRecord[]> {
+    let query = db.selectFrom('vox_issues').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    if (filter.notification !== undefined) query = query.where('notification', '=', filter.notification);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+    if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+    return (await query.execute()).map(toIssue);
   }
 
   /** Takes an issue for fan-out: pending ones, or ones whose worker's lease ran out. False when another has it. */

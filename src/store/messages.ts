@@ -113,6 +113,7 @@ export class MessageRows {
     if (filter.status) query = query.where('m.status', '=', filter.status);
     if (filter.backend) query = query.where('m.backend', '=', filter.backend);
     if (filter.issueId !== undefined) query = query.where('m.issue_id', '=', filter.issueId);
+    if (filter.notification !== undefined) query = query.where('m.notification', '=', filter.notification);
     if (filter.notificationId !== undefined) query = query.where('m.notification_id', '=', filter.notificationId);
     if (filter.createdFrom !== undefined) query = query.where('m.created_at', '>=', filter.createdFrom);
     if (filter.createdBefore !== undefined) query = query.where('m.created_at', '<', filter.createdBefore);

@@ -130,7 +130,11 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0002_message_due': {
       async up(db: AnyDb) {
         await db.schema.alterTable('vox_messages').addColumn('due_at', 'text').execute();
-        await sql`update vox_messages set due_at = case when status in ('queued', 'retrying') then next_attempt_at when status = 'sending' then locked_until else null end`.execute(db);
+        // Built, not raw SQL, so that a configured schema (database.schema) qualifies the table.
+        await db
+          .updateTable('vox_messages')
+          .set({ due_at: sql`case when status in ('queued', 'retrying') then next_attempt_at when status = 'sending' then locked_until else null end` })
+          .execute();
         await db.schema.dropIndex('vox_messages_status').execute();
         await db.schema.dropIndex('vox_messages_lease').execute();
         await db.schema.createIndex('vox_messages_due').on('vox_messages').column('due_at').where(sql.ref('due_at'), 'is not', null).execute();
@@ -259,14 +263,45 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         }
       },
     },
+    // A stable key for templates that apps ship in code (templates.ensure), so that seeding them at
+    // every start finds the template instead of adding another. Templates written in the admin have
+    // none; a unique index allows any number of nulls on SQLite and PostgreSQL alike.
+    '0006_template_key': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_templates').addColumn('key', 'text').execute();
+        await db.schema.createIndex('vox_templates_key').unique().on('vox_templates').column('key').execute();
+      },
+    },
+    // Messages carry their notification's key, as issues do: the log says `shop.order.placed`
+    // without a look-up, and still does after the notification is deleted (its id is then null).
+    '0007_message_notification': {
+      async up(db: AnyDb) {
+        await db.schema.alterTable('vox_messages').addColumn('notification', 'text').execute();
+        await db
+          .updateTable('vox_messages')
+          .set((eb) => ({
+            notification: eb
+              .selectFrom('vox_notifications as n')
+              .select(sql<string>`n.model || '.' || n.codename`.as('key'))
+              .whereRef('n.id', '=', 'vox_messages.notification_id'),
+          }))
+          .where('notification_id', 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 
-/** Applies Vox's pending migrations; returns the names applied. */
-export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDialectName): Promise<string[]> {
+/**
+ * Applies Vox's pending migrations; returns the names applied. `configured` is the PostgreSQL
+ * schema of `database.schema`, created when missing; `db` already qualifies tables with it.
+ */
+export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDialectName, configured?: string): Promise<string[]> {
+  if (configured !== undefined) await db.schema.createSchema(configured).ifNotExists().execute();
   // Kysely looks for its bookkeeping tables in every schema unless told which one; on PostgreSQL
-  // pin it to the current schema so that another schema's Vox tables are never mistaken for ours.
-  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  // pin it to ours (the configured one, else the current one) so that another schema's Vox tables
+  // are never mistaken for ours.
+  const schema = configured ?? (dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined);
   const migrator = new Migrator({
     db,
     ...(schema ? { migrationTableSchema: schema } : {}),

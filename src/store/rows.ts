@@ -22,7 +22,7 @@ export type ClaimedMessage = MessageRecord & {
 };
 
 /** A new row of the message log; omitted fields are empty (no error, not permanent, subject from the payload). */
-export type NewMessage = Pick<MessageRecord, 'issueId' | 'notificationId' | 'templateId' | 'backend' | 'protocol' | 'to' | 'status' | 'idempotencyKey'> &
+export type NewMessage = Pick<MessageRecord, 'issueId' | 'notificationId' | 'notification' | 'templateId' | 'backend' | 'protocol' | 'to' | 'status' | 'idempotencyKey'> &
   Partial<Pick<MessageRecord, 'from' | 'subject' | 'payload' | 'error' | 'errorCode' | 'permanent' | 'attempts' | 'nextAttemptAt'>> & {
     /** The variables, kept when rendering failed so that resend can render again. */
     readonly renderContext?: unknown;
@@ -87,6 +87,7 @@ export function messageRow(message: NewMessage, timestamp: string): Insertable<M
   return {
     issue_id: message.issueId,
     notification_id: message.notificationId,
+    notification: message.notification,
     template_id: message.templateId,
     backend: message.backend,
     protocol: message.protocol,
@@ -138,6 +139,7 @@ export function toMessage(row: FullMessageRow): MessageRecord {
     id: row.id,
     issueId: row.issue_id,
     notificationId: row.notification_id,
+    notification: row.notification,
     templateId: row.template_id,
     backend: row.backend,
     protocol: row.protocol,

@@ -19,6 +19,8 @@ export interface NotificationTable {
 
 export interface TemplateTable {
   id: Generated<number>;
+  /** The app's stable name for a template it ships in code; null for templates written in the admin. */
+  key: string | null;
   notification_id: number;
   backend: string;
   /** JSON array of channel keys (`si`, `c:subscribers`, …). */
@@ -83,6 +85,8 @@ export interface MessageTable {
   id: Generated<number>;
   issue_id: number | null;
   notification_id: number | null;
+  /** `<model>.<codename>`, kept when the notification is deleted; null for one-time messages. */
+  notification: string | null;
   template_id: number | null;
   backend: string;
   protocol: string;

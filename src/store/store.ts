@@ -18,14 +18,22 @@ export class Store {
   readonly siteContacts: SiteContactRows;
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
+  /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
+  readonly #schema: string | undefined;
 
-  constructor(db: Kysely<VoxDatabase>, dialect: SqlDialectName) {
+  constructor(db: Kysely<VoxDatabase>, dialect: SqlDialectName, schema?: string) {
     this.db = db;
+    this.#schema = schema;
     this.notifications = new NotificationRows(db);
     this.issues = new IssueRows(db, dialect === 'sqlite' ? timeOrderedIds() : undefined);
     this.templates = new TemplateRows(db);
     this.siteContacts = new SiteContactRows(db);
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
+  }
+
+  /** A caller's transaction, pointed at Vox's schema when one is configured. */
+  ours(trx: Kysely<VoxDatabase>): Kysely<VoxDatabase> {
+    return this.#schema === undefined ? trx : trx.withSchema(this.#schema);
   }
 }

@@ -41,6 +41,7 @@ export class TemplateRows {
       .execute();
     return rows.map((row) => ({
       id: row.id,
+      key: row.key,
       notificationId: row.notification_id,
       notification: `${row.model}.${row.codename}`,
       backend: row.backend,
@@ -58,5 +59,10 @@ export class TemplateRows {
 
   async get(id: number, db: Db = this.db): Promise<TemplateRecord | undefined> {
     return (await this.list({ ids: [id] }, db))[0];
+  }
+
+  /** The id of the template with this key, if any. */
+  async idByKey(key: string, db: Db = this.db): Promise<number | undefined> {
+    return (await db.selectFrom('vox_templates').select('id').where('key', '=', key).executeTakeFirst())?.id;
   }
 }

@@ -79,6 +79,11 @@ export interface Backend {
   /** Human name shown in the admin. */
   readonly label: string;
   readonly capabilities: BackendCapabilities;
+  /**
+   * The from address of messages whose template gives none (the backend's `from` option), so
+   * that the message log records the address a message went out with. @default none
+   */
+  readonly defaultFrom?: string;
   /** How template content is written and escaped. */
   readonly format: ContentFormat;
   /**
@@ -108,6 +113,11 @@ export interface Backend {
 /** `compose` of a backend that sends the rendered text as it is (SMS, X, XMPP): the text part, trimmed. */
 export function composeText({ parts }: RenderedTemplate): MessagePayload {
   return { text: (parts.text ?? '').trim() };
+}
+
+/** The from address a message goes out with: its template's, rendered, else the backend's default. */
+export function senderOf(backend: Pick<Backend, 'defaultFrom'>, rendered: string | undefined): string | undefined {
+  return rendered === undefined || rendered.trim() === '' ? backend.defaultFrom : rendered;
 }
 
 /** The editor for a backend's templates: its declared one, or the one its format implies. */

@@ -6,6 +6,13 @@ export interface Contact {
 }
 
 /**
+ * The protocols of the backends Vox ships (docs/protocols.md). A model's `contacts` may name these
+ * whether or not their backend is configured in this process, and any protocol of a configured
+ * backend (your own backend's, say); any other key is refused as a misspelling.
+ */
+export const BUILT_IN_PROTOCOLS: readonly string[] = Object.freeze(['activity', 'email', 'sms', 'twitter', 'json-webhook', 'slack-webhook', 'xmpp']);
+
+/**
  * Makes a {@link Contact}.
  *
  * @example

@@ -20,6 +20,8 @@ export const ErrorCode = {
   renderLimit: 'VOX_RENDER_LIMIT',
   schema: 'VOX_SCHEMA',
   contacts: 'VOX_CONTACTS',
+  /** A model's `contacts` names a protocol that no configured backend uses (a misspelt key, say). */
+  unknownProtocol: 'VOX_UNKNOWN_PROTOCOL',
   channel: 'VOX_CHANNEL',
   attachment: 'VOX_ATTACHMENT',
   attachmentTooLarge: 'VOX_ATTACHMENT_TOO_LARGE',

@@ -112,21 +112,46 @@ export interface ActorSpec<T> {
 /** Notifications of a model: codename → description, or the long form. */
 export type NotificationsSpec = Readonly<Record<string, string | NotificationSpec>>;
 
-/** A channel: who, related to an object, can receive its notifications. */
-export interface ChannelSpec<T> {
+/**
+ * A channel whose recipients are objects of another model: who, related to an object, can
+ * receive its notifications.
+ */
+export interface ChannelSpec<T, R = unknown> {
   /** Shown in the admin, for example `Subscribers`. @default the key, capitalised */
   readonly label?: string;
-  /** Model of the recipients the resolver returns. @default the model itself */
-  readonly recipients?: ModelRef;
-  /** Returns the recipients: an array, an iterable or an async iterable. */
-  readonly resolve: (object: T) => Awaitable<ManyOf<unknown>>;
+  /**
+   * Model of the recipients the resolver returns: its handle, whose object type the resolver must
+   * then return, or its name (for a model registered later; then the type system cannot check).
+   */
+  readonly recipients: ModelReference<R> | string;
+  /** Returns the recipients: an array, an iterable or an async iterable; null and undefined are skipped. */
+  readonly resolve: (object: T) => Awaitable<ManyOf<NoInfer<R> | null | undefined>>;
+}
+
+/** A channel whose recipients are objects of the model itself, for example an article's related articles. */
+export interface OwnChannelSpec<T> {
+  /** Shown in the admin. @default the key, capitalised */
+  readonly label?: string;
+  readonly recipients?: undefined;
+  /** Returns the recipients, objects of the model itself; null and undefined are skipped. */
+  readonly resolve: (object: T) => Awaitable<ManyOf<T | null | undefined>>;
 }
 
 /** The object itself as a recipient: `true`, or with a label. */
 export type SelfChannelSpec = true | { readonly label: string };
 
-/** Channels of a model: `self` makes the object itself a recipient; any other key is a resolver. */
-export type ChannelsSpec<T> = { readonly self?: SelfChannelSpec } & Readonly<Record<string, ChannelSpec<T> | SelfChannelSpec>>;
+/**
+ * One channel of a model with objects `T`: `self` is the object itself; a key whose recipients
+ * are of type `R` (inferred from the `recipients` handle) resolves to those.
+ */
+export type ChannelEntry<T, K, R> = K extends 'self' ? SelfChannelSpec : string extends K ? ChannelSpec<T> | OwnChannelSpec<T> | SelfChannelSpec : ChannelSpec<T, R> | OwnChannelSpec<T>;
+
+/**
+ * Channels of a model: `self` makes the object itself a recipient; any other key is a resolver.
+ * `M` maps each key to its recipients' object type, inferred by {@link Vox.model} so that a
+ * resolver returning objects of the wrong model does not compile.
+ */
+export type ChannelsSpec<T, M = Readonly<Record<string, unknown>>> = { readonly [K in keyof M]: ChannelEntry<T, K, M[K]> };
 
 /** A file that templates may attach, computed from an object. */
 export interface AttachmentSpec<T> {
@@ -148,8 +173,8 @@ export interface RelationSpec<T> {
   readonly get?: (object: T) => Awaitable<unknown>;
 }
 
-/** Options of {@link Vox.model}. */
-export interface ModelOptions<T, N extends NotificationsSpec> {
+/** Options of {@link Vox.model}; `M` is inferred from `channels` (see {@link ChannelsSpec}). */
+export interface ModelOptions<T, N extends NotificationsSpec, M = Readonly<Record<string, unknown>>> {
   /** Human name of the model, shown in the admin. @default the name's last segment, capitalised */
   readonly label?: string;
   /** The object's identity, stored in issues and used to re-load it. */
@@ -174,7 +199,7 @@ export interface ModelOptions<T, N extends NotificationsSpec> {
   /** Makes the objects ActivityPub actors; see {@link ActorSpec}. */
   readonly actor?: ActorSpec<T>;
   readonly notifications?: N;
-  readonly channels?: ChannelsSpec<T>;
+  readonly channels?: ChannelsSpec<T, M>;
   /** Contacts per protocol. */
   readonly contacts?: Readonly<Record<string, ContactsFunction<T>>>;
   readonly attachments?: Readonly<Record<string, AttachmentSpec<T>>>;
@@ -207,9 +232,19 @@ export type NotifyOptions<S> = ActorOption<S> & TargetOption<S> & {
   readonly trx?: TransactionLike;
 };
 
-/** A Kysely transaction, whatever its database type: Vox writes only its own tables through it. */
+/**
+ * A Kysely transaction (`Transaction<DB>`, or a `ControlledTransaction<DB>`), whatever its
+ * database type: Vox writes only its own tables through it. The Kysely instance itself is refused
+ * by the type system, since its `isTransaction` is a `boolean` where a transaction's is `true`.
+ *
+ * Structural on purpose: Kysely's classes have `#private` members, which TypeScript compares
+ * by declaration, so naming Kysely's `Transaction` here would refuse the transactions of an app
+ * whose Kysely is another copy (another version) than the one Vox was built with.
+ */
 export interface TransactionLike {
-  readonly isTransaction: boolean;
+  readonly isTransaction: true;
+  /** Kysely's query executor; present on every Kysely instance and transaction. */
+  getExecutor(): unknown;
 }
 
 /** What notify() returns once the issue is recorded; delivery goes on in the background. */
@@ -241,6 +276,14 @@ export interface MessageOutcome {
 
 /** Status of a message in the log. */
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
+
+/**
+ * What a resend says of one message: how its attempt went, or `not_resent` when it was not
+ * attempted (it has not failed, or it is not in the log); `error` then says why.
+ */
+export interface ResendOutcome extends Omit<MessageOutcome, 'status'> {
+  readonly status: MessageStatus | 'not_resent';
+}
 
 /** The outcome of an issue, once settled. */
 export interface IssueResult {

@@ -47,12 +47,29 @@ export interface IssueRecord {
   readonly createdAt: string;
 }
 
+/** Filters of `vox.issues.list`; issues come newest first. */
+export interface IssueFilter {
+  /** `<model>.<codename>`. */
+  readonly notification?: string;
+  readonly status?: IssueStatus;
+  /** Issues recorded at or after this time (a Date, or an ISO timestamp). */
+  readonly since?: Date | string;
+  /** Issues recorded before this time. */
+  readonly until?: Date | string;
+  /** Issues with a smaller id: the next page. */
+  readonly beforeId?: number;
+  /** @default 100 */
+  readonly limit?: number;
+}
+
 /** pending: recorded, waiting for fan-out; fanning: a worker is on it; done: every message is in the log; failed: fan-out gave up. */
 export type IssueStatus = 'pending' | 'fanning' | 'done' | 'failed';
 
 /** A template as stored. */
 export interface TemplateRecord {
   readonly id: number;
+  /** The stable key of a template the app ships in code (see `templates.ensure`); null for templates written in the admin. */
+  readonly key: string | null;
   readonly notificationId: number;
   /** `<model>.<codename>` of its notification. */
   readonly notification: string;
@@ -88,9 +105,12 @@ export interface MessageRecord {
   readonly id: number;
   readonly issueId: number | null;
   readonly notificationId: number | null;
+  /** `<model>.<codename>` of the notification, kept after it is deleted; null for one-time messages. */
+  readonly notification: string | null;
   readonly templateId: number | null;
   readonly backend: string;
   readonly protocol: string;
+  /** The from address the message went out with: its template's, else its backend's default; null when it has none. */
   readonly from: string | null;
   readonly to: readonly Contact[];
   readonly subject: string | null;
@@ -114,6 +134,8 @@ export interface MessageFilter {
   readonly status?: MessageStatus;
   readonly backend?: string;
   readonly issueId?: number;
+  /** `<model>.<codename>`. */
+  readonly notification?: string;
   readonly notificationId?: number;
   /** Messages created at or after this ISO timestamp. */
   readonly createdFrom?: string;

@@ -17,7 +17,11 @@ export function MessagePage({ id }: { id: number }) {
     try {
       const { outcomes } = await api<{ outcomes: SendOutcome[] }>('POST', '/messages/resend', { ids: [m.id] });
       const [first] = outcomes;
-      setOutcome(first?.status === 'sent' ? { ok: true, text: `Resent to ${first.to.join(', ')}.` } : { ok: false, text: `Not sent: ${first?.error ?? 'unknown error'}` });
+      setOutcome(
+        first?.status === 'sent'
+          ? { ok: true, text: `Resent to ${first.to.join(', ')}.` }
+          : { ok: false, text: `${first?.status === 'not_resent' ? 'Not resent' : 'Not sent'}: ${first?.error ?? 'unknown error'}` },
+      );
       reload();
     } catch (e) {
       setOutcome({ ok: false, text: messageOf(e) });

@@ -138,7 +138,7 @@ export function MessagesPage() {
           <ul>
             {outcomes.map((o) => (
               <li key={o.id}>
-                Message {o.id} to {o.to.join(', ') || 'nobody'}: {o.status}
+                Message {o.id} to {o.to.join(', ') || 'nobody'}: {o.status === 'not_resent' ? 'not resent' : o.status}
                 {o.error ? ` (${o.error})` : ''}
               </li>
             ))}

@@ -77,6 +77,7 @@ export function emailBackend(
     label: options.label ?? defaults.label,
     format: defaults.format,
     capabilities: EMAIL_CAPABILITIES,
+    ...(options.from === undefined ? {} : { defaultFrom: options.from }),
     compose,
     validateAddress: emailAddressProblem,
     addressKey: emailAddressKey,

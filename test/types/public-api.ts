@@ -1,0 +1,84 @@
+// Mistakes the type system must catch in code that uses Vox. Not run: `npm run check` type-checks
+// this file, and each `@ts-expect-error` fails the check if the line below it ever compiles.
+import type { Kysely, Transaction } from 'kysely';
+import { createVox, type TransactionLike } from '../../src/index.ts';
+
+interface User {
+  id: number;
+  email: string;
+}
+interface Order {
+  id: number;
+  customer: User;
+}
+interface AppDatabase {
+  orders: { id: number };
+}
+
+declare const db: Kysely<AppDatabase>;
+declare const trx: Transaction<AppDatabase>;
+const vox = createVox({ database: db });
+
+const Users = vox.model('auth.user', { id: (u: User) => u.id, channels: { self: true } });
+const Orders = vox.model('shop.order', {
+  id: (o: Order) => o.id,
+  notifications: { placed: 'An order was placed' },
+  channels: {
+    self: { label: 'The order' },
+    // Recipients typed by the handle: the resolver returns users.
+    customer: { recipients: Users, resolve: (o) => [o.customer] },
+    // Async iterables and null (skipped) are fine.
+    buyers: {
+      recipients: Users,
+      async *resolve(o) {
+        yield o.customer;
+        yield null;
+      },
+    },
+    // Without `recipients`, the recipients are orders.
+    related: { resolve: (o) => [o] },
+    // By name, a model registered later: the type system cannot check these.
+    later: { recipients: 'auth.staff', resolve: () => [1, 2] },
+  },
+});
+
+// --- trx: a transaction, never the Kysely instance ---------------------------------------------
+await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx });
+// @ts-expect-error -- the Kysely instance is not a transaction: the issue would not join one.
+await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx: db });
+// @ts-expect-error -- something that only claims to be a transaction is not one.
+await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx: { isTransaction: true } });
+
+/** A Transaction of another copy of Kysely: another class declaration, with its own #private. */
+declare class OtherKyselyTransaction {
+  // eslint-disable-next-line no-unused-private-class-members -- as in Kysely's declarations: it makes the class nominal.
+  #private;
+  get isTransaction(): true;
+  getExecutor(): { readonly adapter: object };
+}
+declare const other: OtherKyselyTransaction;
+const accepted: TransactionLike = other;
+void accepted;
+
+// --- channels: resolvers return the recipients' model ------------------------------------------
+vox.model('shop.invoice', {
+  id: (o: Order) => o.id,
+  channels: {
+    // @ts-expect-error -- `recipients: Users` promises users; this resolver returns orders.
+    customer: { recipients: Users, resolve: (o) => [o] },
+  },
+});
+vox.model('shop.refund', {
+  id: (o: Order) => o.id,
+  channels: {
+    // @ts-expect-error -- without `recipients` the recipients are refunds (orders), not users.
+    customer: { resolve: (o) => [o.customer] },
+  },
+});
+vox.model('shop.cart', {
+  id: (o: Order) => o.id,
+  channels: {
+    // @ts-expect-error -- only `self` may be `true`; other channels need a resolver.
+    owner: true,
+  },
+});
