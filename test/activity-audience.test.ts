@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { createVox } from '../src/index.ts';
+import { Migrator } from 'kysely/migration';
 import { connect } from '../src/store/connect.ts';
+import { migrations } from '../src/store/migrations.ts';
 import { AS, eventually, startApp, type App, type Post, type User } from './support/activity-app.ts';
 import { AS_CONTEXT, startFakeMastodon, type FakeMastodon } from './support/mastodon.ts';
 
@@ -82,14 +83,11 @@ describe('who may read what a Vox actor sent', () => {
     const database = join(dir, 'a.db');
     // The database as the version before migration 0005 left it, with what it had sent: its URL
     // is known once the app listens, so the rows name a placeholder origin, set below.
-    const earlier = createVox({ database: { dialect: 'sqlite', path: database } });
-    await earlier.migrate();
-    await earlier.close();
     const connection = connect({ dialect: 'sqlite', path: database });
     const db = connection.db;
-    for (const index of ['vox_activity_outbox_activity', 'vox_activity_outbox_object', 'vox_activity_outbox_listing']) await sql`drop index ${sql.ref(index)}`.execute(db);
-    for (const column of ['audience', 'object_id', 'source_id']) await sql`alter table vox_activity_outbox drop column ${sql.ref(column)}`.execute(db);
-    await sql`delete from vox_migrations where name = '0005_activity_audience'`.execute(db);
+    const before = Object.entries(migrations('sqlite')).filter(([name]) => name < '0005');
+    const earlier = await new Migrator({ db, provider: { getMigrations: async () => Object.fromEntries(before) }, migrationTableName: 'vox_migrations', migrationLockTableName: 'vox_migrations_lock' }).migrateToLatest();
+    assert.equal(earlier.error, undefined);
     const own = `ORIGIN/activities/${randomUUID()}`;
     const announced = `ORIGIN/activities/${randomUUID()}`;
     const followers = 'ORIGIN/users/alice/followers';

@@ -6,7 +6,7 @@ import type { SqlDialectName } from '../vocabulary/database.ts';
 import type { VoxDatabase } from './schema.ts';
 
 /** Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. */
-function migrations(dialect: SqlDialectName): Record<string, Migration> {
+export function migrations(dialect: SqlDialectName): Record<string, Migration> {
   // SQLite and PostgreSQL spell auto-increment keys differently; everything else is shared.
   // Kysely's migrations are untyped by design: they run before the typed schema exists.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
