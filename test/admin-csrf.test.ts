@@ -2,29 +2,16 @@
 // from another site that carries a valid token, and tokens that outlived their session (a logout,
 // another session of the same user) or their age. Before, the token was a fixed HMAC of the user id.
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, test } from 'node:test';
-import { ensureAdminUi } from '../admin-ui/build.ts';
+import { describe, test } from 'node:test';
 import type { SessionInfo } from '../src/admin/api.ts';
-import type { AdminOptions } from '../src/index.ts';
-import { startAdminApp, type AdminApp } from './support/admin-app.ts';
+import { adminAppsForSuite, type AdminApp } from './support/admin-app.ts';
 import { adminInChromium } from './support/admin-browser.ts';
 import { skipWithoutChromium } from './support/chromium.ts';
-import { smtpForSuite } from './support/smtp.ts';
 
 type Answer = { status: number; code: string | undefined };
 
 describe('admin CSRF tokens and origins', () => {
-  const smtp = smtpForSuite();
-  const apps: AdminApp[] = [];
-  before(() => ensureAdminUi());
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-  async function start(adminOptions: Partial<AdminOptions> = {}): Promise<AdminApp> {
-    const app = await startAdminApp(smtp().transport, undefined, adminOptions);
-    apps.push(app);
-    return app;
-  }
+  const start = adminAppsForSuite();
   const tokenOf = async (app: AdminApp, cookie: string) => {
     const response = await fetch(`${app.url}/admin/api/session`, { headers: { cookie } });
     assert.equal(response.status, 200);

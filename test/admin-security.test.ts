@@ -5,12 +5,10 @@ import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, before, describe, test } from 'node:test';
-import { ensureAdminUi } from '../admin-ui/build.ts';
+import { describe, test } from 'node:test';
 import type { SessionInfo } from '../src/admin/api.ts';
-import { createVox, ErrorCode, type AdminOptions, type VoxError } from '../src/index.ts';
-import { startAdminApp, type AdminApp } from './support/admin-app.ts';
-import { smtpForSuite } from './support/smtp.ts';
+import { createVox, ErrorCode, type VoxError } from '../src/index.ts';
+import { adminAppsForSuite, type AdminApp } from './support/admin-app.ts';
 
 const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
@@ -21,17 +19,7 @@ const SECURITY_HEADERS = {
 };
 
 describe('admin security', () => {
-  const smtp = smtpForSuite();
-  const apps: AdminApp[] = [];
-  before(() => ensureAdminUi());
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
-  async function start(adminOptions: Partial<AdminOptions> = {}): Promise<AdminApp> {
-    const app = await startAdminApp(smtp().transport, undefined, adminOptions);
-    apps.push(app);
-    return app;
-  }
+  const start = adminAppsForSuite();
   async function sessionOf(app: AdminApp, cookie: string): Promise<SessionInfo> {
     const response = await fetch(`${app.url}/admin/api/session`, { headers: { cookie } });
     assert.equal(response.status, 200);

@@ -2,14 +2,12 @@
 // docs/admin.md): refused by Content-Length before a byte is read, and cut off while streaming.
 // Before the limit, three unsigned 300 MB POSTs to an inbox took a process from 135 MB to 2 GB.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { ensureAdminUi } from '../admin-ui/build.ts';
+import { after, before, describe, test } from 'node:test';
 import type { SessionInfo } from '../src/admin/api.ts';
 import type { AdminOptions } from '../src/index.ts';
 import { startApp, type App } from './support/activity-app.ts';
-import { startAdminApp, type AdminApp } from './support/admin-app.ts';
+import { adminAppsForSuite } from './support/admin-app.ts';
 import { rawRequest, type RawAnswer } from './support/raw-http.ts';
-import { smtpForSuite } from './support/smtp.ts';
 
 const MiB = 1024 * 1024;
 const codeOf = (answer: RawAnswer) => (JSON.parse(answer.body) as { error: { code: string } }).error.code;
@@ -86,15 +84,9 @@ describe('activity({ maxBodyBytes })', () => {
 });
 
 describe('the admin bounds request bodies', () => {
-  const smtp = smtpForSuite();
-  const apps: AdminApp[] = [];
-  before(() => ensureAdminUi());
-  afterEach(async () => {
-    for (const app of apps.splice(0)) await app.close();
-  });
+  const start = adminAppsForSuite();
   async function signedIn(options: Partial<AdminOptions> = {}) {
-    const app = await startAdminApp(smtp().transport, undefined, options);
-    apps.push(app);
+    const app = await start(options);
     const cookie = `session=${app.signIn()}`;
     const session = (await (await fetch(`${app.url}/admin/api/session`, { headers: { cookie } })).json()) as SessionInfo;
     return { app, headers: { cookie, 'x-csrf-token': session.csrfToken, 'content-type': 'application/json' } };

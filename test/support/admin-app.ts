@@ -3,7 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toNodeHandler, type Admin, type AdminOptions, type DatabaseOptions } from '../../src/index.ts';
 import type { MailTransport } from '../../src/backends/email/index.ts';
+import { afterEach, before } from 'node:test';
+import { ensureAdminUi } from '../../admin-ui/build.ts';
 import { createBlog, seedBlog } from './blog.ts';
+import { smtpForSuite } from './smtp.ts';
 
 /** A host application for the admin: the blog, a login form, sessions in a cookie, the admin at /admin. */
 export interface AdminApp {
@@ -99,5 +102,23 @@ export async function startAdminApp(transport: MailTransport, database: Database
       });
       await vox.close();
     },
+  };
+}
+
+/**
+ * Admin apps for the tests of one describe(): a test SMTP server for them, the admin's browser
+ * app built once, and every app started by the returned function closed after each test.
+ */
+export function adminAppsForSuite(): (adminOptions?: Partial<AdminOptions>) => Promise<AdminApp> {
+  const smtp = smtpForSuite();
+  const apps: AdminApp[] = [];
+  before(() => ensureAdminUi());
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+  return async (adminOptions = {}) => {
+    const app = await startAdminApp(smtp().transport, undefined, adminOptions);
+    apps.push(app);
+    return app;
   };
 }
