@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
 import { Kysely, sql } from 'kysely';
 import pg from 'pg';
-import { createVox, nodeSqliteDialect } from '../src/index.ts';
+import { createVox, nodeSqliteDialect, type VoxError } from '../src/index.ts';
 import { createSchema } from './support/databases.ts';
 
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
@@ -40,6 +40,21 @@ describe('database options', () => {
       await db.schema.createTable('notes').addColumn('id', 'integer').execute();
       await db.insertInto('notes').values({ id: 1 }).execute();
       assert.deepEqual((await db.selectFrom('notes').selectAll().execute()).map((row) => row.id), [1]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  test('a Kysely instance of another copy of kysely (as npm nests one of another version) is refused with what to do', async () => {
+    // The module that defines Kysely, loaded under another URL, is to Node another copy of it.
+    const copy = (await import(`${import.meta.resolve('kysely').replace(/index\.js$/, 'kysely.js')}?another-copy`)) as typeof import('kysely');
+    const db = new copy.Kysely<unknown>({ dialect: nodeSqliteDialect(':memory:') as unknown as import('kysely').Dialect });
+    try {
+      assert.ok(!(db instanceof Kysely), 'a second copy indeed');
+      assert.throws(
+        () => createVox({ database: db as unknown as Kysely<unknown>, worker: false }),
+        (error: VoxError) => error.code === 'VOX_CONFIGURATION' && /comes from another copy of kysely/.test(error.message) && /npm ls kysely/.test(error.message),
+      );
     } finally {
       await db.destroy();
     }

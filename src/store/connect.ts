@@ -51,6 +51,12 @@ export function connect<DB>(options: DatabaseOptions<DB>): Connection {
     const db = options as unknown as Kysely<VoxDatabase>;
     return { db, dialect: dialectOf(db), close: async () => {} };
   }
+  if (looksLikeKysely(options)) {
+    throw new VoxError(
+      ErrorCode.configuration,
+      'this Kysely instance comes from another copy of kysely than the one Vox uses, so Vox cannot run queries on it: install one copy (`npm ls kysely` shows both; `npm dedupe`, or a kysely version within Vox\'s range)',
+    );
+  }
   let dialect: Dialect;
   let schema: string | undefined;
   if (options.dialect === 'sqlite') {
@@ -64,6 +70,12 @@ export function connect<DB>(options: DatabaseOptions<DB>): Connection {
   }
   const db = new Kysely<VoxDatabase>({ dialect });
   return { db: schema === undefined ? db : db.withSchema(schema), dialect: options.dialect, ...(schema === undefined ? {} : { schema }), close: () => db.destroy() };
+}
+
+/** An object with Kysely's shape that is not an instance of the kysely Vox imports: another copy's. */
+function looksLikeKysely(options: object): boolean {
+  const candidate = options as Partial<Record<'selectFrom' | 'transaction' | 'getExecutor', unknown>>;
+  return typeof candidate.selectFrom === 'function' && typeof candidate.transaction === 'function' && typeof candidate.getExecutor === 'function';
 }
 
 function checkedSchema(schema: string | undefined): string | undefined {
