@@ -68,7 +68,7 @@ export class Composer {
 
   /** Renders one message of `template` for `backend` (a resend, a message outside any fan-out). */
   async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
-    const [composed] = await this.prepare(template, backend, variables).composeMany([{ variables: {}, context }], attachments);
+    const [composed] = await this.prepare(template, backend, variables, { once: true }).composeMany([{ variables: {}, context }], attachments);
     if (!composed || composed instanceof Error) throw composed ?? new VoxError(ErrorCode.render, 'nothing was rendered');
     return composed;
   }
@@ -80,14 +80,14 @@ export class Composer {
    * holes of each part, so that work they do per part (a text part from HTML) can be done once
    * per template too.
    */
-  prepare(template: TemplateRecord, backend: Backend, shared: Readonly<Record<string, unknown>>): PreparedMessage {
+  prepare(template: TemplateRecord, backend: Backend, shared: Readonly<Record<string, unknown>>, options: { readonly once?: boolean } = {}): PreparedMessage {
     const fields = {
       subject: backend.capabilities.subject ? template.subject : undefined,
       content: template.content,
       format: backend.format,
       fromAddress: backend.capabilities.fromAddress && template.fromAddress.trim() !== '' ? template.fromAddress : undefined,
     };
-    const prepared = this.#engine.renderer.prepare(fields, shared, PER_RECIPIENT);
+    const prepared = this.#engine.renderer.prepare(fields, shared, PER_RECIPIENT, options);
     return {
       async composeMany(entries, attachments) {
         const rendered = await prepared.renderMany(entries.map((e) => e.variables));

@@ -81,10 +81,13 @@ export class Renderer {
    * Prepares a message template for the recipients of one fan-out: what reads only `shared`
    * variables is rendered once, and each entry renders only what reads `perRecipient` names. Once
    * a render breaks a limit, or the template has used up `limits.render.budgetMs`, the remaining
-   * entries fail with `VOX_RENDER_LIMIT` without being rendered.
+   * entries fail with `VOX_RENDER_LIMIT` without being rendered. `once`: only one batch will be
+   * rendered, so the thread need not keep the template.
    */
-  prepare(fields: MessageFields, shared: Variables, perRecipient: readonly string[]): PreparedMessages {
-    const key = `${process.pid}:${++this.#keys}`;
+  prepare(fields: MessageFields, shared: Variables, perRecipient: readonly string[], options: { readonly once?: boolean } = {}): PreparedMessages {
+    // Kept in the thread between batches, unless it renders one batch only (a resend), which would
+    // only push the fan-outs' templates out of the thread's cache.
+    const key = options.once ? undefined : `${process.pid}:${++this.#keys}`;
     const tasks = fieldTasks(fields);
     const literals: Record<string, readonly string[]> = {};
     let failed: VoxError | undefined;
@@ -92,7 +95,7 @@ export class Renderer {
     return {
       renderMany: async (list) => {
         if (failed) return list.map(() => failed!);
-        const answer = await this.#run({ key, limits: this.#limits, fields: tasks, shared, perRecipient, list, budgetMs: this.#budgetMs - spentMs, progress: new SharedArrayBuffer(4) });
+        const answer = await this.#run({ key, fields: tasks, shared, perRecipient, list, budgetMs: this.#budgetMs - spentMs });
         if (answer instanceof VoxError) {
           failed = answer;
           return list.map(() => answer);
@@ -132,7 +135,7 @@ export class Renderer {
   }
 
   async #renderOne(field: FieldTask, variables: Variables): Promise<string | Record<string, string>> {
-    const answer = await this.#run({ key: undefined, limits: this.#limits, fields: [field], shared: variables, perRecipient: [], list: [{}], budgetMs: this.#budgetMs, progress: new SharedArrayBuffer(4) });
+    const answer = await this.#run({ key: undefined, fields: [field], shared: variables, perRecipient: [], list: [{}], budgetMs: this.#budgetMs });
     if (answer instanceof VoxError) throw answer;
     const [entry] = answer.entries;
     if (!entry) throw new VoxError(ErrorCode.render, 'the render thread gave no answer');
@@ -162,7 +165,8 @@ export class Renderer {
    * has started, a render that has not finished within the render limit and half as long again
    * (work LiquidJS cannot interrupt, such as one long filter call) ends the thread.
    */
-  async #run(task: RenderTask): Promise<RenderAnswer | VoxError> {
+  async #run(what: Omit<RenderTask, 'limits' | 'progress'>): Promise<RenderAnswer | VoxError> {
+    const task: RenderTask = { ...what, limits: this.#limits, progress: new SharedArrayBuffer(4) };
     this.#pool ??= this.#newPool();
     const progress = new Int32Array(task.progress);
     const controller = new AbortController();
