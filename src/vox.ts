@@ -21,7 +21,7 @@ import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/
 import { Renderer, type RenderLimits } from './render/renderer.ts';
 import { connect, type DatabaseOptions } from './store/connect.ts';
 import { type SqlDialectName } from './vocabulary/database.ts';
-import { migrateToLatest } from './store/migrations.ts';
+import { migrateToLatest } from './store/migrations/index.ts';
 import { Store } from './store/store.ts';
 import { type IssueFilter, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';

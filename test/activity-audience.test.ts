@@ -11,7 +11,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { connect } from '../src/store/connect.ts';
-import { migrations } from '../src/store/migrations.ts';
+import { migrations } from '../src/store/migrations/index.ts';
 import { AS, eventually, startApp, type App, type Post, type User } from './support/activity-app.ts';
 import { AS_CONTEXT, startFakeMastodon, type FakeMastodon } from './support/mastodon.ts';
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type Dialect } from 'kysely';
+import type * as KyselyModule from 'kysely';
 import pg from 'pg';
 import { createVox, nodeSqliteDialect, type VoxError } from '../src/index.ts';
 import { createSchema } from './support/databases.ts';
@@ -47,8 +48,8 @@ describe('database options', () => {
 
   test('a Kysely instance of another copy of kysely (as npm nests one of another version) is refused with what to do', async () => {
     // The module that defines Kysely, loaded under another URL, is to Node another copy of it.
-    const copy = (await import(`${import.meta.resolve('kysely').replace(/index\.js$/, 'kysely.js')}?another-copy`)) as typeof import('kysely');
-    const db = new copy.Kysely<unknown>({ dialect: nodeSqliteDialect(':memory:') as unknown as import('kysely').Dialect });
+    const copy = (await import(`${import.meta.resolve('kysely').replace(/index\.js$/, 'kysely.js')}?another-copy`)) as typeof KyselyModule;
+    const db = new copy.Kysely<unknown>({ dialect: nodeSqliteDialect(':memory:') as unknown as Dialect });
     try {
       assert.ok(!(db instanceof Kysely), 'a second copy indeed');
       assert.throws(

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { databases } from '../../test/support/databases.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { connect } from '../store/connect.ts';
-import { migrateToLatest } from '../store/migrations.ts';
+import { migrateToLatest } from '../store/migrations/index.ts';
 import { SqlKvStore } from './kv.ts';
 import { SqlMessageQueue } from './queue.ts';
 import type { ActivityDatabase } from './schema.ts';

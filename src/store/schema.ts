@@ -130,6 +130,18 @@ export interface RateLimitTable {
   next_start_ms: number | string;
 }
 
+/** An address no message may go to (see vocabulary/suppression.ts). */
+export interface SuppressionTable {
+  id: Generated<number>;
+  protocol: string;
+  /** In its compared form: emails lower-cased. */
+  address: string;
+  reason: string;
+  source: string;
+  note: string | null;
+  created_at: string;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -141,4 +153,5 @@ export interface VoxDatabase {
   vox_messages: MessageTable;
   vox_message_bodies: MessageBodyTable;
   vox_rate_limits: RateLimitTable;
+  vox_suppressions: SuppressionTable;
 }

@@ -7,6 +7,7 @@ import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
 import { SiteContactRows } from './site-contacts.ts';
+import { SuppressionRows } from './suppressions.ts';
 import { TemplateRows } from './templates.ts';
 
 /** Data access to Vox's tables, by concern. */
@@ -18,6 +19,7 @@ export class Store {
   readonly siteContacts: SiteContactRows;
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
+  readonly suppressions: SuppressionRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -30,6 +32,7 @@ export class Store {
     this.siteContacts = new SiteContactRows(db);
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
+    this.suppressions = new SuppressionRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

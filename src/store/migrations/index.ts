@@ -1,20 +1,19 @@
 /** Migrations of Vox's tables, for SQLite and PostgreSQL. */
 import { sql, type Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
-import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
-import type { SqlDialectName } from '../vocabulary/database.ts';
-import type { VoxDatabase } from './schema.ts';
+import { ErrorCode, VoxError } from '../../vocabulary/errors.ts';
+import type { SqlDialectName } from '../../vocabulary/database.ts';
+import type { VoxDatabase } from '../schema.ts';
+import { suppressions } from './0008-suppressions.ts';
+import { idTable, type AnyDb } from './kit.ts';
 
-/** Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. */
+/**
+ * Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. From 0008 on, each
+ * migration is a file of this folder, registered here with one line.
+ */
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {
   // SQLite and PostgreSQL spell auto-increment keys differently; everything else is shared.
-  // Kysely's migrations are untyped by design: they run before the typed schema exists.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  type AnyDb = Kysely<any>;
-  const idColumn = (db: AnyDb, table: string) =>
-    dialect === 'postgres'
-      ? db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().generatedByDefaultAsIdentity())
-      : db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  const idColumn = (db: AnyDb, table: string) => idTable(dialect, db, table);
 
   return {
     '0001_core': {
@@ -289,6 +288,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_suppressions': suppressions(dialect),
   };
 }
 
