@@ -18,7 +18,7 @@ import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
 import { Engine, type DeliverySettings } from './engine.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
-import { Issuer } from './issuing.ts';
+import { Issuer, type ScheduleOptions } from './issuing.ts';
 import { Sender } from './sending.ts';
 
 export type { DeliverySettings } from './engine.ts';
@@ -53,7 +53,7 @@ export class Delivery {
   }
 
   /** notify(): checks the call and records the issue, in the caller's transaction when given. */
-  issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } = {}): Promise<IssueTicket> {
+  issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } & ScheduleOptions = {}): Promise<IssueTicket> {
     return this.#issuer.issue(model, object, codename, options);
   }
 

@@ -72,13 +72,17 @@ export interface IssueTable {
   target_model: string | null;
   target_id: string | null;
   target_snapshot: string | null;
-  /** pending: recorded, waiting for fan-out; fanning: a worker holds it until `locked_until`; done; failed. */
+  /** pending: recorded, waiting for fan-out (and for `due_at`); fanning: a worker holds it until `locked_until`; done; failed; cancelled. */
   status: string;
   error: string | null;
   attempts: number;
   locked_until: string | null;
   created_at: string;
   updated_at: string;
+  /** When a scheduled issue may be fanned out; null: at once. */
+  due_at: string | null;
+  /** The app's name for a waiting issue, to cancel it by; unique among pending issues. */
+  key: string | null;
 }
 
 export interface MessageTable {

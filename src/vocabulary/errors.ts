@@ -39,6 +39,12 @@ export const ErrorCode = {
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */
   duplicateHandle: 'VOX_DUPLICATE_HANDLE',
+  /** notify()'s `delay`, `at` or `key` is not usable: negative, not a time, too far in the past, both given. */
+  invalidSchedule: 'VOX_INVALID_SCHEDULE',
+  /** notify()'s `key` already names an issue that waits for its time: cancel it first. */
+  keyTaken: 'VOX_KEY_TAKEN',
+  /** settled() of an issue that was cancelled before its time. */
+  issueCancelled: 'VOX_ISSUE_CANCELLED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
