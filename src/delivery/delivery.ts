@@ -17,6 +17,7 @@ import type { NotificationRecord } from '../vocabulary/records.ts';
 import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
 import { Engine, type DeliverySettings } from './engine.ts';
+import { DigestCloser } from './digests.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
 import { Issuer, type ScheduleOptions } from './issuing.ts';
 import { Sender } from './sending.ts';
@@ -30,6 +31,7 @@ export class Delivery {
   readonly #issuer: Issuer;
   readonly #fanOut: FanOut;
   readonly #sender: Sender;
+  readonly #digests: DigestCloser;
 
   constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, queue: Queue, dialect: SqlDialectName, settings: DeliverySettings) {
     this.#engine = new Engine(registry, store, renderer, backends, queue, dialect, settings);
@@ -37,6 +39,7 @@ export class Delivery {
     this.#issuer = new Issuer(this.#engine, composer, this.#live);
     this.#fanOut = new FanOut(this.#engine, composer, this.#live);
     this.#sender = new Sender(this.#engine, composer);
+    this.#digests = new DigestCloser(this.#engine, composer);
   }
 
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
@@ -80,6 +83,11 @@ export class Delivery {
   /** Sends due messages until none is left or `stop()` says so. */
   sendDue(stop?: () => boolean): Promise<void> {
     return this.#sender.sendDue(stop);
+  }
+
+  /** Closes due digests into messages; returns how many closed. */
+  closeDigests(stop?: () => boolean): Promise<number> {
+    return this.#digests.closeDue(stop);
   }
 
   /** Sends failed messages again, now. */

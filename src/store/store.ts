@@ -8,6 +8,7 @@ import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
 import { SiteContactRows } from './site-contacts.ts';
 import { SuppressionRows } from './suppressions.ts';
+import { DigestRows } from './digests.ts';
 import { TemplateRows } from './templates.ts';
 
 /** Data access to Vox's tables, by concern. */
@@ -20,6 +21,7 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
+  readonly digests: DigestRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -33,6 +35,7 @@ export class Store {
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
+    this.digests = new DigestRows(db, dialect);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

@@ -43,6 +43,8 @@ export const ErrorCode = {
   invalidSchedule: 'VOX_INVALID_SCHEDULE',
   /** notify()'s `key` already names an issue that waits for its time: cancel it first. */
   keyTaken: 'VOX_KEY_TAKEN',
+  /** A notification's `digest` that cannot work: a window of zero or less, a maxWait shorter than the window, … */
+  invalidDigest: 'VOX_INVALID_DIGEST',
   /** settled() of an issue that was cancelled before its time. */
   issueCancelled: 'VOX_ISSUE_CANCELLED',
 } as const;

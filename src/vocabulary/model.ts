@@ -1,6 +1,7 @@
 /** What apps declare: models, notifications, channels, contacts, attachments, actors, and what notify() takes and returns. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
+import type { DigestSpec } from './digest.ts';
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -56,6 +57,11 @@ export interface NotificationSpec {
    * not (`unlisted`), as Mastodon's visibilities. @default 'followers'
    */
   readonly activityVisibility?: ActivityVisibility;
+  /**
+   * Gathers this notification's events for one recipient into one message per window (see
+   * docs/digests.md): forty comments in an hour make one email. Checked at `vox.model()`.
+   */
+  readonly digest?: DigestSpec;
 }
 
 /** Who may read an actor's post of a notification; see {@link NotificationSpec.activityVisibility}. */
