@@ -2,14 +2,14 @@
  * Digests: during fan-out, a digest notification's messages become events in their recipients'
  * open digests; once a digest is due, one worker claims it and writes the one message it becomes.
  */
-import type { DigestEvent, ClaimedDigest } from '../store/digests.ts';
+import { DIGEST_KEY_PREFIX, type ClaimedDigest, type DigestEvent, type DigestItemRow } from '../store/digests.ts';
 import type { NewMessage } from '../store/rows.ts';
 import type { Backend } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { DigestSettings } from '../vocabulary/digest.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
-import { composeContext, type Composed, type Composer } from './composing.ts';
+import { composeContext, type Composer } from './composing.ts';
 import { notificationRef, type IssueObjects } from './context.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey } from './outcomes.ts';
@@ -18,6 +18,8 @@ import { failureOf, messageKey } from './outcomes.ts';
 const GATHER_ROWS = 100;
 /** Digests one worker claims per round. */
 const CLAIM = 20;
+/** Which events `digest.items` holds when the declaration is gone (a notification removed from code). */
+const DEFAULT_ITEMS = { keep: 'last', count: 10 } as const;
 /** Actors listed in `digest.actors`. */
 const ACTORS = 100;
 
@@ -76,12 +78,6 @@ function keyOf(engine: Engine, settings: DigestSettings, notification: Notificat
   return model === null || value === undefined ? '' : `${model}:${engine.registry.get(model).idOf(value)}`;
 }
 
-/** A digest's message as rendered, with the variables a resend needs when rendering failed. */
-interface Rendered {
-  readonly composed: Composed | Error | undefined;
-  readonly renderContext: Record<string, unknown>;
-}
-
 /** Closes due digests into messages. */
 export class DigestCloser {
   readonly #engine: Engine;
@@ -93,7 +89,7 @@ export class DigestCloser {
   }
 
   /**
-   * Claims due digests, a few at a time, and writes each one's message to the log (its key is the
+   * Claims due digests, a batch at a time, and writes each one's message to the log (its key is the
    * digest's, so a digest closed again after a crash writes nothing twice). Returns how many closed.
    */
   async closeDue(stop: () => boolean = () => false): Promise<number> {
@@ -102,33 +98,61 @@ export class DigestCloser {
     while (!stop()) {
       const digests = await store.digests.claimDue(CLAIM, settings.leaseMs);
       if (digests.length === 0) break;
-      for (const digest of digests) {
-        await this.#close(digest);
-        closed++;
-      }
+      await this.#close(digests);
+      closed += digests.length;
       this.#engine.wake({ kind: 'send' }, 0);
       this.#engine.events.emit('progress');
     }
     return closed;
   }
 
-  async #close(digest: ClaimedDigest): Promise<void> {
-    const { store, backends } = this.#engine;
-    const template = await store.templates.get(digest.template_id);
-    const notification = await store.notifications.require(digest.notification).catch(() => undefined);
-    const backend = template && backends.get(template.backend);
-    const settings = notification && this.#engine.registry.digestOf(notification);
-    const keep = settings?.items ?? { keep: 'last' as const, count: 10 };
-    const { total, items } = await store.digests.items(digest.id, keep.keep, keep.count);
-    if (!template || !notification || !backend || total === 0) {
-      // Its template or notification was deleted since, or a re-run left it empty: nothing to send.
-      await store.digests.close(digest.id, null);
-      return;
+  /** Closes a batch of claimed digests: a few statements for the batch, one render each. */
+  async #close(digests: readonly ClaimedDigest[]): Promise<void> {
+    const { store, backends, registry } = this.#engine;
+    const templates = new Map<number, TemplateRecord | undefined>();
+    const notifications = new Map<string, NotificationRecord | undefined>();
+    for (const d of digests) {
+      if (!templates.has(d.template_id)) templates.set(d.template_id, await store.templates.get(d.template_id));
+      if (!notifications.has(d.notification)) notifications.set(d.notification, await store.notifications.require(d.notification).catch(() => undefined));
     }
-    const last = items.at(keep.keep === 'last' ? -1 : 0);
-    const lastIssue = last?.issueId === digest.last_issue_id ? last : (await store.digests.items(digest.id, 'last', 1)).items[0];
+    // Digests whose notification keeps the same items are read together.
+    const groups = new Map<string, { keep: 'first' | 'last'; count: number; ids: number[] }>();
+    for (const d of digests) {
+      const notification = notifications.get(d.notification);
+      const keep = (notification && registry.digestOf(notification)?.items) ?? DEFAULT_ITEMS;
+      const group = groups.get(`${keep.keep}:${keep.count}`) ?? { ...keep, ids: [] };
+      group.ids.push(d.id);
+      groups.set(`${keep.keep}:${keep.count}`, group);
+    }
+    const items = new Map<number, { total: number; items: DigestItemRow[] }>();
+    const latest = new Map<number, DigestItemRow | undefined>();
+    for (const group of groups.values()) {
+      for (const [id, found] of await store.digests.items(group.ids, group.keep, group.count)) {
+        items.set(id, found);
+        if (group.keep === 'last') latest.set(id, found.items.at(-1));
+      }
+      if (group.keep === 'first') for (const [id, found] of await store.digests.items(group.ids, 'last', 1)) latest.set(id, found.items[0]);
+    }
+    const actors = await store.digests.actors(digests.map((d) => d.id), ACTORS);
+    const messages = await Promise.all(
+      digests.map(async (digest) => {
+        const template = templates.get(digest.template_id);
+        const notification = notifications.get(digest.notification);
+        const backend = template && backends.get(template.backend);
+        const found = items.get(digest.id);
+        // Its template or notification was deleted since, or a re-run left it empty: nothing to send.
+        if (!template || !notification || !backend || !found || found.total === 0) return undefined;
+        return this.#message(digest, template, backend, notification, found, latest.get(digest.id), actors.get(digest.id) ?? []);
+      }),
+    );
+    await store.messages.insertMany(messages.filter((m) => m !== undefined));
+    await store.digests.close(digests.map((d) => d.id));
+  }
+
+  /** The message a digest becomes, rendered with the variables of its latest event and `digest`. */
+  async #message(digest: ClaimedDigest, template: TemplateRecord, backend: Backend, notification: NotificationRecord, found: { total: number; items: DigestItemRow[] }, last: DigestItemRow | undefined, actors: unknown[]): Promise<NewMessage> {
     const contact = JSON.parse(digest.contact) as Contact;
-    const objects: IssueObjects = { object: lastIssue?.object, actor: lastIssue?.actor?.snapshot ?? undefined, target: lastIssue?.target ?? undefined };
+    const objects: IssueObjects = { object: last?.object, actor: last?.actor?.snapshot ?? undefined, target: last?.target ?? undefined };
     const shared: Record<string, unknown> = {
       object: objects.object,
       content: objects.object,
@@ -137,31 +161,20 @@ export class DigestCloser {
       notification: notificationRef(notification),
       site: this.#engine.settings.site,
       digest: {
-        count: total,
-        items: items.map((item) => ({ object: item.object, actor: item.actor?.snapshot ?? null, target: item.target, time: item.createdAt })),
-        actors: await store.digests.actors(digest.id, ACTORS),
-        truncated: total > items.length,
-        left_out: total - items.length,
+        count: found.total,
+        items: found.items.map((item) => ({ object: item.object, actor: item.actor?.snapshot ?? null, target: item.target, time: item.createdAt })),
+        actors,
+        truncated: found.total > found.items.length,
+        left_out: found.total - found.items.length,
       },
     };
     const own = JSON.parse(digest.recipient) as Record<string, unknown>;
-    const key = `digest:${digest.id}`;
-    await store.messages.insertMany([this.#message(template, backend, notification, digest, contact, key, await this.#render(template, backend, shared, own, notification, objects, contact))]);
-    await store.digests.close(digest.id, key);
-  }
-
-  async #render(template: TemplateRecord, backend: Backend, shared: Record<string, unknown>, own: Record<string, unknown>, notification: NotificationRecord, objects: IssueObjects, contact: Contact): Promise<Rendered> {
     const [composed] = await this.#composer
       .prepare(template, backend, shared, { once: true })
       .composeMany([{ variables: own, context: composeContext(notification, objects, [contact]) }], undefined);
-    return { composed, renderContext: { ...shared, ...own } };
-  }
-
-  #message(template: TemplateRecord, backend: Backend, notification: NotificationRecord, digest: ClaimedDigest, contact: Contact, key: string, rendered: Rendered): NewMessage {
-    const origin = { issueId: digest.last_issue_id, notificationId: notification.id, notification: notification.key, templateId: template.id, backend: backend.id, protocol: backend.protocol, to: [contact], idempotencyKey: key };
-    const { composed, renderContext } = rendered;
+    const origin = { issueId: digest.last_issue_id, notificationId: notification.id, notification: notification.key, templateId: template.id, backend: backend.id, protocol: backend.protocol, to: [contact], idempotencyKey: `${DIGEST_KEY_PREFIX}${digest.id}` };
     if (!composed || composed instanceof Error) {
-      return { ...origin, renderContext, status: 'failed', ...failureOf(composed ?? new Error('nothing was rendered')), permanent: true };
+      return { ...origin, renderContext: { ...shared, ...own }, status: 'failed', ...failureOf(composed ?? new Error('nothing was rendered')), permanent: true };
     }
     return { ...origin, from: composed.from ?? null, payload: composed.payload, status: 'queued' };
   }

@@ -39,6 +39,9 @@ export interface DigestItemRow {
   readonly target: unknown;
 }
 
+/** The idempotency key of the message a digest becomes is this and the digest's id. */
+export const DIGEST_KEY_PREFIX = 'digest:';
+
 /** Events per statement. */
 const CHUNK = 100;
 
@@ -142,61 +145,83 @@ export class DigestRows {
     return row !== undefined;
   }
 
-  /** How many events a digest holds, and the first or last `count` of them (in the order of their issues) with their issues' objects. */
-  async items(digestId: number, keep: 'first' | 'last', count: number): Promise<{ total: number; items: DigestItemRow[] }> {
-    const total = await this.db
+  /**
+   * For each digest of `ids`: how many events it holds, and the first or last `count` of them (in
+   * the order of their issues) with their issues' objects. Two statements for all of them.
+   */
+  async items(ids: readonly number[], keep: 'first' | 'last', count: number): Promise<Map<number, { total: number; items: DigestItemRow[] }>> {
+    const found = new Map<number, { total: number; items: DigestItemRow[] }>(ids.map((id) => [id, { total: 0, items: [] }]));
+    if (ids.length === 0) return found;
+    const totals = await this.db
       .selectFrom('vox_digest_events')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('digest_id', '=', digestId)
-      .executeTakeFirstOrThrow();
-    const rows = await this.db
-      .selectFrom('vox_digest_events as e')
-      .innerJoin('vox_issues as i', 'i.id', 'e.issue_id')
-      .select(['e.id', 'e.issue_id', 'i.created_at', 'i.object_snapshot', 'i.actor_model', 'i.actor_id', 'i.actor_snapshot', 'i.target_snapshot'])
-      .where('e.digest_id', '=', digestId)
-      // In the order of their issues (workers may fan issues out side by side).
-      .orderBy('e.issue_id', keep === 'first' ? 'asc' : 'desc')
-      .limit(count)
+      .select(['digest_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('digest_id', 'in', ids)
+      .groupBy('digest_id')
       .execute();
-    if (keep === 'last') rows.reverse();
-    return {
-      total: Number(total.n),
-      items: rows.map((r) => ({
+    for (const row of totals) (found.get(row.digest_id) as { total: number }).total = Number(row.n);
+    const ranked = this.db
+      .selectFrom('vox_digest_events as e')
+      .select((eb) => [
+        'e.digest_id',
+        'e.issue_id',
+        eb.fn.agg<number>('row_number').over((ob) => ob.partitionBy('e.digest_id').orderBy('e.issue_id', keep === 'first' ? 'asc' : 'desc')).as('rank'),
+      ])
+      .where('e.digest_id', 'in', ids)
+      .as('r');
+    const rows = await this.db
+      .selectFrom(ranked)
+      .innerJoin('vox_issues as i', 'i.id', 'r.issue_id')
+      .select(['r.digest_id', 'r.issue_id', 'i.created_at', 'i.object_snapshot', 'i.actor_model', 'i.actor_id', 'i.actor_snapshot', 'i.target_snapshot'])
+      .where('r.rank', '<=', count)
+      .orderBy('r.digest_id')
+      .orderBy('r.issue_id')
+      .execute();
+    for (const r of rows) {
+      found.get(r.digest_id)?.items.push({
         issueId: r.issue_id,
         createdAt: r.created_at,
         object: JSON.parse(r.object_snapshot),
         actor: r.actor_model !== null && r.actor_id !== null ? { model: r.actor_model, id: r.actor_id, snapshot: r.actor_snapshot === null ? null : JSON.parse(r.actor_snapshot) } : null,
         target: r.target_snapshot === null ? null : JSON.parse(r.target_snapshot),
-      })),
-    };
+      });
+    }
+    return found;
   }
 
-  /** The distinct actors of a digest's events, in the order they first acted; at most `limit`. */
-  async actors(digestId: number, limit: number): Promise<unknown[]> {
+  /** For each digest of `ids`: the distinct actors of its events, in the order they first acted; at most `limit` each. */
+  async actors(ids: readonly number[], limit: number): Promise<Map<number, unknown[]>> {
+    const found = new Map<number, unknown[]>(ids.map((id) => [id, []]));
+    if (ids.length === 0) return found;
     const rows = await this.db
       .selectFrom('vox_digest_events as e')
       .innerJoin('vox_issues as i', 'i.id', 'e.issue_id')
-      .select((eb) => ['i.actor_model', 'i.actor_id', eb.fn.min('e.issue_id').as('first'), eb.fn.max('i.actor_snapshot').as('snapshot')])
-      .where('e.digest_id', '=', digestId)
+      .select((eb) => ['e.digest_id', 'i.actor_model', 'i.actor_id', eb.fn.min('e.issue_id').as('first'), eb.fn.max('i.actor_snapshot').as('snapshot')])
+      .where('e.digest_id', 'in', ids)
       .where('i.actor_id', 'is not', null)
-      .groupBy(['i.actor_model', 'i.actor_id'])
+      .groupBy(['e.digest_id', 'i.actor_model', 'i.actor_id'])
+      .orderBy('e.digest_id')
       .orderBy('first')
-      .limit(limit)
       .execute();
-    return rows.map((r) => (r.snapshot === null ? null : JSON.parse(String(r.snapshot))));
+    for (const r of rows) {
+      const list = found.get(r.digest_id);
+      if (list && list.length < limit) list.push(r.snapshot === null ? null : JSON.parse(String(r.snapshot)));
+    }
+    return found;
   }
 
-  /** Marks a digest closed, with the message of key `messageKey` that it became (none when it had no events). */
-  async close(id: number, messageKey: string | null): Promise<void> {
+  /** Marks digests closed, each with the message of key `digest:<id>` it became, if any (none when it had no events). */
+  async close(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.db
       .updateTable('vox_digests')
       .set((eb) => ({
         status: 'closed',
         locked_until: null,
         updated_at: now(),
-        message_id: messageKey === null ? null : eb.selectFrom('vox_messages').select('id').where('idempotency_key', '=', messageKey),
+        message_id: eb.selectFrom('vox_messages').select('vox_messages.id').where('vox_messages.idempotency_key', '=', sql<string>`${DIGEST_KEY_PREFIX} || vox_digests.id`),
       }))
-      .where('id', '=', id)
+      .where('id', 'in', ids)
       .execute();
   }
+
 }
