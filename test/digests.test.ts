@@ -202,6 +202,24 @@ for (const place of places) {
       assert.match(String(mails().find((m) => m.parsed.subject === 'Comments on Summer news')?.parsed.html), /2 comments on Summer news by bob, cy:/);
     });
 
+    test("a template's own digest replaces the notification's; false sends at once", async () => {
+      const { vox, comment } = await blog({ window: 60_000 });
+      const [template] = await vox.templates.list('blog.article.commented');
+      await vox.templates.save({ ...(template as NonNullable<typeof template>), digest: false });
+      await comment(ARTICLES[0] as Article, 'ann', 'at once');
+      await until(() => mails().length >= 1, 10_000, 'the comment at once, though the code declares an hour-long digest');
+      assert.match(String(mails()[0]?.parsed.html), /ann commented on Spring news/);
+      await vox.templates.save({ ...(template as NonNullable<typeof template>), digest: { window: 500, key: 'object' } });
+      await comment(ARTICLES[0] as Article, 'bob', 'one');
+      await comment(ARTICLES[0] as Article, 'cy', 'two');
+      await until(() => mails().length >= 2, 10_000, "the template's half-second digest");
+      assert.match(String(mails()[1]?.parsed.html), /2 comments on Spring news by bob, cy/);
+      await assert.rejects(vox.templates.save({ ...(template as NonNullable<typeof template>), digest: { window: 0 } }), (error: unknown) => {
+        assert.match(String((error as Error).message), /window must be/);
+        return true;
+      });
+    });
+
     test("a digest template's variables are known to the checks: a misspelt one is warned about, real ones are not", async () => {
       const { vox } = await blog({ window: 1000 });
       const save = (content: string) => vox.templates.save({ notification: 'blog.article.commented', backend: 'email-html', recipients: ['c:author'], subject: 'x', content });

@@ -68,6 +68,8 @@ export interface NotificationSummary {
   /** Synced from code that no longer declares it (kept because it has templates). */
   readonly orphan: boolean;
   readonly templateCount: number;
+  /** The digest its code declares, in words (`a 30-minute window, one digest per object`); null for none. */
+  readonly digest: string | null;
   /** The latest change to the notification or one of its templates. */
   readonly lastChange: string;
 }

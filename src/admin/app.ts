@@ -15,6 +15,7 @@ import { OncePerKey } from './once.ts';
 import { CSRF_HEADER, SECURITY_HEADERS, type CsrfRefusal, type CsrfSubject, type CsrfTokens } from './security.ts';
 import { crossOriginRefusal } from '../http/same-origin.ts';
 import type { AdminOptions, StaffUser } from './types.ts';
+import { describeDigest } from '../vocabulary/digest.ts';
 
 /** How long "Send test" waits for the message to go out before it answers "queued". */
 const TEST_SEND_WAIT_MS = 15_000;
@@ -129,6 +130,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     fromCode: n.fromCode,
     orphan: n.fromCode && !registry.findNotification(n.model, n.codename),
     templateCount: own.length,
+    digest: describeDigest(registry.digestOf(n)),
     lastChange: [n.updatedAt, ...own.map((t) => t.updatedAt)].sort().at(-1) ?? n.updatedAt,
   });
   const detail = async (key: string): Promise<NotificationDetail> => {

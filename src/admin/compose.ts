@@ -9,6 +9,7 @@ import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/regis
 import { SAMPLE_PEOPLE, sampleDigest, sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
 import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
+import { effectiveDigest } from '../vocabulary/digest.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import type { BackendInfo, ModelInfo, ObjectChoice, OneTimeForm, PreviewSource, RenderedMessage, TemplateForm, VariableGroup } from './api.ts';
 import type { AdminDeps } from './context.ts';
@@ -80,6 +81,15 @@ export class Composer {
       { root: 'contact', label: 'Contact', inBulk: false, fields: schemaFields(CONTACT_SCHEMA, 1) },
       { root: 'site', label: 'Site', inBulk: true, fields: schemaFields(SITE_SCHEMA, 1) },
     ];
+  }
+
+  /** Whether the template in the editor gathers digests (its own setting, else its notification's). */
+  #digestOf(form: TemplateForm, notification: NotificationRecord): boolean {
+    try {
+      return effectiveDigest(form, this.#deps.registry.digestOf(notification), notification.key) !== null;
+    } catch {
+      return false;
+    }
   }
 
   #digestSchema(notification: NotificationRecord): JsonSchema {
@@ -155,7 +165,7 @@ export class Composer {
     };
     let recipientLabel: string | undefined;
     let recipients: Contact[] = [];
-    if (!form.bulk && this.#deps.registry.digestOf(notification)) {
+    if (this.#digestOf(form, notification)) {
       const schema = (model: string | null) => (model ? this.schemaOf(model) : undefined);
       variables.digest = sampleDigest(views.object, schema(notification.actorModel), schema(notification.targetModel));
       notes.push('A digest: the preview gathers three sample events.');

@@ -74,6 +74,39 @@ export function templateForm(value: unknown): TemplateForm {
     attachments: texts(body, 'attachments'),
     bulk: flag(body, 'bulk', false),
     enabled: flag(body, 'enabled', true),
+    digest: digestField(body),
+  };
+}
+
+/** A template's digest: null (the notification's), false (none), or settings, checked when saved. */
+function digestField(body: Json): TemplateForm['digest'] {
+  const value = body.digest ?? null;
+  if (value === null || value === false) return value;
+  const digest = object(value, 'digest');
+  const number = (field: string) => {
+    const v = digest[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number') throw bad(`digest.${field} must be a number`);
+    return v;
+  };
+  const choice = <T extends string>(field: string, allowed: readonly T[]) => {
+    const v = digest[field];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw bad(`digest.${field} must be one of ${allowed.join(', ')}`);
+    return v as T;
+  };
+  const items = digest.items === undefined || digest.items === null ? undefined : object(digest.items, 'digest.items');
+  const keep = items && (items.keep === 'first' || items.keep === 'last') ? items.keep : undefined;
+  if (items && (keep === undefined || typeof items.count !== 'number')) throw bad("digest.items must be { keep: 'first' | 'last', count }");
+  const [window, maxWait, maxItems] = [number('window'), number('maxWait'), number('maxItems')];
+  const [mode, key] = [choice('mode', ['fixed', 'sliding'] as const), choice('key', ['object', 'actor', 'target'] as const)];
+  return {
+    window: window ?? 0,
+    ...(mode ? { mode } : {}),
+    ...(maxWait === undefined ? {} : { maxWait }),
+    ...(key ? { key } : {}),
+    ...(maxItems === undefined ? {} : { maxItems }),
+    ...(items && keep ? { items: { keep, count: items.count as number } } : {}),
   };
 }
 

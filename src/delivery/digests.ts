@@ -6,10 +6,10 @@ import { DIGEST_KEY_PREFIX, type ClaimedDigest, type DigestEvent, type DigestIte
 import type { NewMessage } from '../store/rows.ts';
 import type { Backend } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
-import type { DigestSettings } from '../vocabulary/digest.ts';
+import { effectiveDigest, type DigestSettings } from '../vocabulary/digest.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
-import { composeContext, type Composer } from './composing.ts';
+import { composeContext, type Composer, type IssueVariables } from './composing.ts';
 import { notificationRef, type IssueObjects } from './context.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey } from './outcomes.ts';
@@ -22,6 +22,17 @@ const CLAIM = 20;
 const DEFAULT_ITEMS = { keep: 'last', count: 10 } as const;
 /** Actors listed in `digest.actors`. */
 const ACTORS = 100;
+
+/** `digest` for a message sent at once (a template whose digest is off): a digest of its one event. */
+export function singleEventDigest(variables: IssueVariables): Record<string, unknown> {
+  return {
+    count: 1,
+    items: [{ object: variables.object, actor: variables.actor ?? null, target: variables.target ?? null, time: new Date().toISOString() }],
+    actors: variables.actor === undefined ? [] : [variables.actor],
+    truncated: false,
+    left_out: 0,
+  };
+}
 
 /** Adds one template's recipients of one issue to their digests, a batch at a time. */
 export class DigestGatherer {
@@ -78,6 +89,15 @@ function keyOf(engine: Engine, settings: DigestSettings, notification: Notificat
   return model === null || value === undefined ? '' : `${model}:${engine.registry.get(model).idOf(value)}`;
 }
 
+/** Which events a template's digests show; undefined when its digest was since turned off or broken (the default then). */
+function digestItems(template: TemplateRecord, declared: DigestSettings | null, where: string): DigestSettings['items'] | undefined {
+  try {
+    return effectiveDigest(template, declared, where)?.items;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Closes due digests into messages. */
 export class DigestCloser {
   readonly #engine: Engine;
@@ -119,7 +139,8 @@ export class DigestCloser {
     const groups = new Map<string, { keep: 'first' | 'last'; count: number; ids: number[] }>();
     for (const d of digests) {
       const notification = notifications.get(d.notification);
-      const keep = (notification && registry.digestOf(notification)?.items) ?? DEFAULT_ITEMS;
+      const template = templates.get(d.template_id);
+      const keep = (notification && template && digestItems(template, registry.digestOf(notification), notification.key)) ?? DEFAULT_ITEMS;
       const group = groups.get(`${keep.keep}:${keep.count}`) ?? { ...keep, ids: [] };
       group.ids.push(d.id);
       groups.set(`${keep.keep}:${keep.count}`, group);

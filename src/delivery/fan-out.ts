@@ -7,7 +7,8 @@ import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.t
 import { ROLES, modelForRole } from '../registry/registry.ts';
 import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage, type RecipientEntry } from './composing.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
-import { DigestGatherer } from './digests.ts';
+import { effectiveDigest } from '../vocabulary/digest.ts';
+import { DigestGatherer, singleEventDigest } from './digests.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
@@ -138,10 +139,15 @@ export class FanOut {
       await this.#write(state, template, backend.id, backend.protocol, [{ kind: 'failure', to: [], error, key: `${prefix}:attachments` }], undefined);
       return;
     }
+    // A digest notification's recipients get events in their digests instead of messages now. A
+    // template sending at once still sees `digest`, as a digest of this one event.
+    const declared = this.#engine.registry.digestOf(state.notification);
+    const digest = effectiveDigest(template, declared, state.notification.key);
+    const shared = digest === null && declared !== null && !template.bulk ? { ...state.variables, digest: singleEventDigest(state.variables) } : { ...state.variables };
     // Prepared at the first message; rendering runs on the render thread, a batch at a time.
     let prepared: PreparedMessage | undefined;
     const render: Render = (entries) => {
-      prepared ??= this.#composer.prepare(template, backend, { ...state.variables });
+      prepared ??= this.#composer.prepare(template, backend, shared);
       return prepared.composeMany(entries, attachments);
     };
     let batch: Planned[] = [];
@@ -157,8 +163,6 @@ export class FanOut {
     const addressKey = backend.addressKey ? (address: string) => backend.addressKey!(address) : (address: string) => address;
     const keyOf = (to: readonly Contact[]) => messageKey(state.issueId, template.id, to, addressKey);
     const seen = new Set<string>();
-    // A digest notification's recipients get events in their digests instead of messages now.
-    const digest = template.bulk ? null : this.#engine.registry.digestOf(state.notification);
     const gatherer = digest && new DigestGatherer(this.#engine, digest, state.issueId, state.notification, template, state.objects);
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;

@@ -8,6 +8,7 @@ import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
 import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
+import { effectiveDigest, type TemplateDigest } from '../vocabulary/digest.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
 import { MAX_LENGTH, checkEntries, checkLength } from './field-lengths.ts';
 
@@ -37,6 +38,11 @@ export interface TemplateInput {
   readonly bulk?: boolean;
   /** @default true */
   readonly enabled?: boolean;
+  /**
+   * This template's own digest: `false` sends its messages at once, settings replace the
+   * notification's digest (docs/digests.md). @default null, the notification's
+   */
+  readonly digest?: TemplateDigest | null;
 }
 
 /** The outcome of checking a template: errors block saving, warnings do not. */
@@ -113,6 +119,7 @@ export class Templates {
       from_address: input.fromAddress ?? '',
       bulk: flag(input.bulk ?? false),
       enabled: flag(input.enabled ?? true),
+      digest: input.digest === undefined || input.digest === null ? null : JSON.stringify(input.digest),
       updated_at: timestamp,
       // A template saved without a key (the admin's edits) keeps the one it has.
       ...(input.key === undefined ? {} : { key: input.key }),
@@ -184,6 +191,16 @@ export class Templates {
     for (const key of input.recipients) {
       if (!valid.has(key)) errors.push({ field: 'recipients', message: `unknown recipients ${JSON.stringify(key)}; choose from ${[...valid].join(', ')}` });
     }
+    if (input.digest !== undefined && input.digest !== null && input.digest !== false) {
+      try {
+        if (notification.required) throw new VoxError(ErrorCode.invalidDigest, 'a required notification is sent at once, never gathered into a digest');
+        effectiveDigest({ digest: input.digest, bulk: false }, null, notification.key);
+      } catch (error) {
+        if (!(error instanceof VoxError)) throw error;
+        errors.push({ field: 'digest', message: error.message });
+      }
+      if (input.bulk) warnings.push({ field: 'digest', message: 'bulk templates send one message to all recipients together: the digest is not used' });
+    }
     if (input.recipients.length === 0) warnings.push({ field: 'recipients', message: 'no recipients are selected, so this template is never used' });
     const attachments = input.attachments ?? [];
     if (attachments.length > 0) {
@@ -238,6 +255,15 @@ export class Templates {
     return problems;
   }
 
+  /** The digest a template being saved will use, if any; an invalid one counts as none (its error is reported apart). */
+  #digestOf(input: TemplateInput, notification: NotificationRecord): boolean {
+    try {
+      return effectiveDigest({ digest: input.digest ?? null, bulk: input.bulk ?? false }, this.#registry.digestOf(notification), notification.key) !== null;
+    } catch {
+      return false;
+    }
+  }
+
   /** Root variables a template may read, each with the schemas that may describe it. */
   #roots(notification: NotificationRecord, input: TemplateInput): Map<string, JsonSchema[]> {
     const roots = new Map<string, JsonSchema[]>();
@@ -248,7 +274,7 @@ export class Templates {
     roots.set('site', [SITE_SCHEMA]);
     if (notification.actorModel) roots.set('actor', [this.#schemaOf(notification.actorModel)]);
     if (notification.targetModel) roots.set('target', [this.#schemaOf(notification.targetModel)]);
-    if (!input.bulk && this.#registry.digestOf(notification)) {
+    if (this.#digestOf(input, notification)) {
       const schema = (model: string | null) => (model ? this.#schemaOf(model) : undefined);
       roots.set('digest', [digestSchema(objectSchema, schema(notification.actorModel), schema(notification.targetModel))]);
     }

@@ -32,6 +32,8 @@ export interface TemplateTable {
   enabled: Flag;
   created_at: string;
   updated_at: string;
+  /** JSON of the template's own digest (`false` or settings); null follows the notification's. */
+  digest: string | null;
 }
 
 export interface TemplateAttachmentTable {

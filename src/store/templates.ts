@@ -1,5 +1,6 @@
 /** Reading the templates table, with each template's attachments. */
 import type { Kysely } from 'kysely';
+import type { TemplateDigest } from '../vocabulary/digest.ts';
 import type { TemplateRecord } from '../vocabulary/records.ts';
 import type { Db } from './rows.ts';
 import type { VoxDatabase } from './schema.ts';
@@ -52,6 +53,7 @@ export class TemplateRows {
       attachments: attachments.filter((a) => a.template_id === row.id).map((a) => a.attachment_key),
       bulk: row.bulk === 1,
       enabled: row.enabled === 1,
+      digest: row.digest === null ? null : (JSON.parse(row.digest) as TemplateDigest),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     }));

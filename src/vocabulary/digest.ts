@@ -44,6 +44,35 @@ export interface DigestSettings {
   readonly items: { readonly keep: 'first' | 'last'; readonly count: number };
 }
 
+/**
+ * A template's own digest, set in the admin or by `templates.save`: `false` sends this template's
+ * messages at once; an object replaces the notification's digest for this template (its key, if any,
+ * one of `object`, `actor`, `target`: functions live in code); null or absent follows the
+ * notification's declaration.
+ */
+export type TemplateDigest = false | (Omit<DigestSpec, 'key'> & { readonly key?: DigestKey });
+
+/** The digest a template uses: its own, else its notification's; null for none. Throws `VOX_INVALID_DIGEST`. */
+export function effectiveDigest(template: { readonly digest: TemplateDigest | null; readonly bulk: boolean }, declared: DigestSettings | null, where: string): DigestSettings | null {
+  if (template.bulk || template.digest === false) return null;
+  if (template.digest === null) return declared;
+  if (template.digest.key !== undefined && typeof template.digest.key !== 'string') throw new VoxError(ErrorCode.invalidDigest, `digest of ${where}: a template's key must be 'object', 'actor' or 'target'`);
+  return digestSettings(template.digest, where);
+}
+
+/** A digest in words, for people: `a fixed 30-minute window, one digest per object, at most 50 events`. */
+export function describeDigest(digest: DigestSettings | null): string | null {
+  if (!digest) return null;
+  const time = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}-hour` : ms % 60_000 === 0 ? `${ms / 60_000}-minute` : `${ms / 1000}-second`);
+  const per = typeof digest.key === 'function' ? 'one digest per key of its code' : digest.key ? `one digest per ${digest.key}` : 'one digest per recipient';
+  const span = (ms: number) => {
+    const [n, unit] = time(ms).split('-') as [string, string];
+    return `${n} ${unit}${n === '1' ? '' : 's'}`;
+  };
+  const wait = digest.mode === 'sliding' ? ` (sliding, at most ${span(digest.maxWait)})` : '';
+  return `a ${time(digest.window)} window${wait}, ${per}${digest.maxItems ? `, at most ${digest.maxItems} events` : ''}`;
+}
+
 /** The longest window: a digest is a short-lived gathering, not a schedule. */
 const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
 

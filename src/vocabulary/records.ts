@@ -1,5 +1,6 @@
 /** What Vox's tables hold, as the library hands it out: notifications, issues, templates, site contacts, the message log. */
 import type { Contact } from './contact.ts';
+import type { TemplateDigest } from './digest.ts';
 import type { MessageStatus } from './model.ts';
 import type { MessagePayload } from './payload.ts';
 
@@ -85,6 +86,8 @@ export interface TemplateRecord {
   readonly attachments: readonly string[];
   readonly bulk: boolean;
   readonly enabled: boolean;
+  /** Its own digest: `false` for none, else replacing the notification's; null follows the notification (docs/digests.md). */
+  readonly digest: TemplateDigest | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

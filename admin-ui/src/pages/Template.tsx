@@ -4,6 +4,7 @@ import type { NotificationDetail, ObjectChoice, PreviewSource, SendOutcome, Temp
 import { ApiFailure, api, messageOf } from '../api.ts';
 import { CodeEditor, insertInto } from '../components/CodeEditor.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
+import { DigestFields } from '../components/DigestFields.tsx';
 import { ObjectPicker } from '../components/ObjectPicker.tsx';
 import { Preview } from '../components/Preview.tsx';
 import { Problems } from '../components/Problems.tsx';
@@ -28,8 +29,8 @@ function distinct(problems: readonly TemplateProblem[]): TemplateProblem[] {
 }
 
 function formOf(template: TemplateRecord): TemplateForm {
-  const { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled } = template;
-  return { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled };
+  const { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled, digest } = template;
+  return { id, notification, backend, recipients, subject, content, fromAddress, attachments, bulk, enabled, digest };
 }
 
 /** The template editor: fields by backend capability, CodeMirror, the variable picker and a live preview. */
@@ -50,7 +51,7 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
   const [form, setForm] = useState<TemplateForm>(() =>
     template
       ? formOf(template)
-      : { notification: n.key, backend: session.backends[0]?.id ?? '', recipients: [], subject: '', content: '', fromAddress: '', attachments: [], bulk: false, enabled: true },
+      : { notification: n.key, backend: session.backends[0]?.id ?? '', recipients: [], subject: '', content: '', fromAddress: '', attachments: [], bulk: false, enabled: true, digest: null },
   );
   const [saved, setSaved] = useState<TemplateForm | null>(template ? formOf(template) : null);
   const [chosen, setChosen] = useState<Partial<Record<Role, ObjectChoice | null>>>({});
@@ -209,6 +210,7 @@ function Editor({ detail, template }: { detail: NotificationDetail; template: Te
                 <input ref={inputs.fromAddress} value={form.fromAddress} onFocus={() => (focused.current = 'fromAddress')} onChange={(e) => set('fromAddress', e.target.value)} />
               </label>
             )}
+            {!form.bulk && <DigestFields value={form.digest} declared={n.digest} onChange={(digest) => set('digest', digest)} />}
             {caps?.attachments && detail.attachments.length > 0 && (
               <fieldset className="wide checkboxes">
                 <legend>Attachments</legend>

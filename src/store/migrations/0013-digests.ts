@@ -34,6 +34,8 @@ export function digests(dialect: SqlDialectName): Migration {
         .addColumn('event_key', 'text', (c) => c.notNull().unique())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
+      // A template's own digest (JSON: false, or settings replacing the notification's); null follows the notification.
+      await db.schema.alterTable('vox_templates').addColumn('digest', 'text').execute();
       await db.schema.createIndex('vox_digest_events_digest').on('vox_digest_events').columns(['digest_id', 'issue_id']).execute();
     },
   };
