@@ -10,19 +10,13 @@ import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObje
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
-import { screen, screenedInBatches } from './screening.ts';
+import { screen, screenedInBatches, type Screenable } from './screening.ts';
 import { shareTheLoop } from './turns.ts';
 
 /** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
 type RecipientItem =
-  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly ref?: RecipientRef }
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly recipient: Screenable['recipient'] }
   | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
-
-/** A recipient that is an object of a registered model (site contacts are not). */
-interface RecipientRef {
-  readonly model: string;
-  readonly id: string;
-}
 
 /** What one issue is about, during its fan-out. */
 interface IssueState {
@@ -219,7 +213,7 @@ export class FanOut {
             const enabled = site.enableFilter === 'whitelist' ? setting === true : setting !== false;
             if (!enabled) continue;
             const view = { name: site.name, protocol: site.protocol, address: site.address };
-            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }] };
+            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }], recipient: null };
           }
           continue;
         }
@@ -242,7 +236,7 @@ export class FanOut {
             identity = `${recipientModel.name}:${id}`;
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
-            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, ref: { model: recipientModel.name, id } };
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, recipient: { model: recipientModel.name, id } };
           } catch (error) {
             yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
           }

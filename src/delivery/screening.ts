@@ -11,9 +11,9 @@ import type { NotificationRecord } from '../vocabulary/records.ts';
 import { suppressionAddress, type SuppressionRecord } from '../vocabulary/suppression.ts';
 import { optedOutText, resolvePreference, type PreferenceTarget } from './preferences.ts';
 
-/** A recipient of a channel: its model and id (none for site contacts, who have no preferences) and contacts. */
+/** A recipient of a channel: its model and id (null for site contacts, who have no preferences) and contacts. */
 export interface Screenable {
-  readonly ref?: { readonly model: string; readonly id: string };
+  readonly recipient: { readonly model: string; readonly id: string } | null;
   readonly contacts: readonly Contact[];
 }
 
@@ -37,7 +37,7 @@ export async function screen(store: Store, notification: NotificationRecord, pro
   const preferences = notification.required ? new Map<string, Map<string, PreferenceRecord[]>>() : await preferencesOf(store, notification, batch);
   const target: PreferenceTarget = { key: notification.key, category: notification.category?.key ?? null, required: notification.required, defaults: notification.defaults };
   return batch.map((item) => {
-    const stored = item.ref ? (preferences.get(item.ref.model)?.get(item.ref.id) ?? []) : undefined;
+    const stored = item.recipient ? (preferences.get(item.recipient.model)?.get(item.recipient.id) ?? []) : undefined;
     const resolved = stored === undefined ? undefined : resolvePreference(stored, target, protocol);
     return item.contacts.map((contact) => {
       const suppression = suppressed.get(suppressionAddress(protocol, contact.address));
@@ -55,10 +55,10 @@ export async function screen(store: Store, notification: NotificationRecord, pro
 async function preferencesOf(store: Store, notification: NotificationRecord, batch: readonly Screenable[]): Promise<Map<string, Map<string, PreferenceRecord[]>>> {
   const ids = new Map<string, string[]>();
   for (const item of batch) {
-    if (!item.ref || item.contacts.length === 0) continue;
-    const list = ids.get(item.ref.model);
-    if (list) list.push(item.ref.id);
-    else ids.set(item.ref.model, [item.ref.id]);
+    if (!item.recipient || item.contacts.length === 0) continue;
+    const list = ids.get(item.recipient.model);
+    if (list) list.push(item.recipient.id);
+    else ids.set(item.recipient.model, [item.recipient.id]);
   }
   const found = new Map<string, Map<string, PreferenceRecord[]>>();
   for (const [model, list] of ids) {
