@@ -108,6 +108,23 @@ for (const database of databases) {
       await assert.rejects(vox.preferences.get('blog.nobody', 'bob'), (e: unknown) => e instanceof VoxError && e.code === 'VOX_UNKNOWN_MODEL');
     });
 
+    test('a suppression list write with one bad entry writes none of them', async () => {
+      const good = { protocol: 'email', address: 'good@example.org', reason: 'admin', source: 'admin:alan' } as const;
+      const bad: [unknown, string][] = [
+        [{ ...good, address: 'x@example.org', reason: 'spam' }, 'VOX_INVALID_INPUT'],
+        [{ ...good, address: 'x@example.org', protocol: 'fax' }, 'VOX_UNKNOWN_PROTOCOL'],
+        [{ ...good, address: `${'x'.repeat(2049)}` }, 'VOX_FIELD_TOO_LONG'],
+        [{ ...good, address: 'x@example.org', source: '' }, 'VOX_INVALID_INPUT'],
+      ];
+      for (const [entry, code] of bad) {
+        await assert.rejects(vox.suppressions.add([good, entry as typeof good]), (e: unknown) => e instanceof VoxError && e.code === code, code);
+      }
+      assert.deepEqual(await vox.suppressions.list(), []);
+      assert.equal(await vox.suppressions.add(good), 1);
+      assert.deepEqual([...(await vox.suppressions.find('email', ['GOOD@example.org'])).keys()], ['good@example.org']);
+      assert.equal(await vox.suppressions.remove('email', 'Good@Example.org'), true);
+    });
+
     test('vox sync stores category, label and defaults, and reports changes to them', async () => {
       const stored = (await vox.notifications.list()).find((n) => n.key === 'blog.article.digest');
       assert.deepEqual(stored?.category, { key: 'newsletter', label: 'The newsletter' });
