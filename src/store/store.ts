@@ -6,6 +6,7 @@ import type { SqlDialectName } from '../vocabulary/database.ts';
 import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
+import { PreferenceRows } from './preferences.ts';
 import { SiteContactRows } from './site-contacts.ts';
 import { SuppressionRows } from './suppressions.ts';
 import { DigestRows } from './digests.ts';
@@ -22,6 +23,7 @@ export class Store {
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
   readonly digests: DigestRows;
+  readonly preferences: PreferenceRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -36,6 +38,7 @@ export class Store {
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
     this.digests = new DigestRows(db, dialect);
+    this.preferences = new PreferenceRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */
