@@ -9,6 +9,7 @@ import { composeContext, type Composed, type Composer, type IssueVariables, type
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import { effectiveDigest } from '../vocabulary/digest.ts';
 import { DigestGatherer, singleEventDigest } from './digests.ts';
+import { overflowDigest, throttled } from './throttling.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
@@ -145,15 +146,20 @@ export class FanOut {
     // template sending at once still sees `digest`, as a digest of this one event.
     const declared = this.#engine.registry.digestOf(state.notification);
     const digest = effectiveDigest(template, declared, state.notification.key);
-    const shared = digest === null && declared !== null && !template.bulk ? { ...state.variables, digest: singleEventDigest(state.variables) } : { ...state.variables };
+    // A throttled notification: what is over the recipient's limit is skipped, or gathered into a digest.
+    const throttle = digest === null && !template.bulk ? this.#engine.registry.throttleOf(state.notification) : null;
+    const digestible = declared !== null || throttle?.over === 'digest';
+    const shared = digest === null && digestible && !template.bulk ? { ...state.variables, digest: singleEventDigest(state.variables) } : { ...state.variables };
     // Prepared at the first message; rendering runs on the render thread, a batch at a time.
     let prepared: PreparedMessage | undefined;
     const render: Render = (entries) => {
       prepared ??= this.#composer.prepare(template, backend, shared);
       return prepared.composeMany(entries, attachments);
     };
+    const overflow = throttle?.over === 'digest' ? new DigestGatherer(this.#engine, overflowDigest(throttle), state.issueId, state.notification, template, state.objects) : undefined;
     let batch: Planned[] = [];
     const flush = async () => {
+      if (throttle) batch = await throttled(this.#engine, state.notification.key, backend.protocol, batch, throttle, overflow);
       await this.#write(state, template, backend.id, backend.protocol, batch, render);
       batch = [];
     };
@@ -210,6 +216,7 @@ export class FanOut {
     if (bulk.length > 0) await plan({ kind: 'send', to: bulk, own: {}, key: keyOf(bulk) });
     await gatherer?.flush();
     await flush();
+    await overflow?.flush();
   }
 
   /** Streams the template's recipients, channel by channel; failures are yielded, never thrown. */

@@ -258,7 +258,8 @@ export class Templates {
   /** The digest a template being saved will use, if any; an invalid one counts as none (its error is reported apart). */
   #digestOf(input: TemplateInput, notification: NotificationRecord): boolean {
     try {
-      return effectiveDigest({ digest: input.digest ?? null, bulk: input.bulk ?? false }, this.#registry.digestOf(notification), notification.key) !== null;
+      const own = effectiveDigest({ digest: input.digest ?? null, bulk: input.bulk ?? false }, this.#registry.digestOf(notification), notification.key);
+      return own !== null || (!input.bulk && this.#registry.throttleOf(notification)?.over === 'digest');
     } catch {
       return false;
     }

@@ -1,6 +1,6 @@
 /** The registry: models as declared in code, with their notifications, channels, contacts and attachments. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
-import { digestSettings, type DigestSettings } from '../vocabulary/digest.ts';
+import { digestSettings, throttleSettings, type DigestSettings, type ThrottleSpec } from '../vocabulary/digest.ts';
 import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationSpec, NotificationsSpec, OwnChannelSpec, RelationSpec } from '../vocabulary/model.ts';
 
 /** A notification as declared in code, normalised. */
@@ -15,6 +15,8 @@ export interface NotificationDef {
   readonly required: boolean;
   /** Its digest, checked, when it declares one. */
   readonly digest: DigestSettings | null;
+  /** Its throttle, checked, when it declares one. */
+  readonly throttle: Required<ThrottleSpec> | null;
   readonly category: { readonly key: string; readonly label: string } | null;
   /** Protocol → opted in by default; a protocol not named is opted in. */
   readonly defaults: Readonly<Record<string, boolean>>;
@@ -171,6 +173,11 @@ export class Registry {
     return this.#models.has(name);
   }
 
+  /** The throttle a notification declares in code; null when it declares none or exists only in the database. */
+  throttleOf(notification: { readonly model: string; readonly codename: string }): Required<ThrottleSpec> | null {
+    return this.#models.get(notification.model)?.notifications.get(notification.codename)?.throttle ?? null;
+  }
+
   /** The digest a notification declares in code; null when it declares none or exists only in the database. */
   digestOf(notification: { readonly model: string; readonly codename: string }): DigestSettings | null {
     return this.#models.get(notification.model)?.notifications.get(notification.codename)?.digest ?? null;
@@ -239,6 +246,9 @@ function normaliseNotifications(model: string, spec: NotificationsSpec): Map<str
       throw new VoxError(ErrorCode.configuration, `notification codename ${JSON.stringify(codename)} of ${model} must be a word (letters, digits, _)`);
     }
     const long = typeof value === 'string' ? { description: value } : value;
+    if (long.throttle !== undefined && long.required) {
+      throw new VoxError(ErrorCode.invalidDigest, `throttle of ${model}.${codename}: a required notification is always sent, never throttled`);
+    }
     if (long.digest !== undefined && long.required) {
       throw new VoxError(ErrorCode.invalidDigest, `digest of ${model}.${codename}: a required notification is sent at once, never gathered into a digest`);
     }
@@ -251,6 +261,7 @@ function normaliseNotifications(model: string, spec: NotificationsSpec): Map<str
       targetModel: long.target === undefined ? null : refName(long.target),
       required: long.required ?? false,
       digest: long.digest === undefined ? null : digestSettings(long.digest, `${model}.${codename}`),
+      throttle: long.throttle === undefined ? null : throttleSettings(long.throttle, `${model}.${codename}`),
       category: categoryOf(`${model}.${codename}`, long.category),
       defaults: { ...long.defaults },
     });

@@ -207,6 +207,15 @@ export interface PreferenceTable {
   updated_at: string;
 }
 
+/** Messages per notification, protocol and address in the current throttle window. */
+export interface ThrottleTable {
+  notification: string;
+  protocol: string;
+  address: string;
+  window_start: string;
+  sent: number;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -221,5 +230,6 @@ export interface VoxDatabase {
   vox_suppressions: SuppressionTable;
   vox_digests: DigestTable;
   vox_digest_events: DigestEventTable;
+  vox_throttles: ThrottleTable;
   vox_preferences: PreferenceTable;
 }

@@ -10,6 +10,7 @@ import { PreferenceRows } from './preferences.ts';
 import { SiteContactRows } from './site-contacts.ts';
 import { SuppressionRows } from './suppressions.ts';
 import { DigestRows } from './digests.ts';
+import { ThrottleRows } from './throttles.ts';
 import { TemplateRows } from './templates.ts';
 
 /** Data access to Vox's tables, by concern. */
@@ -23,6 +24,7 @@ export class Store {
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
   readonly digests: DigestRows;
+  readonly throttles: ThrottleRows;
   readonly preferences: PreferenceRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
@@ -38,6 +40,7 @@ export class Store {
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
     this.digests = new DigestRows(db, dialect);
+    this.throttles = new ThrottleRows(db);
     this.preferences = new PreferenceRows(db);
   }
 

@@ -33,6 +33,29 @@ export type DigestKey = 'object' | 'actor' | 'target';
 /** A digest key computed from the objects passed to notify(); see {@link DigestSpec.key}. */
 export type DigestKeyFunction = (issue: { readonly object: unknown; readonly actor: unknown; readonly target: unknown }) => string | number;
 
+/**
+ * At most `limit` messages of a notification per recipient in `window` milliseconds (from the
+ * first); what is over is skipped and logged `skipped` with `VOX_THROTTLED`, or, with
+ * `over: 'digest'`, gathered into one digest that closes when the window ends.
+ */
+export interface ThrottleSpec {
+  readonly limit: number;
+  readonly window: number;
+  /** @default 'skip' */
+  readonly over?: 'skip' | 'digest';
+}
+
+/** Checks a throttle declaration; throws `VOX_INVALID_DIGEST` naming `where`. */
+export function throttleSettings(spec: ThrottleSpec, where: string): Required<ThrottleSpec> {
+  const invalid = (why: string) => new VoxError(ErrorCode.invalidDigest, `throttle of ${where}: ${why}`);
+  if (typeof spec !== 'object' || spec === null) throw invalid('must be an object such as { limit: 3, window: 3_600_000 }');
+  if (!Number.isSafeInteger(spec.limit) || spec.limit < 1) throw invalid(`limit must be a whole number of 1 or more, not ${String(spec.limit)}`);
+  if (!Number.isSafeInteger(spec.window) || spec.window <= 0 || spec.window > MAX_WINDOW_MS) throw invalid(`window must be a whole number of milliseconds above 0 and at most 31 days, not ${String(spec.window)}`);
+  const over = spec.over ?? 'skip';
+  if (over !== 'skip' && over !== 'digest') throw invalid(`over must be 'skip' or 'digest', not ${JSON.stringify(spec.over)}`);
+  return { limit: spec.limit, window: spec.window, over };
+}
+
 /** A checked digest with every default filled in. */
 export interface DigestSettings {
   readonly window: number;

@@ -53,6 +53,8 @@ export const ErrorCode = {
   keyTaken: 'VOX_KEY_TAKEN',
   /** A notification's `digest` that cannot work: a window of zero or less, a maxWait shorter than the window, … */
   invalidDigest: 'VOX_INVALID_DIGEST',
+  /** Logged on a message skipped because its recipient had the throttle's limit of the notification in its window. */
+  throttled: 'VOX_THROTTLED',
   /** settled() of an issue that was cancelled before its time. */
   issueCancelled: 'VOX_ISSUE_CANCELLED',
 } as const;

@@ -1,7 +1,7 @@
 /** What apps declare: models, notifications, channels, contacts, attachments, actors, and what notify() takes and returns. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
-import type { DigestSpec } from './digest.ts';
+import type { DigestSpec, ThrottleSpec } from './digest.ts';
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -79,6 +79,11 @@ export interface NotificationSpec {
    * docs/digests.md): forty comments in an hour make one email. Checked at `vox.model()`.
    */
   readonly digest?: DigestSpec;
+  /**
+   * At most `limit` messages per recipient in `window` milliseconds; the rest skipped (logged as
+   * `skipped`, `VOX_THROTTLED`) or, with `over: 'digest'`, gathered into one digest (docs/digests.md).
+   */
+  readonly throttle?: ThrottleSpec;
 }
 
 /** A preference category with its label, for {@link NotificationSpec.category}. */

@@ -8,6 +8,7 @@ import { suppressions } from './0008-suppressions.ts';
 import { preferences } from './0009-preferences.ts';
 import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
+import { throttles } from './0014-throttles.ts';
 import { idTable, type AnyDb } from './kit.ts';
 
 /**
@@ -295,6 +296,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0009_preferences': preferences(dialect),
     '0012_schedule': schedule(),
     '0013_digests': digests(dialect),
+    '0014_throttles': throttles(),
   };
 }
 
