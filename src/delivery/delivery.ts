@@ -18,6 +18,7 @@ import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
 import { Engine, type DeliverySettings } from './engine.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
+import { Feedback } from './feedback.ts';
 import { Issuer } from './issuing.ts';
 import { Sender } from './sending.ts';
 
@@ -30,13 +31,16 @@ export class Delivery {
   readonly #issuer: Issuer;
   readonly #fanOut: FanOut;
   readonly #sender: Sender;
+  /** Providers' reports after they accepted messages (delivery feedback). */
+  readonly feedback: Feedback;
 
   constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, queue: Queue, dialect: SqlDialectName, settings: DeliverySettings) {
     this.#engine = new Engine(registry, store, renderer, backends, queue, dialect, settings);
     const composer = new Composer(this.#engine);
     this.#issuer = new Issuer(this.#engine, composer, this.#live);
     this.#fanOut = new FanOut(this.#engine, composer, this.#live);
-    this.#sender = new Sender(this.#engine, composer);
+    this.feedback = new Feedback(this.#engine);
+    this.#sender = new Sender(this.#engine, composer, this.feedback);
   }
 
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { MessageClaims } from './claims.ts';
 import { IssueRows, timeOrderedIds } from './issues.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
+import { MessageEventRows } from './message-events.ts';
 import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
@@ -20,6 +21,7 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
+  readonly messageEvents: MessageEventRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -33,6 +35,7 @@ export class Store {
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
+    this.messageEvents = new MessageEventRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

@@ -39,6 +39,8 @@ export const ErrorCode = {
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */
   duplicateHandle: 'VOX_DUPLICATE_HANDLE',
+  /** A provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
+  unauthorized: 'VOX_UNAUTHORIZED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -1,6 +1,7 @@
 /** What apps declare: models, notifications, channels, contacts, attachments, actors, and what notify() takes and returns. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
+import type { FeedbackStatus } from './feedback.ts';
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -274,8 +275,12 @@ export interface MessageOutcome {
   readonly error: string | null;
 }
 
-/** Status of a message in the log. */
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
+/**
+ * Status of a message in the log. After `sent`, a provider's report (delivery feedback) may move it
+ * on to `delivered`, `bounced`, `complained` or `failed`, never back.
+ */
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed'
+  | FeedbackStatus;
 
 /**
  * What a resend says of one message: how its attempt went, or `not_resent` when it was not
@@ -290,8 +295,15 @@ export interface IssueResult {
   readonly issueId: number;
   readonly notification: string;
   readonly messages: readonly MessageOutcome[];
+  /** Messages the provider accepted, including those it reported delivered, bounced or complained of since. */
   readonly sent: number;
   readonly failed: number;
+  /** Of `sent`, those the provider reported delivered (delivery feedback). */
+  readonly delivered: number;
+  /** Of `sent`, those the provider reported bounced. */
+  readonly bounced: number;
+  /** Of `sent`, those whose recipient reported them as spam. */
+  readonly complained: number;
 }
 
 /** A registered model. Returned by {@link Vox.model}. */

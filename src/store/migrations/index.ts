@@ -5,6 +5,7 @@ import { ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
 import type { VoxDatabase } from '../schema.ts';
 import { suppressions } from './0008-suppressions.ts';
+import { messageEvents } from './0010-message-events.ts';
 import { idTable, type AnyDb } from './kit.ts';
 
 /**
@@ -289,6 +290,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
       },
     },
     '0008_suppressions': suppressions(dialect),
+    '0010_message_events': messageEvents(dialect),
   };
 }
 
