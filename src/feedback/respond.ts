@@ -27,13 +27,20 @@ export function recorded(outcome: FeedbackOutcome): Response {
   return Response.json(outcome, { status: 200, headers: NO_STORE });
 }
 
-/** A JSON body, or undefined when it is not JSON. */
+/**
+ * A JSON body, or undefined when it is not JSON. Whole numbers beyond 2^53 (Postmark's bounce ids)
+ * are kept as their digits, not rounded into another event's id.
+ */
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text, exactIntegers) as unknown;
   } catch {
     return undefined;
   }
+}
+
+function exactIntegers(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source) ? context.source : value;
 }
 
 /** A plain object's field as a string, when it is one (numbers are turned into strings). */

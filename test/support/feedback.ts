@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { DatabaseOptions, Vox } from '../../src/index.ts';
+import { contact, createVox, type Backend, type DatabaseOptions, type Vox } from '../../src/index.ts';
 import type { TestDatabase } from './databases.ts';
 
 /** A relay: forwards every request to `target` and, before answering, hands the answer to `beforeAnswer`. */
@@ -88,4 +88,29 @@ export interface SuppressionRow {
   readonly address: string;
   readonly reason: string;
   readonly source: string;
+}
+
+/**
+ * A shop whose orders notify their customer by email through `backend`, with `template` saved:
+ * `send` notifies, waits for the message to settle and hands back its id and provider id.
+ */
+export async function emailShop(options: DatabaseOptions, backend: Backend, template: { subject: string; content: string }) {
+  const vox = createVox({ database: options, backends: [backend] });
+  const Customer = vox.model('shop.customer', { id: (c: { email: string }) => c.email, contacts: { email: (c) => [contact('Ann', 'email', c.email)] } });
+  const Order = vox.model('shop.order', {
+    id: (o: { id: number; email: string }) => o.id,
+    notifications: { shipped: 'An order was shipped' },
+    channels: { customer: { recipients: Customer, resolve: (o) => [{ email: o.email }] } },
+  });
+  await vox.migrate();
+  await vox.sync();
+  await vox.templates.save({ notification: 'shop.order.shipped', backend: backend.id, recipients: ['c:customer'], ...template });
+  const send = async (orderId: number, email: string) => {
+    const ticket = await Order.notify({ id: orderId, email }, 'shipped');
+    const result = await ticket.settled();
+    const [message] = await vox.messages.list({ issueId: ticket.issueId });
+    if (result.sent !== 1 || !message?.providerMessageId) throw new Error(`the message was not sent: ${JSON.stringify(result)}`);
+    return { id: message.id, providerMessageId: message.providerMessageId, issueId: ticket.issueId };
+  };
+  return { vox, send };
 }
