@@ -5,7 +5,7 @@
  * on the suppression list. A report of a message whose sent record is not written yet is kept as
  * an orphan and applied when the record is written.
  */
-import type { FeedbackTarget, StoredEvent } from '../store/message-events.ts';
+import type { StoredEvent } from '../store/message-events.ts';
 import type { Db } from '../store/rows.ts';
 import { statusesBefore, statusOfEvent, type DeliveryEventName, type FeedbackEvent, type FeedbackOutcome, type MessageEventRecord } from '../vocabulary/feedback.ts';
 import type { Engine } from './engine.ts';
@@ -29,19 +29,22 @@ export class Feedback {
     let orphans = 0;
     for (const event of events) {
       const by = { provider: event.provider, providerMessageId: event.providerMessageId ?? null, messageKey: event.messageKey ?? null, providerRef: event.providerRef ?? null };
+      const applied = applying(event);
       const written = await store.db.transaction().execute(async (trx) => {
         const target = await store.messageEvents.findTarget(by, trx);
+        // Until its sent record is written a message is not the provider's yet: the report waits.
+        const ready = target !== undefined && !UNSENT.has(target.status);
         const id = await store.messageEvents.insert(
           {
             messageId: target?.id ?? null,
             ...by,
-            provider: event.provider,
             providerEventId: event.eventId,
             event: event.event,
             recipient: event.recipient ?? null,
-            description: event.description ?? null,
-            code: event.code ?? null,
-            permanent: event.permanent ?? true,
+            description: applied.description,
+            code: applied.code,
+            permanent: applied.permanent,
+            pending: !ready,
             occurredAt: event.occurredAt ?? new Date().toISOString(),
             payload: trimmed(event.payload, payloadBytes),
           },
@@ -51,40 +54,39 @@ export class Feedback {
         if (event.suppress && event.recipient) {
           await store.suppressions.add([{ protocol: event.protocol, address: event.recipient, reason: event.suppress, source: event.provider, note: event.description ?? null }], trx);
         }
-        if (target) await this.#apply(target, { event: event.event, description: event.description ?? null, code: event.code ?? null, permanent: event.permanent ?? true, provider: event.provider }, trx);
-        return { id, target };
+        if (ready) await this.#apply(target.id, applied, trx);
+        return { id, ready };
       });
       if (!written) {
         duplicates++;
         continue;
       }
       recorded++;
-      if (written.target) continue;
-      // The sent record may have been written meanwhile, after its own look for orphans: look again.
+      if (written.ready) continue;
+      // The sent record may have been written meanwhile, after its own look for pending reports: look again.
       const target = await store.messageEvents.findTarget(by);
-      if (target) await this.#adopt(target, [{ id: written.id, event: event.event, description: event.description ?? null, code: event.code ?? null, permanent: event.permanent ?? true, provider: event.provider }]);
+      if (target && !UNSENT.has(target.status)) await this.#claim(target.id, [{ ...applied, id: written.id }]);
       else orphans++;
     }
     if (recorded > 0) this.#engine.events.emit('progress');
     return { recorded, duplicates, orphans };
   }
 
-  /** After sent records are written: applies the orphans that were waiting for these messages. */
+  /** After sent records are written: applies the reports that were waiting for these messages. */
   async applyOrphans(sent: readonly { readonly id: number; readonly providerMessageId: string | null }[]): Promise<void> {
     const byProviderId = new Map<string, number>();
     for (const message of sent) if (message.providerMessageId !== null) byProviderId.set(message.providerMessageId, message.id);
-    if (byProviderId.size === 0) return;
-    const waiting = await this.#engine.store.messageEvents.orphansOf([...byProviderId.keys()]);
+    const waiting = await this.#engine.store.messageEvents.pendingFor(
+      sent.map((m) => m.id),
+      [...byProviderId.keys()],
+    );
     if (waiting.length === 0) return;
-    const targets = new Map<number, StoredEvent[]>();
+    const byMessage = new Map<number, StoredEvent[]>();
     for (const event of waiting) {
-      const id = byProviderId.get(event.providerMessageId ?? '');
-      if (id !== undefined) targets.set(id, [...(targets.get(id) ?? []), event]);
+      const id = byProviderId.get(event.providerMessageId ?? '') ?? event.messageId;
+      if (id !== null) byMessage.set(id, [...(byMessage.get(id) ?? []), event]);
     }
-    for (const [id, events] of targets) {
-      const target = await this.#engine.store.db.selectFrom('vox_messages').select(['id', 'status', 'protocol']).where('id', '=', id).executeTakeFirst();
-      if (target) await this.#adopt(target, events);
-    }
+    for (const [id, events] of byMessage) await this.#claim(id, events.map((e) => ({ id: e.id, event: e.event, description: e.description, code: e.code, permanent: e.permanent, provider: e.provider })));
     this.#engine.events.emit('progress');
   }
 
@@ -93,25 +95,25 @@ export class Feedback {
     return this.#engine.store.messageEvents.ofMessage(messageId);
   }
 
-  /** Gives orphans their message and applies each that this process attached (another may have). */
-  async #adopt(target: FeedbackTarget, events: readonly Applied[]): Promise<void> {
+  /** Takes pending reports for message `messageId` and applies each that this process took (another may have). */
+  async #claim(messageId: number, events: readonly Applied[]): Promise<void> {
     const { store } = this.#engine;
     for (const event of events) {
       await store.db.transaction().execute(async (trx) => {
-        if (await store.messageEvents.attach(event.id as number, target.id, trx)) await this.#apply(target, event, trx);
+        if (await store.messageEvents.claim(event.id as number, messageId, trx)) await this.#apply(messageId, event, trx);
       });
     }
   }
 
   /** Moves the message to the status the event reports, if that is forward of where it is. */
-  async #apply(target: FeedbackTarget, event: Applied, trx: Db): Promise<void> {
+  async #apply(messageId: number, event: Applied, trx: Db): Promise<void> {
     const status = statusOfEvent(event.event);
     if (!status) return;
     const failure =
       status === 'failed' || status === 'bounced'
         ? { error: `${PROVIDER_NAMES[event.provider] ?? event.provider} reports the message ${event.event}${event.code ? ` (error ${event.code})` : ''}${event.description ? `: ${event.description}` : ''}`, errorCode: event.code, permanent: status === 'bounced' || event.permanent }
         : undefined;
-    await this.#engine.store.messages.advance(target.id, status, statusesBefore(status), failure, trx);
+    await this.#engine.store.messages.advance(messageId, status, statusesBefore(status), failure, trx);
   }
 }
 
@@ -123,6 +125,14 @@ interface Applied {
   readonly code: string | null;
   readonly permanent: boolean;
   readonly provider: string;
+}
+
+/** Statuses of messages not handed to their provider yet (or not recorded as handed). */
+const UNSENT: ReadonlySet<string> = new Set(['queued', 'sending', 'retrying']);
+
+/** What applying `event` needs of it. */
+function applying(event: FeedbackEvent): Applied {
+  return { event: event.event, description: event.description ?? null, code: event.code ?? null, permanent: event.permanent ?? true, provider: event.provider };
 }
 
 const PROVIDER_NAMES: Readonly<Record<string, string>> = { twilio: 'Twilio', postmark: 'Postmark', ses: 'Amazon SES', sendgrid: 'SendGrid' };

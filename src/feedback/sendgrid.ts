@@ -79,7 +79,7 @@ function sendgridEvent(entry: unknown): FeedbackEvent {
     event: blocked ? 'failed' : (EVENTS[name] ?? 'unknown'),
     protocol: 'email',
     payload: entry,
-    ...(smtpId ? { providerMessageId: smtpId } : {}),
+    ...(smtpId ? { providerMessageId: smtpId.startsWith('<') ? smtpId : `<${smtpId}>` } : {}),
     // sg_message_id is SendGrid's X-Message-Id and what it appends per recipient and filter.
     ...(sgId ? { providerRef: sgId.split('.filter')[0] as string } : {}),
     ...(text(entry, 'email') ? { recipient: text(entry, 'email') as string } : {}),

@@ -67,7 +67,8 @@ function sesEvents(notification: unknown, sns: SnsMessage): FeedbackEvent[] | un
     provider: 'ses' as const,
     protocol: 'email',
     payload: notification,
-    ...(headerId ? { providerMessageId: headerId } : {}),
+    // Vox records an email's Message-ID as sent, in angle brackets.
+    ...(headerId ? { providerMessageId: headerId.startsWith('<') ? headerId : `<${headerId}>` } : {}),
     ...(text(key, 'value') ? { messageKey: text(key, 'value') as string } : {}),
     ...(sesId ? { providerRef: sesId } : {}),
   };

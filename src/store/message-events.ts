@@ -17,6 +17,8 @@ export interface NewMessageEvent {
   readonly description: string | null;
   readonly code: string | null;
   readonly permanent: boolean;
+  /** Waits for the message's sent record before it is applied. */
+  readonly pending: boolean;
   readonly occurredAt: string;
   readonly payload: string;
 }
@@ -52,6 +54,7 @@ export class MessageEventRows {
         description: event.description,
         code: event.code,
         permanent: flag(event.permanent),
+        pending: flag(event.pending),
         occurred_at: event.occurredAt,
         payload: event.payload,
         created_at: now(),
@@ -90,32 +93,35 @@ export class MessageEventRows {
     return undefined;
   }
 
-  /** Gives orphan `eventId` its message; false when another process did first. */
-  async attach(eventId: number, messageId: number, db: Db = this.db): Promise<boolean> {
-    const result = await db.updateTable('vox_message_events').set({ message_id: messageId }).where('id', '=', eventId).where('message_id', 'is', null).executeTakeFirst();
+  /** Takes pending event `eventId` for message `messageId`, to apply it; false when another process did first. */
+  async claim(eventId: number, messageId: number, db: Db = this.db): Promise<boolean> {
+    const result = await db.updateTable('vox_message_events').set({ message_id: messageId, pending: 0 }).where('id', '=', eventId).where('pending', '=', 1).executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Orphans that name one of these provider ids, oldest first: one indexed query per batch of sent records. */
-  async orphansOf(providerMessageIds: readonly string[], db: Db = this.db): Promise<StoredEvent[]> {
-    if (providerMessageIds.length === 0) return [];
+  /**
+   * Pending events of these messages (by id, or by the provider id just recorded), oldest first:
+   * two indexed look-ups per batch of sent records, of an index that holds only pending events.
+   */
+  async pendingFor(messageIds: readonly number[], providerMessageIds: readonly string[], db: Db = this.db): Promise<StoredEvent[]> {
+    if (messageIds.length === 0) return [];
     const rows = await db
       .selectFrom('vox_message_events')
       .selectAll()
-      .where('message_id', 'is', null)
-      .where('provider_message_id', 'in', [...providerMessageIds])
+      .where('pending', '=', 1)
+      .where((eb) => eb.or([eb('message_id', 'in', [...messageIds]), ...(providerMessageIds.length ? [eb('provider_message_id', 'in', [...providerMessageIds])] : [])]))
       .orderBy('id')
       .execute();
     return rows.map(toStored);
   }
 
-  /** A message's history, in the order things happened. */
+  /** A message's history, in the order things happened (pending events included). */
   async ofMessage(messageId: number, db: Db = this.db): Promise<MessageEventRecord[]> {
     const rows = await db.selectFrom('vox_message_events').selectAll().where('message_id', '=', messageId).orderBy('occurred_at').orderBy('id').execute();
     return rows.map(toRecord);
   }
 
-  /** Events of no message, newest first. */
+  /** Events of no message Vox knows, newest first. */
   async orphans(limit = 100, db: Db = this.db): Promise<MessageEventRecord[]> {
     const rows = await db.selectFrom('vox_message_events').selectAll().where('message_id', 'is', null).orderBy('id', 'desc').limit(limit).execute();
     return rows.map(toRecord);

@@ -159,6 +159,8 @@ export interface MessageEventTable {
   description: string | null;
   code: string | null;
   permanent: Flag;
+  /** 1 while the event waits for its message's sent record to be applied. */
+  pending: Flag;
   occurred_at: string;
   /** JSON of the provider's payload, trimmed. */
   payload: string;

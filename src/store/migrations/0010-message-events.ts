@@ -23,19 +23,17 @@ export function messageEvents(dialect: SqlDialectName): Migration {
         .addColumn('description', 'text')
         .addColumn('code', 'text')
         .addColumn('permanent', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('pending', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('occurred_at', 'text', (c) => c.notNull())
         .addColumn('payload', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addUniqueConstraint('vox_message_events_provider_event', ['provider', 'provider_event_id'])
         .execute();
       await db.schema.createIndex('vox_message_events_message').on('vox_message_events').column('message_id').execute();
-      // Orphans wait here for their message's sent record (markSent looks them up by provider id).
-      await db.schema
-        .createIndex('vox_message_events_orphans')
-        .on('vox_message_events')
-        .column('provider_message_id')
-        .where(sql.ref('message_id'), 'is', null)
-        .execute();
+      // Reports that came before their message's sent record wait here; each batch of sent records
+      // looks them up by provider id and by message id.
+      await db.schema.createIndex('vox_message_events_pending_provider').on('vox_message_events').column('provider_message_id').where(sql.ref('pending'), '=', 1).execute();
+      await db.schema.createIndex('vox_message_events_pending_message').on('vox_message_events').column('message_id').where(sql.ref('pending'), '=', 1).execute();
       await db.schema.createIndex('vox_message_events_ref').on('vox_message_events').columns(['provider', 'provider_ref']).where(sql.ref('provider_ref'), 'is not', null).execute();
       await db.schema
         .createIndex('vox_messages_provider_message')
