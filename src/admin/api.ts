@@ -10,6 +10,7 @@ import type { MessageStatus } from '../vocabulary/model.ts';
 import type { AttachmentChoice, ChannelChoice } from '../registry/registry.ts';
 import type { SchemaField } from '../render/schema-paths.ts';
 import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../vocabulary/records.ts';
+import type { MessageEventRecord } from '../vocabulary/feedback.ts';
 
 export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
 
@@ -162,7 +163,13 @@ export interface MessagePage {
   readonly next: number | null;
 }
 
-export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'>;
+/** One event of a message's history, as its provider reported it (delivery feedback). */
+export type MessageEventView = Pick<MessageEventRecord, 'id' | 'provider' | 'event' | 'recipient' | 'description' | 'code' | 'occurredAt' | 'payload'>;
+
+export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'> & {
+  /** What the provider reported after accepting it, in the order things happened. */
+  readonly events: readonly MessageEventView[];
+};
 
 export interface SiteContactForm {
   readonly name: string;
