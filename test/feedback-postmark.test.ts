@@ -114,6 +114,15 @@ for (const database of databases) {
       assert.deepEqual(await db.suppressions(), []);
     });
 
+    test('the payload kept in the history is cut at payloadBytes', async () => {
+      feedback = vox.feedback({ postmark: credentials, payloadBytes: 256 });
+      await ok(await post('HardBounce', sent));
+      const [event] = await vox.messages.events(sent.id);
+      assert.ok(Buffer.byteLength(event?.payload ?? '') <= 256);
+      assert.ok(event?.payload.startsWith('{"RecordType":"Bounce"') && event.payload.endsWith('…'));
+      assert.ok(Buffer.byteLength(JSON.stringify({ ...documented.HardBounce })) > 600, 'the documented payload is larger than that');
+    });
+
     test('a replayed webhook is recorded once', async () => {
       await ok(await post('HardBounce', sent));
       assert.deepEqual(await ok(await post('HardBounce', sent)), { recorded: 0, duplicates: 1, orphans: 0 });
