@@ -150,6 +150,24 @@ for (const database of databases) {
       assert.deepEqual(await db.suppressions(), [{ protocol: 'email', address: 'carol@example.org', reason: 'bounced', source: 'postmark' }]);
     });
 
+    test('a record type Vox does not know is answered 200 and not recorded; a body that is no webhook, 400', async () => {
+      assert.deepEqual(await ok(await feedback.fetch(new Request(hookUrl, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }, body: JSON.stringify({ RecordType: 'Inbound', MessageID: sent.providerMessageId }) }))), { recorded: 0, duplicates: 0, orphans: 0 });
+      const response = await feedback.fetch(new Request(hookUrl, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }, body: '[1, 2]' }));
+      assert.equal(response.status, 400);
+      assert.deepEqual((await stateOf(vox, sent.id)).events, []);
+    });
+
+    test('when the database is down the report is answered 503, so that Postmark sends it again', async () => {
+      const other = await readableDatabase(database);
+      const shop = await emailShop(other.options, postmarkTemplate({ token: peer.token, from: 'shop@example.org', baseUrl: relay.baseUrl }), { subject: 'welcome', content: 'order: {{ object.id }}' });
+      const handler = shop.vox.feedback({ postmark: credentials });
+      await shop.vox.close();
+      const response = await handler.fetch(new Request(hookUrl, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }, body: JSON.stringify(documented.Delivery) }));
+      assert.equal(response.status, 503);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VOX_DELIVERY');
+      await other.drop();
+    });
+
     test('a report of a message Vox does not know is kept as an orphan and answered 200', async () => {
       assert.deepEqual(await ok(await post('Delivery', { providerMessageId: '00000000-0000-0000-0000-000000000000' })), { recorded: 1, duplicates: 0, orphans: 1 });
       assert.equal((await stateOf(vox, sent.id)).status, 'sent');

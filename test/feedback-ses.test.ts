@@ -215,6 +215,16 @@ describe('Amazon SES through SNS', () => {
         assert.equal(sns.requests.slice(before).filter((r) => !r.path.endsWith('.pem')).length, 1);
       });
 
+      test('event publishing: an Open is history only; an event type Vox does not record is answered 200', async () => {
+        const open = { ...notification('sesDelivery', sent.providerMessageId), eventType: 'Open', open: { timestamp: '2017-08-09T22:00:19.652Z', userAgent: 'Mozilla/5.0', ipAddress: '192.0.2.1' } } as Json;
+        delete open.notificationType;
+        delete open.delivery;
+        assert.deepEqual(await ok(await post(feedback, envelope({ Message: JSON.stringify(open) }))), { recorded: 1, duplicates: 0, orphans: 0 });
+        assert.deepEqual([(await stateOf(vox, sent.id)).status, (await stateOf(vox, sent.id)).events.map((e) => e.event)], ['sent', ['opened']]);
+        const other = { ...open, eventType: 'Subscription' };
+        assert.deepEqual(await ok(await post(feedback, envelope({ Message: JSON.stringify(other) }))), { recorded: 0, duplicates: 0, orphans: 0 });
+      });
+
       test('a notification of no message Vox knows is an orphan, answered 200', async () => {
         const payload = notification('sesDelivery', sent.providerMessageId);
         const mail = payload.mail as Json & { commonHeaders: Json };

@@ -7,7 +7,7 @@
 import type { TwilioStatusCallbackOptions } from '../backends/twilio.ts';
 import { DEFAULT_PAYLOAD_BYTES, type Feedback } from '../delivery/feedback.ts';
 import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
-import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { BodyTooLargeError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { FeedbackProvider } from '../vocabulary/feedback.ts';
 import { postmarkHandler, type PostmarkFeedbackOptions } from './postmark.ts';
 import type { ProviderHandler } from './respond.ts';
@@ -61,7 +61,15 @@ export function createFeedback(feedback: Feedback, options: FeedbackOptions): Fe
   const serve = (request: Request, handler: ProviderHandler | undefined): Promise<Response> => {
     if (!handler) return Promise.resolve(Response.json({ error: { code: ErrorCode.notFound, message: 'no provider is configured at this path (…/twilio, …/postmark, …/ses, …/sendgrid)' } }, { status: 404 }));
     if (request.method !== 'POST') return Promise.resolve(Response.json({ error: { code: ErrorCode.invalidInput, message: 'providers POST their reports' } }, { status: 405, headers: { Allow: 'POST' } }));
-    return withBodyLimit(request, maxBodyBytes, (limited) => handler(limited, sink));
+    return withBodyLimit(request, maxBodyBytes, async (limited) => {
+      try {
+        return await handler(limited, sink);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) throw error;
+        // The database is down, say: 503 makes the provider retry later, so nothing is lost.
+        return Response.json({ error: { code: ErrorCode.delivery, message: 'the report could not be recorded; send it again later' } }, { status: 503, headers: { 'Retry-After': '60' } });
+      }
+    });
   };
   return {
     fetch: (request) => serve(request, handlers.get(lastSegment(request))),

@@ -43,15 +43,18 @@ export function sesHandler(options: SesFeedbackOptions): ProviderHandler {
       const url = snsUrl(message.SubscribeURL);
       if (!url) return badRequest('SubscribeURL is not an SNS URL');
       if (options.confirmSubscriptions !== false) {
-        const answer = await (options.fetchFromSns ?? defaultSnsFetch)(url);
-        if (!answer.ok) return Response.json({ error: { code: ErrorCode.delivery, message: `SNS answered ${answer.status} to the subscription confirmation` } }, { status: 502 });
+        const answer = await (options.fetchFromSns ?? defaultSnsFetch)(url).catch((error: unknown) => error as Error);
+        if (answer instanceof Error || !answer.ok) {
+          const why = answer instanceof Error ? answer.message : `SNS answered ${answer.status}`;
+          return Response.json({ error: { code: ErrorCode.delivery, message: `could not confirm the subscription: ${why}` } }, { status: 502 });
+        }
       }
       return recorded({ recorded: 0, duplicates: 0, orphans: 0 });
     }
     if (message.Type !== 'Notification') return recorded({ recorded: 0, duplicates: 0, orphans: 0 });
     const notification = parseJson(message.Message);
     const events = notification === undefined ? undefined : sesEvents(notification, message);
-    if (!events) return badRequest('the SNS notification is not an SES bounce, complaint or delivery notification');
+    if (!events) return badRequest('the SNS notification is not an SES notification (no notificationType or eventType)');
     return recorded(await sink.record(events));
   };
 }
@@ -118,7 +121,20 @@ function sesEvents(notification: unknown, sns: SnsMessage): FeedbackEvent[] | un
         ...(occurredAt ? { occurredAt } : {}),
       }));
     }
+    case 'Send':
+    case 'Reject':
+    case 'DeliveryDelay':
+    case 'Open':
+    case 'Click': {
+      // Event publishing's other events: one per message, history only (Reject: SES refused to send).
+      const event = ({ Send: 'sent', Reject: 'rejected', DeliveryDelay: 'deferred', Open: 'opened', Click: 'clicked' } as const)[type];
+      const detail = field(notification, type === 'DeliveryDelay' ? 'deliveryDelay' : type.toLowerCase());
+      const occurredAt = isoTime(text(detail, 'timestamp') ?? text(mail, 'timestamp'));
+      const reason = text(detail, 'reason') ?? text(detail, 'delayType') ?? text(detail, 'link');
+      return [{ ...common, eventId: `${sesId ?? sns.MessageId}:${type}:${text(detail, 'timestamp') ?? sns.MessageId}`, event, ...(reason ? { description: reason } : {}), ...(occurredAt ? { occurredAt } : {}) }];
+    }
     default:
-      return undefined;
+      // Verified, and of a kind Vox does not record: answered 200 so that SNS does not retry it.
+      return type === undefined ? undefined : [];
   }
 }
