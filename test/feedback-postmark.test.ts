@@ -27,8 +27,8 @@ for (const database of databases) {
     let vox: Vox;
     let feedback: FeedbackHandler;
     let db: Awaited<ReturnType<typeof readableDatabase>>;
-    let send: (orderId: number, email: string) => Promise<{ id: number; providerMessageId: string; issueId: number }>;
-    let sent: { id: number; providerMessageId: string };
+    let send: Awaited<ReturnType<typeof emailShop>>['send'];
+    let sent: Awaited<ReturnType<typeof send>>;
     before(async () => {
       peer = await startPostmark();
       relay = await startRelay(peer.baseUrl);
@@ -83,8 +83,10 @@ for (const database of databases) {
       const state = await stateOf(vox, sent.id);
       assert.deepEqual([state.status, state.errorCode, state.permanent, state.error], ['bounced', 'HardBounce', true, 'Postmark reports the message bounced (error HardBounce): Test bounce details']);
       assert.deepEqual(await db.suppressions(), [{ protocol: 'email', address: 'ann@example.org', reason: 'bounced', source: 'postmark' }]);
-      const issue = await vox.issues.get((await vox.messages.get(sent.id))?.issueId as number);
-      assert.equal(issue?.messages.bounced, 1);
+      const issue = await vox.issues.get(sent.issueId);
+      assert.deepEqual([issue?.messages.bounced, issue?.messages.sent], [1, 0]);
+      const settled = await sent.settled();
+      assert.deepEqual([settled.sent, settled.bounced, settled.delivered, settled.messages[0]?.status], [1, 1, 0, 'bounced']);
     });
 
     test('a spam complaint after the delivery: complained, and the address suppressed', async () => {

@@ -110,7 +110,7 @@ export async function emailShop(options: DatabaseOptions, backend: Backend, temp
     const result = await ticket.settled();
     const [message] = await vox.messages.list({ issueId: ticket.issueId });
     if (result.sent !== 1 || !message?.providerMessageId) throw new Error(`the message was not sent: ${JSON.stringify(result)}`);
-    return { id: message.id, providerMessageId: message.providerMessageId, issueId: ticket.issueId };
+    return { id: message.id, providerMessageId: message.providerMessageId, issueId: ticket.issueId, settled: ticket.settled };
   };
   return { vox, send };
 }
