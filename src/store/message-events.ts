@@ -120,12 +120,6 @@ export class MessageEventRows {
     const rows = await db.selectFrom('vox_message_events').selectAll().where('message_id', '=', messageId).orderBy('occurred_at').orderBy('id').execute();
     return rows.map(toRecord);
   }
-
-  /** Events of no message Vox knows, newest first. */
-  async orphans(limit = 100, db: Db = this.db): Promise<MessageEventRecord[]> {
-    const rows = await db.selectFrom('vox_message_events').selectAll().where('message_id', 'is', null).orderBy('id', 'desc').limit(limit).execute();
-    return rows.map(toRecord);
-  }
 }
 
 /** An event as stored, with what applying it later needs. */
