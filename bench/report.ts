@@ -22,6 +22,7 @@ export interface BenchData {
   latency?: Comparison & { readonly delayMs: number; readonly rounds: number };
   notify?: { readonly fanout: number; readonly rate: number; readonly seconds: number; readonly quietCalls: number; readonly load: Record<string, Result>; readonly quiet: Record<string, Result> };
   hostile?: { readonly count: number; readonly runs: Record<string, Result> };
+  digests?: { readonly events: number; readonly runs: Record<string, Result> };
   cpu?: { readonly count: number; readonly rows: readonly (readonly [label: string, result: Result])[] };
 }
 
@@ -50,8 +51,8 @@ function table(c: Comparison, dialects: readonly string[]): string[] {
 const tableHead = ['| N | Sender | Messages/s | Ratio to Nodemailer | CPU (s) | PostgreSQL server CPU (s) | Peak RSS (MB) |', '| --- | --- | --- | --- | --- | --- | --- |'];
 
 /** Each target, with whether this run meets it; the lines of the report's summaries. */
-export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[]; hostile: string[] } {
-  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[], hostile: [] as string[] };
+export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[]; hostile: string[]; digests: string[] } {
+  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[], hostile: [] as string[], digests: [] as string[] };
   const sizes = data.newsletter ?? [];
   const largest = sizes.at(-1);
   const smallest = sizes[0];
@@ -90,6 +91,9 @@ export function verdicts(data: BenchData): { newsletter: string[]; latency: stri
   }
   for (const [d, r] of Object.entries(data.hostile?.runs ?? {})) {
     out.hostile.push(`- Hostile template, ${d}: event-loop delay p99 ${f(r.loopP99, 1)} ms, target < 50 ms: ${verdict(r.loopP99! < 50)}`);
+  }
+  for (const [d, r] of Object.entries(data.digests?.runs ?? {})) {
+    out.digests.push(`- Digests, ${d}: ${n(r.events!)} events into ${n(r.digests!)} digests at ${f(r.eventsPerSecond)} events/s; all closed and sent in ${f(r.closeSeconds, 1)} s (no target set)`);
   }
   return out;
 }
@@ -174,6 +178,19 @@ Target: the host's event-loop delay p99 < 50 ms while the hostile templates fan 
 
 ${v.hostile.join('\n')}`);
   }
+  if (data.digests) {
+    const g = data.digests;
+    const rows = Object.entries(g.runs).map(([d, r]) => `| ${d} | ${n(r.events!)} | ${n(r.digests!)} | ${f(r.intoDigestsSeconds, 1)} | ${f(r.eventsPerSecond)} | ${f(r.closeSeconds, 1)} | ${f(r.peakRssMb)} |`);
+    parts.push(`## Digests
+
+${n(g.events)} events into 1,000 digests (bench/scenarios/digests.ts): a notification with a digest (one per article, an hour's window) goes to 1,000 subscribers, issued ${n(Math.ceil(g.events / 1000))} times, so that each issue adds one event to each subscriber's digest. Default options, the in-process worker, SMTP to the sink. *Into digests*: from the first notify() until every issue is fanned out (every event in its digest). Then every digest is made due at once (the scenario sets their close time to now, as if the window had ended) and *closed and sent* runs until all 1,000 digest emails (each listing its last 10 events) are sent.
+
+| Database | Events | Digests | Into digests (s) | Events/s | Closed and sent (s) | Peak RSS (MB) |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+${v.digests.join('\n')}`);
+  }
   if (data.cpu) {
     const c = data.cpu;
     const rows = c.rows.map(([label, r]) => `| ${label} | ${f((r.cpuSeconds! * 1000) / c.count, 3)} | ${f(r.peakRssMb)} |`);
@@ -192,8 +209,8 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, cpu; a partial run prints its report and writes no file),
-\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, digests, cpu; a partial run prints its report and writes no file),
+\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`, \`VOX_BENCH_DIGEST_EVENTS\`,
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
   return `${parts.join('\n\n')}\n`;

@@ -2,6 +2,7 @@
 export { createVox } from './vox.ts';
 export type { Issues, Messages, Notifications, Vox, VoxOptions } from './vox.ts';
 export type { SiteOptions } from './vocabulary/site.ts';
+export type { DigestKey, DigestKeyFunction, DigestSpec } from './vocabulary/digest.ts';
 export type { Logger } from './vocabulary/logger.ts';
 export { contact } from './vocabulary/contact.ts';
 export type { Contact } from './vocabulary/contact.ts';

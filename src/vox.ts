@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Backend } from './vocabulary/backend.ts';
 import type { ProviderFailure } from './vocabulary/payload.ts';
 import { Delivery } from './delivery/delivery.ts';
+import type { ScheduleOptions } from './delivery/issuing.ts';
 import { ErrorCode, VoxError } from './vocabulary/errors.ts';
 import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
@@ -121,6 +122,17 @@ export interface Issues {
   list(filter?: IssueFilter): Promise<IssueRecord[]>;
   /** The issue and how many of its messages are in each status; undefined when it does not exist. */
   get(issueId: number): Promise<(IssueRecord & { readonly messages: Record<MessageStatus, number> }) | undefined>;
+  /**
+   * Cancels the issue that notify() recorded with this `key` and that no worker has fanned out yet
+   * (a scheduled reminder that is no longer needed). Returns the cancelled issue's id, or undefined
+   * when none waits under that key: it was fanned out already, cancelled, or never recorded.
+   *
+   * @example
+   * await Order.notify(order, 'unpaid', { delay: 86_400_000, key: `unpaid:${order.id}` });
+   * // … the order is paid:
+   * await vox.issues.cancel(`unpaid:${order.id}`);
+   */
+  cancel(key: string): Promise<number | undefined>;
 }
 
 /** Notifications as stored, with what templates of each may use. */
@@ -253,7 +265,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         label: def.label,
         notify: (object, codename, ...rest): Promise<IssueTicket> => {
           startWorker();
-          return delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown; trx?: TransactionLike });
+          return delivery.issue(def, object, codename, (rest[0] ?? {}) as { actor?: unknown; target?: unknown; trx?: TransactionLike } & ScheduleOptions);
         },
       };
     },
@@ -274,6 +286,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       async get(issueId) {
         const issue = await store.issues.get(issueId);
         return issue && { ...issue, messages: await store.issues.messageCounts(issueId) };
+      },
+      async cancel(key) {
+        if (typeof key !== 'string' || key === '') throw new VoxError(ErrorCode.invalidInput, 'cancel(key) needs the key given to notify()');
+        return store.issues.cancel(key);
       },
     },
     messages: {

@@ -6,9 +6,9 @@ import { ErrorCode, VoxError, errorText, type TemplateProblem } from '../vocabul
 import { contact as makeContact, type Contact } from '../vocabulary/contact.ts';
 import type { NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/registry.ts';
-import { SAMPLE_PEOPLE, sampleOf } from '../render/sample-data.ts';
+import { SAMPLE_PEOPLE, sampleDigest, sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
-import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
+import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import type { BackendInfo, ModelInfo, ObjectChoice, OneTimeForm, PreviewSource, RenderedMessage, TemplateForm, VariableGroup } from './api.ts';
 import type { AdminDeps } from './context.ts';
@@ -61,6 +61,7 @@ export class Composer {
       const fields = choice.recipientModel === null ? schemaFields(CONTACT_SCHEMA, 1) : this.#fields(choice.recipientModel);
       groups.push({ root: 'recipient', label: `Recipient: ${choice.label}`, channel: choice.key, inBulk: false, fields });
     }
+    if (registry.digestOf(notification)) groups.push({ root: 'digest', label: 'Digest (the events gathered)', inBulk: false, fields: schemaFields(this.#digestSchema(notification), 3) });
     groups.push(
       { root: 'contact', label: 'Contact', inBulk: false, fields: schemaFields(CONTACT_SCHEMA, 1) },
       { root: 'notification', label: 'Notification', inBulk: true, fields: schemaFields(NOTIFICATION_SCHEMA, 1) },
@@ -79,6 +80,11 @@ export class Composer {
       { root: 'contact', label: 'Contact', inBulk: false, fields: schemaFields(CONTACT_SCHEMA, 1) },
       { root: 'site', label: 'Site', inBulk: true, fields: schemaFields(SITE_SCHEMA, 1) },
     ];
+  }
+
+  #digestSchema(notification: NotificationRecord): JsonSchema {
+    const schema = (model: string | null) => (model ? this.schemaOf(model) : undefined);
+    return digestSchema(this.schemaOf(notification.model) ?? ANYTHING, schema(notification.actorModel), schema(notification.targetModel));
   }
 
   #fields(modelName: string) {
@@ -149,6 +155,11 @@ export class Composer {
     };
     let recipientLabel: string | undefined;
     let recipients: Contact[] = [];
+    if (!form.bulk && this.#deps.registry.digestOf(notification)) {
+      const schema = (model: string | null) => (model ? this.schemaOf(model) : undefined);
+      variables.digest = sampleDigest(views.object, schema(notification.actorModel), schema(notification.targetModel));
+      notes.push('A digest: the preview gathers three sample events.');
+    }
     if (!form.bulk) {
       const recipient = await this.#recipient(notification, form, backend, objects, real, notes);
       variables.recipient = recipient.view;

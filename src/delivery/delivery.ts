@@ -17,9 +17,10 @@ import type { NotificationRecord } from '../vocabulary/records.ts';
 import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
 import { Engine, type DeliverySettings } from './engine.ts';
+import { DigestCloser } from './digests.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
 import { Feedback } from './feedback.ts';
-import { Issuer } from './issuing.ts';
+import { Issuer, type ScheduleOptions } from './issuing.ts';
 import { Sender } from './sending.ts';
 
 export type { DeliverySettings } from './engine.ts';
@@ -33,6 +34,7 @@ export class Delivery {
   readonly #sender: Sender;
   /** Providers' reports after they accepted messages (delivery feedback). */
   readonly feedback: Feedback;
+  readonly #digests: DigestCloser;
 
   constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, queue: Queue, dialect: SqlDialectName, settings: DeliverySettings) {
     this.#engine = new Engine(registry, store, renderer, backends, queue, dialect, settings);
@@ -41,6 +43,7 @@ export class Delivery {
     this.#fanOut = new FanOut(this.#engine, composer, this.#live);
     this.feedback = new Feedback(this.#engine);
     this.#sender = new Sender(this.#engine, composer, this.feedback);
+    this.#digests = new DigestCloser(this.#engine, composer);
   }
 
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
@@ -57,7 +60,7 @@ export class Delivery {
   }
 
   /** notify(): checks the call and records the issue, in the caller's transaction when given. */
-  issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } = {}): Promise<IssueTicket> {
+  issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } & ScheduleOptions = {}): Promise<IssueTicket> {
     return this.#issuer.issue(model, object, codename, options);
   }
 
@@ -84,6 +87,11 @@ export class Delivery {
   /** Sends due messages until none is left or `stop()` says so. */
   sendDue(stop?: () => boolean): Promise<void> {
     return this.#sender.sendDue(stop);
+  }
+
+  /** Closes due digests into messages; returns how many closed. */
+  closeDigests(stop?: () => boolean): Promise<number> {
+    return this.#digests.closeDue(stop);
   }
 
   /** Sends failed messages again, now. */

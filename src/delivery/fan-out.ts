@@ -7,6 +7,7 @@ import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.t
 import { ROLES, modelForRole } from '../registry/registry.ts';
 import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage, type RecipientEntry } from './composing.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
+import { DigestGatherer } from './digests.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
@@ -156,6 +157,9 @@ export class FanOut {
     const addressKey = backend.addressKey ? (address: string) => backend.addressKey!(address) : (address: string) => address;
     const keyOf = (to: readonly Contact[]) => messageKey(state.issueId, template.id, to, addressKey);
     const seen = new Set<string>();
+    // A digest notification's recipients get events in their digests instead of messages now.
+    const digest = template.bulk ? null : this.#engine.registry.digestOf(state.notification);
+    const gatherer = digest && new DigestGatherer(this.#engine, digest, state.issueId, state.notification, template, state.objects);
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
     for await (const item of this.#recipients(state, template, backend.protocol, prefix)) {
@@ -177,14 +181,16 @@ export class FanOut {
           continue;
         }
         try {
-          const recipient = await item.view();
-          await plan({ kind: 'send', to: [contact], own: { recipient, contact: { ...contact } }, key: keyOf([contact]) });
+          const own = { recipient: await item.view(), contact: { ...contact } };
+          if (gatherer) await gatherer.add(contact, address, own);
+          else await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]) });
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
       }
     }
     if (bulk.length > 0) await plan({ kind: 'send', to: bulk, own: {}, key: keyOf(bulk) });
+    await gatherer?.flush();
     await flush();
   }
 

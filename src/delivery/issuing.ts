@@ -28,7 +28,7 @@ export class Issuer {
    * Checks the call and records the issue: one write, in the caller's transaction when given, so a
    * rolled-back transaction sends nothing and a committed one always sends.
    */
-  async issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } = {}): Promise<IssueTicket> {
+  async issue(model: ModelDef, object: unknown, codename: string, options: { actor?: unknown; target?: unknown; trx?: TransactionLike } & ScheduleOptions = {}): Promise<IssueTicket> {
     const declared = model.notifications.get(codename);
     if (!declared) {
       const known = [...model.notifications.keys()];
@@ -36,14 +36,15 @@ export class Issuer {
     }
     checkParty(declared.id, 'actor', declared.actorModel, options.actor);
     checkParty(declared.id, 'target', declared.targetModel, options.target);
+    const schedule = scheduleOf(options);
     const db = options.trx === undefined ? undefined : this.#engine.store.ours(transactionOf(options.trx));
     const notification = { ...declared, key: declared.id };
     const objects: IssueObjects = { object, actor: options.actor, target: options.target };
-    const issueId = await this.#insert(notification, objects, db);
+    const issueId = await this.#insert(notification, objects, db, undefined, schedule);
     if (issueId === undefined) {
       throw new VoxError(ErrorCode.notificationNotSynced, `notification ${declared.id} is not in the database yet: run \`vox sync\` (or vox.sync()) after changing notifications in code`);
     }
-    return this.#ticket(issueId, notification.key, objects, db);
+    return this.#ticket(issueId, notification.key, objects, db, schedule.dueAt);
   }
 
   /**
@@ -60,7 +61,7 @@ export class Issuer {
    * Writes the issue with its objects' snapshots, in one statement: by the notification's id, or
    * else found by its key in that statement (undefined when it is not stored).
    */
-  async #insert(notification: NotificationInfo, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined, notificationId?: number): Promise<number | undefined> {
+  async #insert(notification: NotificationInfo, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined, notificationId?: number, schedule: Schedule = {}): Promise<number | undefined> {
     const { registry, store } = this.#engine;
     const variables = await this.#composer.variables(notification, objects);
     const party = (modelName: string | null, value: unknown, snapshot: View | undefined): IssueParty | null =>
@@ -72,16 +73,22 @@ export class Issuer {
         object: { model: notification.model, id: registry.get(notification.model).idOf(objects.object), snapshot: variables.object },
         actor: party(notification.actorModel, objects.actor, variables.actor),
         target: party(notification.targetModel, objects.target, variables.target),
+        ...schedule,
       },
       trx ?? store.db,
     );
   }
 
-  /** Keeps the objects for this process's worker, wakes a worker, and hands out the ticket. */
-  #ticket(issueId: number, key: string, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined): IssueTicket {
-    this.#live.keep(issueId, objects);
+  /**
+   * Keeps the objects for this process's worker (unless the issue waits for its time: they may
+   * change before then, and another worker may take it), wakes a worker, and hands out the ticket.
+   */
+  #ticket(issueId: number, key: string, objects: IssueObjects, trx: Kysely<VoxDatabase> | undefined, dueAt?: string): IssueTicket {
+    const wait = dueAt === undefined ? 0 : Date.parse(dueAt) - Date.now();
+    if (wait <= 0) this.#live.keep(issueId, objects);
     // Inside a transaction the row is not visible yet; the worker's sweep finds it once committed.
-    this.#engine.wake({ kind: 'issue', issueId }, trx === undefined ? 0 : 50);
+    // A wake-up is only a hint: the sweep takes a scheduled issue once due, whatever the queue does.
+    if (wait <= MAX_WAKE_MS) this.#engine.wake({ kind: 'issue', issueId }, Math.max(wait, trx === undefined ? 0 : 50));
     return { issueId, notification: key, settled: () => this.settled(issueId) };
   }
 
@@ -107,6 +114,7 @@ export class Issuer {
       const issue = await store.issues.get(issueId);
       if (!issue) throw new VoxError(ErrorCode.notFound, `issue ${issueId} does not exist (was its transaction rolled back?)`);
       if (issue.status === 'failed') throw new VoxError(ErrorCode.delivery, `issue ${issueId} could not be fanned out: ${issue.error ?? 'unknown error'}`);
+      if (issue.status === 'cancelled') throw new VoxError(ErrorCode.issueCancelled, `issue ${issueId} (key ${JSON.stringify(issue.key)}) was cancelled before it was fanned out`);
       if (issue.status === 'done' && (await store.issues.countUnsettled(issueId)) === 0) {
         const messages = (await store.messages.list({ issueId })).reverse().map(outcomeOf);
         const result = summarise(issueId, issue.notification, messages);
@@ -119,6 +127,47 @@ export class Issuer {
       await this.#engine.progress(250);
     }
   }
+}
+
+/** notify()'s scheduling options. */
+export interface ScheduleOptions {
+  readonly delay?: number;
+  readonly at?: Date;
+  readonly key?: string;
+}
+
+/** What the issue's row records of its schedule. */
+interface Schedule {
+  readonly dueAt?: string;
+  readonly key?: string;
+}
+
+/** How far in the past `at` may be and still mean "now": clocks of app servers differ a little. */
+const AT_TOLERANCE_MS = 60_000;
+/** The longest delay announced to the queue; later issues are found by the workers' sweep when due. */
+const MAX_WAKE_MS = 60 * 60_000;
+const MAX_KEY_LENGTH = 200;
+
+/** Checks notify()'s `delay`, `at` and `key`; throws VOX_INVALID_SCHEDULE before anything is written. */
+function scheduleOf(options: ScheduleOptions): Schedule {
+  const { delay, at, key } = options;
+  const invalid = (why: string) => new VoxError(ErrorCode.invalidSchedule, why);
+  if (delay !== undefined && at !== undefined) throw invalid('give delay or at, not both');
+  let due: number | undefined;
+  if (delay !== undefined) {
+    if (typeof delay !== 'number' || !Number.isSafeInteger(delay) || delay < 0) throw invalid(`delay must be a whole number of milliseconds, 0 or more, not ${String(delay)}`);
+    if (delay > 0) due = Date.now() + delay;
+  }
+  if (at !== undefined) {
+    const time = at instanceof Date ? at.getTime() : Number.NaN;
+    if (Number.isNaN(time)) throw invalid(`at must be a valid Date, not ${JSON.stringify(at)}`);
+    if (time < Date.now() - AT_TOLERANCE_MS) throw invalid(`at (${at.toISOString()}) is more than a minute in the past`);
+    if (time > Date.now()) due = time;
+  }
+  if (key !== undefined && (typeof key !== 'string' || key.trim() === '' || key.length > MAX_KEY_LENGTH)) {
+    throw invalid(`key must be a non-blank string of at most ${MAX_KEY_LENGTH} characters`);
+  }
+  return { ...(due === undefined ? {} : { dueAt: new Date(due).toISOString() }), ...(key === undefined ? {} : { key }) };
 }
 
 /** The caller's Kysely transaction, as Vox's own tables see it. */

@@ -34,6 +34,8 @@ export class Worker {
   #queueDown = false;
   #running: { readonly controller: AbortController; readonly listening: Promise<void>; readonly timer: NodeJS.Timeout } | undefined;
   #sweeping = false;
+  /** Set while due digests are being closed. */
+  #closing = false;
 
   constructor(delivery: Delivery, store: Store, queue: Queue, options: WorkerOptions = {}, logger: Logger = silentLogger) {
     this.#delivery = delivery;
@@ -75,7 +77,7 @@ export class Worker {
     });
     const finished = async () => {
       await running.listening;
-      while (this.#sweeping) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (this.#sweeping || this.#closing) await new Promise((resolve) => setTimeout(resolve, 10));
       return true;
     };
     try {
@@ -94,6 +96,7 @@ export class Worker {
       this.#delivery.pruneLiveObjects();
       const jobs: QueueJob[] = (await this.#store.issues.dueForFanOut(100)).map((issueId) => ({ kind: 'issue', issueId }));
       if (await this.#store.claims.hasDue()) jobs.push({ kind: 'send' });
+      if (!this.#closing && (await this.#store.digests.hasDue())) void this.#closeDigests(running.controller.signal);
       let reachable = true;
       for (const job of jobs) {
         reachable &&= await this.#announce(job);
@@ -104,6 +107,18 @@ export class Worker {
       // The database may be briefly unreachable; the next sweep tries again.
     } finally {
       this.#sweeping = false;
+    }
+  }
+
+  /** Closes due digests in the background of the sweep, one round at a time. */
+  async #closeDigests(signal: AbortSignal): Promise<void> {
+    this.#closing = true;
+    try {
+      await this.#delivery.closeDigests(() => signal.aborted);
+    } catch {
+      // A digest left claimed is taken again once its lease runs out.
+    } finally {
+      this.#closing = false;
     }
   }
 

@@ -5,7 +5,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
-import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
+import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
@@ -248,6 +248,10 @@ export class Templates {
     roots.set('site', [SITE_SCHEMA]);
     if (notification.actorModel) roots.set('actor', [this.#schemaOf(notification.actorModel)]);
     if (notification.targetModel) roots.set('target', [this.#schemaOf(notification.targetModel)]);
+    if (!input.bulk && this.#registry.digestOf(notification)) {
+      const schema = (model: string | null) => (model ? this.#schemaOf(model) : undefined);
+      roots.set('digest', [digestSchema(objectSchema, schema(notification.actorModel), schema(notification.targetModel))]);
+    }
     if (!input.bulk) {
       const choices = this.#registry.has(notification.model) ? this.#registry.channelChoices(notification) : [];
       const recipientSchemas = choices

@@ -1,5 +1,6 @@
 /** The registry: models as declared in code, with their notifications, channels, contacts and attachments. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import { digestSettings, type DigestSettings } from '../vocabulary/digest.ts';
 import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, OwnChannelSpec, RelationSpec } from '../vocabulary/model.ts';
 
 /** A notification as declared in code, normalised. */
@@ -12,6 +13,8 @@ export interface NotificationDef {
   readonly actorModel: string | null;
   readonly targetModel: string | null;
   readonly required: boolean;
+  /** Its digest, checked, when it declares one. */
+  readonly digest: DigestSettings | null;
 }
 
 /** A channel, normalised: key `''` is the object itself. */
@@ -124,6 +127,11 @@ export class Registry {
     return this.#models.has(name);
   }
 
+  /** The digest a notification declares in code; null when it declares none or exists only in the database. */
+  digestOf(notification: { readonly model: string; readonly codename: string }): DigestSettings | null {
+    return this.#models.get(notification.model)?.notifications.get(notification.codename)?.digest ?? null;
+  }
+
   models(): ModelDef[] {
     return [...this.#models.values()];
   }
@@ -187,6 +195,9 @@ function normaliseNotifications(model: string, spec: NotificationsSpec): Map<str
       throw new VoxError(ErrorCode.configuration, `notification codename ${JSON.stringify(codename)} of ${model} must be a word (letters, digits, _)`);
     }
     const long = typeof value === 'string' ? { description: value } : value;
+    if (long.digest !== undefined && long.required) {
+      throw new VoxError(ErrorCode.invalidDigest, `digest of ${model}.${codename}: a required notification is sent at once, never gathered into a digest`);
+    }
     result.set(codename, {
       id: `${model}.${codename}`,
       model,
@@ -195,6 +206,7 @@ function normaliseNotifications(model: string, spec: NotificationsSpec): Map<str
       actorModel: long.actor === undefined ? null : refName(long.actor),
       targetModel: long.target === undefined ? null : refName(long.target),
       required: long.required ?? false,
+      digest: long.digest === undefined ? null : digestSettings(long.digest, `${model}.${codename}`),
     });
   }
   return result;

@@ -48,6 +48,22 @@ const FORMATS: Readonly<Record<string, string>> = {
  * first, then values guessed from the property name and format. Arrays get one item. Names and
  * email addresses are those of `person`.
  */
+/**
+ * A digest of three sample events for previews: the object's sample, and an actor (and target) per
+ * event, each a different sample person, so that a template's loop shows what it will look like.
+ */
+export function sampleDigest(object: unknown, actor: JsonSchema | undefined, target: JsonSchema | undefined): Record<string, unknown> {
+  const people = ['actor', 'target', 'recipient'] as const;
+  const sample = (schema: JsonSchema | undefined, person: string) => (schema ? sampleOf(schema, '', schema, 0, SAMPLE_PEOPLE[person]) : null);
+  const items = people.map((person, i) => ({
+    object,
+    actor: sample(actor, person),
+    target: sample(target, person),
+    time: new Date(Date.UTC(2026, 0, 1, 9, 5 * i)).toISOString(),
+  }));
+  return { count: items.length, items, actors: actor ? items.map((i) => i.actor) : [], truncated: false, left_out: 0 };
+}
+
 export function sampleOf(schema: JsonSchema, name = '', root: JsonSchema = schema, depth = 0, person: SamplePerson = SAMPLE_PEOPLE.object!): unknown {
   const node = resolve(root, schema);
   if (node.const !== undefined) return node.const;

@@ -28,6 +28,24 @@ export const SITE_SCHEMA: JsonSchema = {
 /** A value whose shape nobody declared: any path may exist. */
 export const ANYTHING: JsonSchema = {};
 
+/** What `digest` holds in a digest notification's templates, given the schemas of its object, actor and target. */
+export function digestSchema(object: JsonSchema, actor: JsonSchema | undefined, target: JsonSchema | undefined): JsonSchema {
+  return {
+    type: 'object',
+    properties: {
+      count: { type: 'integer' },
+      items: {
+        type: 'array',
+        items: { type: 'object', properties: { object, actor: actor ?? { type: 'null' }, target: target ?? { type: 'null' }, time: { type: 'string', format: 'date-time' } }, additionalProperties: false },
+      },
+      actors: { type: 'array', items: actor ?? { type: 'null' } },
+      truncated: { type: 'boolean' },
+      left_out: { type: 'integer' },
+    },
+    additionalProperties: false,
+  };
+}
+
 /**
  * The problem with one variable of `field`, or undefined when one of its root's schemas has the
  * path. `hint` is added when the root itself is unknown.

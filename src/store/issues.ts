@@ -1,5 +1,6 @@
 /** The issues table: recording notify() calls, and the leases of their fan-out. */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { MessageStatus } from '../vocabulary/model.ts';
 import type { IssueParty, IssueRecord, IssueStatus } from '../vocabulary/records.ts';
 import { later, now, type Db } from './rows.ts';
@@ -9,7 +10,7 @@ import type { IssueTable, VoxDatabase } from './schema.ts';
  * A new issue, as notify() records it. Without `notificationId`, the notification is found by its
  * key in the same statement, so that notify() costs one round trip.
  */
-export type NewIssue = Pick<IssueRecord, 'notification' | 'object' | 'actor' | 'target'> & { readonly notificationId?: number };
+export type NewIssue = Pick<IssueRecord, 'notification' | 'object' | 'actor' | 'target'> & Partial<Pick<IssueRecord, 'dueAt' | 'key'>> & { readonly notificationId?: number };
 
 /**
  * Ids for issues on SQLite: milliseconds since 1970 times 1024, plus a random start within the
@@ -37,7 +38,23 @@ function toIssue(row: Selectable<IssueTable>): IssueRecord {
     error: row.error,
     attempts: row.attempts,
     createdAt: row.created_at,
+    dueAt: row.due_at,
+    key: row.key,
   };
+}
+
+/** Pending and due (no time set, or its time has come), or held by a worker whose lease ran out. */
+function takeable(eb: ExpressionBuilder<VoxDatabase, 'vox_issues'>, timestamp: string) {
+  return eb.or([
+    eb.and([eb('status', '=', 'pending'), eb.or([eb('due_at', 'is', null), eb('due_at', '<=', timestamp)])]),
+    eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', timestamp)]),
+  ]);
+}
+
+/** Whether a failed insert broke the one-waiting-issue-per-key index (SQLite names the column, PostgreSQL the index). */
+function isPendingKeyClash(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown };
+  return /UNIQUE constraint failed: vox_issues\.key/.test(String(error)) || (e.code === '23505' && e.constraint === 'vox_issues_pending_key');
 }
 
 /** Tries a clashing id again this many times. */
@@ -61,6 +78,9 @@ export class IssueRows {
       try {
         return await this.#insert(issue, id, db);
       } catch (error) {
+        if (issue.key != null && isPendingKeyClash(error)) {
+          throw new VoxError(ErrorCode.keyTaken, `an issue with key ${JSON.stringify(issue.key)} is already waiting to be fanned out: cancel it first (vox.issues.cancel(key)) or use another key`, { cause: error });
+        }
         if (id === undefined || attempt >= ID_TRIES || !/UNIQUE constraint failed: vox_issues\.id/.test(String(error))) throw error;
       }
     }
@@ -81,6 +101,8 @@ export class IssueRows {
       target_model: target?.model ?? null,
       target_id: target?.id ?? null,
       target_snapshot: target ? JSON.stringify(target.snapshot) : null,
+      due_at: issue.dueAt ?? null,
+      key: issue.key ?? null,
       created_at: timestamp,
       updated_at: timestamp,
     };
@@ -122,16 +144,34 @@ export class IssueRows {
     return (await query.execute()).map(toIssue);
   }
 
-  /** Takes an issue for fan-out: pending ones, or ones whose worker's lease ran out. False when another has it. */
+  /**
+   * Takes an issue for fan-out: a pending one that is due, or one whose worker's lease ran out.
+   * False when another has it or it is not due. One statement, so two workers never both take it.
+   */
   async claim(id: number, leaseMs: number, db: Db = this.db): Promise<boolean> {
     const timestamp = now();
     const result = await db
       .updateTable('vox_issues')
       .set((eb) => ({ status: 'fanning', locked_until: later(leaseMs), attempts: eb('attempts', '+', 1), updated_at: timestamp }))
       .where('id', '=', id)
-      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', timestamp)])]))
+      .where((eb) => takeable(eb, timestamp))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Cancels the waiting issue named `key` (notify()'s `key`) before a worker takes it; its id, or
+   * undefined when no issue of that key waits (it was fanned out, cancelled, or never recorded).
+   */
+  async cancel(key: string, db: Db = this.db): Promise<number | undefined> {
+    const row = await db
+      .updateTable('vox_issues')
+      .set({ status: 'cancelled', updated_at: now() })
+      .where('key', '=', key)
+      .where('status', '=', 'pending')
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id;
   }
 
   /** Leaves an issue whose fan-out failed to be taken again once `delayMs` has passed. */
@@ -152,12 +192,13 @@ export class IssueRows {
       .execute();
   }
 
-  /** Issues waiting for fan-out, or abandoned by a worker that stopped. */
+  /** Issues waiting for fan-out and due, or abandoned by a worker that stopped. */
   async dueForFanOut(limit: number, db: Db = this.db): Promise<number[]> {
+    const timestamp = now();
     const rows = await db
       .selectFrom('vox_issues')
       .select('id')
-      .where((eb) => eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'fanning'), eb('locked_until', '<', now())])]))
+      .where((eb) => takeable(eb, timestamp))
       .orderBy('id')
       .limit(limit)
       .execute();

@@ -72,13 +72,17 @@ export interface IssueTable {
   target_model: string | null;
   target_id: string | null;
   target_snapshot: string | null;
-  /** pending: recorded, waiting for fan-out; fanning: a worker holds it until `locked_until`; done; failed. */
+  /** pending: recorded, waiting for fan-out (and for `due_at`); fanning: a worker holds it until `locked_until`; done; failed; cancelled. */
   status: string;
   error: string | null;
   attempts: number;
   locked_until: string | null;
   created_at: string;
   updated_at: string;
+  /** When a scheduled issue may be fanned out; null: at once. */
+  due_at: string | null;
+  /** The app's name for a waiting issue, to cancel it by; unique among pending issues. */
+  key: string | null;
 }
 
 export interface MessageTable {
@@ -167,6 +171,45 @@ export interface MessageEventTable {
   created_at: string;
 }
 
+/** A recipient's events of one template (and key), gathered until the digest closes (see delivery/digests.ts). */
+export interface DigestTable {
+  id: Generated<number>;
+  template_id: number;
+  /** `<model>.<codename>`. */
+  notification: string;
+  /** The recipient's address as the backend compares addresses. */
+  address: string;
+  /** The digest's key (`blog.article:hello`), or '' when the notification declares none. */
+  digest_key: string;
+  /** JSON of the contact the message goes to. */
+  contact: string;
+  /** JSON of the recipient's template variables (`recipient`, `contact`) at its latest event. */
+  recipient: string;
+  /** open: gathering; closing: a worker holds it until `locked_until`; closed. */
+  status: string;
+  /** Events added (a fan-out run again may count one twice; the message counts the event rows). */
+  events: number;
+  last_issue_id: number;
+  opened_at: string;
+  /** When it closes: the window's end, or now once it is full. */
+  due_at: string;
+  /** The latest it may close: `opened_at` + the window (fixed) or + maxWait (sliding). */
+  close_by: string;
+  locked_until: string | null;
+  /** The message it became. */
+  message_id: number | null;
+  updated_at: string;
+}
+
+/** One event (an issue) of a digest. */
+export interface DigestEventTable {
+  id: Generated<number>;
+  digest_id: number;
+  issue_id: number;
+  event_key: string;
+  created_at: string;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -180,4 +223,6 @@ export interface VoxDatabase {
   vox_rate_limits: RateLimitTable;
   vox_suppressions: SuppressionTable;
   vox_message_events: MessageEventTable;
+  vox_digests: DigestTable;
+  vox_digest_events: DigestEventTable;
 }

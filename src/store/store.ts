@@ -9,6 +9,7 @@ import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
 import { SiteContactRows } from './site-contacts.ts';
 import { SuppressionRows } from './suppressions.ts';
+import { DigestRows } from './digests.ts';
 import { TemplateRows } from './templates.ts';
 
 /** Data access to Vox's tables, by concern. */
@@ -22,6 +23,7 @@ export class Store {
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
   readonly messageEvents: MessageEventRows;
+  readonly digests: DigestRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -36,6 +38,7 @@ export class Store {
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
     this.messageEvents = new MessageEventRows(db);
+    this.digests = new DigestRows(db, dialect);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

@@ -200,12 +200,17 @@ function templateInput(template: TestTemplate, backends: readonly Backend[]): Te
   };
 }
 
-/** What is still due, in words, or undefined when nothing is. Forgets the issues of `unfanned` that are fanned out. */
+/**
+ * What is still due, in words, or undefined when nothing is. Forgets the issues of `unfanned` that
+ * are fanned out or cancelled; an issue scheduled for later (notify()'s `delay`, `at`) is not due.
+ */
 async function dueWork(vox: Vox, unfanned: Set<number>): Promise<string | undefined> {
   for (const id of unfanned) {
     const issue = await vox.issues.get(id);
-    if (!issue || issue.status === 'done' || issue.status === 'failed') {
+    if (!issue || issue.status === 'done' || issue.status === 'failed' || issue.status === 'cancelled') {
       unfanned.delete(id);
+    } else if (issue.status === 'pending' && issue.dueAt !== null && issue.dueAt > new Date().toISOString()) {
+      continue;
     } else {
       const state = issue.error ? `waits to be fanned out again after a failure: ${issue.error}` : issue.status === 'pending' ? 'is waiting for fan-out' : 'is being fanned out';
       return `issue ${id} (${issue.notification}) ${state}`;

@@ -41,6 +41,14 @@ export const ErrorCode = {
   duplicateHandle: 'VOX_DUPLICATE_HANDLE',
   /** A provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
   unauthorized: 'VOX_UNAUTHORIZED',
+  /** notify()'s `delay`, `at` or `key` is not usable: negative, not a time, too far in the past, both given. */
+  invalidSchedule: 'VOX_INVALID_SCHEDULE',
+  /** notify()'s `key` already names an issue that waits for its time: cancel it first. */
+  keyTaken: 'VOX_KEY_TAKEN',
+  /** A notification's `digest` that cannot work: a window of zero or less, a maxWait shorter than the window, … */
+  invalidDigest: 'VOX_INVALID_DIGEST',
+  /** settled() of an issue that was cancelled before its time. */
+  issueCancelled: 'VOX_ISSUE_CANCELLED',
 } as const;
 
 /** One of the values of {@link ErrorCode}. */

@@ -2,6 +2,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
 import type { FeedbackStatus } from './feedback.ts';
+import type { DigestSpec } from './digest.ts';
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -57,6 +58,11 @@ export interface NotificationSpec {
    * not (`unlisted`), as Mastodon's visibilities. @default 'followers'
    */
   readonly activityVisibility?: ActivityVisibility;
+  /**
+   * Gathers this notification's events for one recipient into one message per window (see
+   * docs/digests.md): forty comments in an hour make one email. Checked at `vox.model()`.
+   */
+  readonly digest?: DigestSpec;
 }
 
 /** Who may read an actor's post of a notification; see {@link NotificationSpec.activityVisibility}. */
@@ -231,6 +237,22 @@ export type NotifyOptions<S> = ActorOption<S> & TargetOption<S> & {
    * exactly when the transaction commits (transactional outbox).
    */
   readonly trx?: TransactionLike;
+  /**
+   * Milliseconds to wait before the fan-out (a whole number, 0 or more). The issue is recorded at
+   * once (in `trx` when given); workers fan it out when it is due. Not with `at`.
+   */
+  readonly delay?: number;
+  /**
+   * When to fan the issue out; a time up to a minute in the past means now, one further back is
+   * refused (`VOX_INVALID_SCHEDULE`). Not with `delay`.
+   */
+  readonly at?: Date;
+  /**
+   * Your name for this issue while it waits (`reminder:order:42`), to cancel it by with
+   * `vox.issues.cancel(key)`. One waiting issue per key: another notify() with the key of an issue
+   * that has not yet been fanned out is refused with `VOX_KEY_TAKEN`.
+   */
+  readonly key?: string;
 };
 
 /**

@@ -45,6 +45,10 @@ export interface IssueRecord {
   /** How many times a worker took the issue for fan-out. */
   readonly attempts: number;
   readonly createdAt: string;
+  /** When a scheduled issue (notify()'s `delay` or `at`) is due; null for one fanned out at once. */
+  readonly dueAt: string | null;
+  /** notify()'s `key`, if given. */
+  readonly key: string | null;
 }
 
 /** Filters of `vox.issues.list`; issues come newest first. */
@@ -63,7 +67,7 @@ export interface IssueFilter {
 }
 
 /** pending: recorded, waiting for fan-out; fanning: a worker is on it; done: every message is in the log; failed: fan-out gave up. */
-export type IssueStatus = 'pending' | 'fanning' | 'done' | 'failed';
+export type IssueStatus = 'pending' | 'fanning' | 'done' | 'failed' | 'cancelled';
 
 /** A template as stored. */
 export interface TemplateRecord {

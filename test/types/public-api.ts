@@ -48,6 +48,9 @@ await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'pla
 await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx: db });
 // @ts-expect-error -- something that only claims to be a transaction is not one.
 await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx: { isTransaction: true } });
+await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { trx, delay: 60_000, key: 'placed:1' });
+// @ts-expect-error -- `at` is a Date; a string would be read in whatever zone the server is in.
+await Orders.notify({ id: 1, customer: { id: 1, email: 'a@example.org' } }, 'placed', { at: '2027-01-01T09:00' });
 
 /** A Transaction of another copy of Kysely: another class declaration, with its own #private. */
 declare class OtherKyselyTransaction {

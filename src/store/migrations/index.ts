@@ -6,6 +6,8 @@ import type { SqlDialectName } from '../../vocabulary/database.ts';
 import type { VoxDatabase } from '../schema.ts';
 import { suppressions } from './0008-suppressions.ts';
 import { messageEvents } from './0010-message-events.ts';
+import { schedule } from './0012-schedule.ts';
+import { digests } from './0013-digests.ts';
 import { idTable, type AnyDb } from './kit.ts';
 
 /**
@@ -291,6 +293,8 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     },
     '0008_suppressions': suppressions(dialect),
     '0010_message_events': messageEvents(dialect),
+    '0012_schedule': schedule(),
+    '0013_digests': digests(dialect),
   };
 }
 
