@@ -314,6 +314,9 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'vox_migrations',
     migrationLockTableName: 'vox_migrations_lock',
+    // Features land side by side with numbers given in advance, so a database may have applied a
+    // later number (0012) before an earlier one (0010) exists: apply the earlier one then.
+    allowUnorderedMigrations: true,
   });
   let result: MigrationResultSet = await migrator.migrateToLatest();
   // Kysely's introspection reads every schema's tables and checks each schema by name; another
