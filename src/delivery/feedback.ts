@@ -73,7 +73,7 @@ export class Feedback {
   }
 
   /** After sent records are written: applies the reports that were waiting for these messages. */
-  async applyOrphans(sent: readonly { readonly id: number; readonly providerMessageId: string | null }[]): Promise<void> {
+  async applyPending(sent: readonly { readonly id: number; readonly providerMessageId: string | null }[]): Promise<void> {
     const byProviderId = new Map<string, number>();
     for (const message of sent) if (message.providerMessageId !== null) byProviderId.set(message.providerMessageId, message.id);
     const waiting = await this.#engine.store.messageEvents.pendingFor(

@@ -24,7 +24,7 @@ export class Sender {
   constructor(engine: Engine, composer: Composer, feedback: Feedback) {
     this.#engine = engine;
     this.#composer = composer;
-    this.#sentRecords = new SentRecords(engine.store.claims, (batch) => feedback.applyOrphans(batch));
+    this.#sentRecords = new SentRecords(engine.store.claims, (batch) => feedback.applyPending(batch));
   }
 
   /**
