@@ -25,6 +25,9 @@ export type { DeliveryErrorDetails, TemplateProblem } from './vocabulary/errors.
 export type { DatabaseOptions, PgPoolLike } from './store/connect.ts';
 export type { SqlDialectName } from './vocabulary/database.ts';
 export type { EnableFilter, IssueFilter, IssueParty, IssueRecord, IssueStatus, MessageFilter, MessageRecord, NotificationRecord, SiteContactRecord, TemplateRecord } from './vocabulary/records.ts';
+export type { DeliveryEventName, FeedbackEvent, FeedbackOutcome, FeedbackProvider, FeedbackStatus, MessageEventRecord } from './vocabulary/feedback.ts';
+export { DELIVERY_EVENT_NAMES, FEEDBACK_STATUSES } from './vocabulary/feedback.ts';
+export type { FeedbackHandler, FeedbackOptions, PostmarkFeedbackOptions, SendgridFeedbackOptions, SesFeedbackOptions, SnsFetch } from './feedback/index.ts';
 export type { TemplateCheck, TemplateInput } from './manage/templates.ts';
 export { Templates } from './manage/templates.ts';
 export type { SiteContactInput } from './manage/site-contacts.ts';

@@ -7,6 +7,8 @@ import type { ScheduleOptions } from './delivery/issuing.ts';
 import { ErrorCode, VoxError } from './vocabulary/errors.ts';
 import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
+import { createFeedback, type FeedbackHandler, type FeedbackOptions } from './feedback/index.ts';
+import type { MessageEventRecord } from './vocabulary/feedback.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
 import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
 import { Preferences } from './manage/preferences.ts';
@@ -107,6 +109,8 @@ export interface Messages {
    * gave it a new one, or the report is not ours).
    */
   applyProviderReport(messageId: number, backend: string, providerMessageId: string, update: ProviderFailure): Promise<MessageRecord | undefined>;
+  /** The message's history as its provider reported it (delivery feedback), in the order things happened. */
+  events(id: number): Promise<MessageEventRecord[]>;
 }
 
 /** Issues: each call of notify(), with how far its delivery got. */
@@ -192,6 +196,15 @@ export interface Vox {
    * app.all('/admin/*', (c) => admin.fetch(c.req.raw));   // Hono; or app.use('/admin', toNodeHandler(admin)) in Express
    */
   admin(options: AdminOptions): Admin;
+  /**
+   * Delivery feedback: the providers' webhooks, as one `fetch(Request)` handler with a path per
+   * provider (`…/twilio`, `…/postmark`, `…/ses`, `…/sendgrid`). See docs/feedback.md.
+   *
+   * @example
+   * const feedback = vox.feedback({ postmark: { username: 'postmark', password } });
+   * app.post('/vox/feedback/*', (c) => feedback.fetch(c.req.raw));
+   */
+  feedback(options: FeedbackOptions): FeedbackHandler;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**
@@ -316,6 +329,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         delivery.events.emit('progress');
         return this.get(messageId);
       },
+      events: (id) => delivery.feedback.history(id),
     },
     backends: [...backends.values()],
     dialect: connection.dialect,
@@ -337,6 +351,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         },
         adminOptions,
       ),
+    feedback: (feedbackOptions) => createFeedback(delivery.feedback, feedbackOptions),
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;

@@ -11,6 +11,7 @@ import type { AttachmentChoice, ChannelChoice } from '../registry/registry.ts';
 import type { SchemaField } from '../render/schema-paths.ts';
 import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../vocabulary/records.ts';
 import type { SuppressionReason, SuppressionRecord } from '../vocabulary/suppression.ts';
+import type { MessageEventRecord } from '../vocabulary/feedback.ts';
 
 export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, SuppressionReason, SuppressionRecord, TemplateProblem, TemplateRecord };
 
@@ -185,7 +186,13 @@ export interface SuppressionForm {
   readonly note?: string;
 }
 
-export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'>;
+/** One event of a message's history, as its provider reported it (delivery feedback). */
+export type MessageEventView = Pick<MessageEventRecord, 'id' | 'provider' | 'event' | 'recipient' | 'description' | 'code' | 'occurredAt' | 'payload'>;
+
+export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'> & {
+  /** What the provider reported after accepting it, in the order things happened. */
+  readonly events: readonly MessageEventView[];
+};
 
 export interface SiteContactForm {
   readonly name: string;

@@ -5,6 +5,7 @@
  */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { MessageStatus } from '../vocabulary/model.ts';
+import { FEEDBACK_STATUSES } from '../vocabulary/feedback.ts';
 import { MAX_LENGTH, checkEntries, checkLength } from '../manage/field-lengths.ts';
 import type { OneTimeForm, PreviewSource, SiteContactForm, TemplateForm } from './api.ts';
 
@@ -157,7 +158,8 @@ export function siteContactForm(value: unknown): SiteContactForm {
   return { name: text(body, 'name'), protocol: text(body, 'protocol'), address: text(body, 'address'), enableFilter, settings: settings as Record<string, boolean> };
 }
 
-const STATUSES: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'];
+const STATUSES: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped',
+  ...FEEDBACK_STATUSES];
 
 export function messageStatus(value: string | undefined): MessageStatus | undefined {
   if (!value) return undefined;

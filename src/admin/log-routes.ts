@@ -44,7 +44,8 @@ export function logRoutes(app: Hono<Env>, deps: AdminDeps, json: (c: Context<Env
     const message = await store.messages.get(id);
     if (!message) throw new VoxError(ErrorCode.notFound, `message ${id} does not exist`);
     const { renderContext: _context, lockedUntil: _lease, idempotencyKey: _key, ...record } = message;
-    const result: MessageDetail = record;
+    const events = (await delivery.feedback.history(id)).map(({ id: eventId, provider, event, recipient, description, code, occurredAt, payload }) => ({ id: eventId, provider, event, recipient, description, code, occurredAt, payload }));
+    const result: MessageDetail = { ...record, events };
     return c.json(result);
   });
   app.post('/api/messages/resend', async (c) => {

@@ -1,8 +1,7 @@
-/** The Twilio SMS backend, with status callbacks that record later delivery failures. */
+/** The Twilio SMS backend, and the status callbacks that report what became of its messages. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { composeText, type Backend, type BackendCapabilities } from '../vocabulary/backend.ts';
-import { type ProviderFailure } from '../vocabulary/payload.ts';
 import { e164Problem } from './addresses.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf } from './http.ts';
 import { sendEach } from './send.ts';
@@ -109,7 +108,7 @@ export function twilio(options: TwilioOptions): Backend {
 
 /**
  * The status-callback URL of one message: the configured URL with the message's id in the query,
- * so that a report finds its message by id, without an index on provider ids.
+ * which says in access logs which message a report is about (reports are matched by Twilio's SID).
  */
 function statusCallbackUrl(base: string, messageId: number): string {
   const url = new URL(base);
@@ -119,14 +118,12 @@ function statusCallbackUrl(base: string, messageId: number): string {
 
 const MESSAGE_PARAMETER = 'vox_message';
 
-/** What {@link twilioStatusCallback} needs of Vox: the message log. */
+/** What {@link twilioStatusCallback} needs of Vox: its feedback webhooks (`vox.feedback`). */
 export interface ProviderStatusLog {
-  readonly messages: {
-    applyProviderReport(messageId: number, backend: string, providerMessageId: string, update: ProviderFailure): Promise<unknown>;
-  };
+  feedback(options: { readonly twilio: TwilioStatusCallbackOptions }): { readonly twilio?: { fetch(request: Request): Promise<Response> } };
 }
 
-/** Options of {@link twilioStatusCallback}. */
+/** Options of Twilio's status callbacks (`vox.feedback({ twilio })`, {@link twilioStatusCallback}). */
 export interface TwilioStatusCallbackOptions {
   /** The auth token that signs Twilio's requests (the backend's `authToken`). */
   readonly authToken: string;
@@ -136,15 +133,14 @@ export interface TwilioStatusCallbackOptions {
    * @default the request's URL
    */
   readonly url?: string;
-  /** The id of the Twilio backend whose messages these are. @default 'twilio' */
-  readonly backend?: string;
 }
 
 /**
- * Twilio's status-callback endpoint, as a `fetch(Request)` handler (mount it in Hono, Express via
- * an adapter, or a plain Node server). It checks the `X-Twilio-Signature` header, then marks the
- * message (named by the callback URL's `vox_message`, and only if it has that SID) failed in the log when Twilio reports it `failed` or `undelivered`, with
- * Twilio's error code, so that it shows in the log and can be resent. Other statuses change nothing.
+ * Twilio's status-callback endpoint alone, as a `fetch(Request)` handler at any path: the same as
+ * `vox.feedback({ twilio: options }).twilio` (see docs/feedback.md). It checks the
+ * `X-Twilio-Signature` header (401 otherwise), records each status in the message's history, and
+ * moves the message to `delivered`, or to `failed` with Twilio's error code so that it can be
+ * resent; error 21610 (the recipient replied STOP) suppresses the number.
  *
  * @example
  * const callback = twilioStatusCallback(vox, { authToken, url: 'https://example.org/twilio/status' });
@@ -152,31 +148,9 @@ export interface TwilioStatusCallbackOptions {
  */
 export function twilioStatusCallback(vox: ProviderStatusLog, options: TwilioStatusCallbackOptions): { fetch(request: Request): Promise<Response> } {
   if (!options?.authToken) throw new VoxError(ErrorCode.configuration, 'twilioStatusCallback needs the authToken that signs Twilio requests');
-  const backend = options.backend ?? 'twilio';
-  return {
-    async fetch(request) {
-      if (request.method !== 'POST') return new Response('method not allowed', { status: 405, headers: { Allow: 'POST' } });
-      const params = new URLSearchParams(await request.text());
-      const signature = request.headers.get('x-twilio-signature') ?? '';
-      const messageId = Number(new URL(request.url).searchParams.get(MESSAGE_PARAMETER));
-      const signedUrl = options.url ? statusCallbackUrl(options.url, messageId) : request.url;
-      if (!validTwilioSignature(options.authToken, signedUrl, params, signature)) {
-        return new Response('invalid signature', { status: 403 });
-      }
-      const sid = params.get('MessageSid') ?? params.get('SmsSid');
-      const status = params.get('MessageStatus') ?? params.get('SmsStatus');
-      if (Number.isSafeInteger(messageId) && messageId > 0 && sid && (status === 'failed' || status === 'undelivered')) {
-        const code = params.get('ErrorCode') || undefined;
-        await vox.messages.applyProviderReport(messageId, backend, sid, {
-          status: 'failed',
-          error: `Twilio reports the message ${status}${code ? ` (error ${code})` : ''}`,
-          ...(code ? { errorCode: code } : {}),
-          permanent: !isTransientTwilioError(code === undefined ? undefined : Number(code)),
-        });
-      }
-      return new Response(null, { status: 204 });
-    },
-  };
+  const handler = vox.feedback({ twilio: options }).twilio;
+  if (!handler) throw new VoxError(ErrorCode.configuration, 'this Vox has no Twilio feedback handler');
+  return handler;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { IssueObjects } from './context.ts';
 import { Engine, type DeliverySettings } from './engine.ts';
 import { DigestCloser } from './digests.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
+import { Feedback } from './feedback.ts';
 import { Issuer, type ScheduleOptions } from './issuing.ts';
 import { Sender } from './sending.ts';
 
@@ -31,6 +32,8 @@ export class Delivery {
   readonly #issuer: Issuer;
   readonly #fanOut: FanOut;
   readonly #sender: Sender;
+  /** Providers' reports after they accepted messages (delivery feedback). */
+  readonly feedback: Feedback;
   readonly #digests: DigestCloser;
 
   constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, queue: Queue, dialect: SqlDialectName, settings: DeliverySettings) {
@@ -38,7 +41,8 @@ export class Delivery {
     const composer = new Composer(this.#engine);
     this.#issuer = new Issuer(this.#engine, composer, this.#live);
     this.#fanOut = new FanOut(this.#engine, composer, this.#live);
-    this.#sender = new Sender(this.#engine, composer);
+    this.feedback = new Feedback(this.#engine);
+    this.#sender = new Sender(this.#engine, composer, this.feedback);
     this.#digests = new DigestCloser(this.#engine, composer);
   }
 

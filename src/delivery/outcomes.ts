@@ -30,13 +30,19 @@ export function outcomeOf(message: { id: number; backend: string; templateId: nu
   return { id: message.id, backend: message.backend, templateId: message.templateId, to: message.to.map((c) => c.address), status: message.status, error: message.error };
 }
 
+/** Statuses of messages the provider accepted: sent, and where its reports moved them since. */
+const ACCEPTED: ReadonlySet<string> = new Set(['sent', 'delivered', 'bounced', 'complained']);
+
 export function summarise(issueId: number, notification: string, messages: MessageOutcome[]): IssueResult {
   return {
     issueId,
     notification,
     messages,
-    sent: messages.filter((m) => m.status === 'sent').length,
+    sent: messages.filter((m) => ACCEPTED.has(m.status)).length,
     failed: messages.filter((m) => m.status === 'failed').length,
     skipped: messages.filter((m) => m.status === 'skipped').length,
+    delivered: messages.filter((m) => m.status === 'delivered').length,
+    bounced: messages.filter((m) => m.status === 'bounced').length,
+    complained: messages.filter((m) => m.status === 'complained').length,
   };
 }

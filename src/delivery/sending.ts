@@ -10,6 +10,7 @@ import type { Engine } from './engine.ts';
 import { Throttle } from './limits.ts';
 import { failureOf, outcomeOf, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
+import type { Feedback } from './feedback.ts';
 import { SentRecords } from './sent-records.ts';
 import { shareTheLoop } from './turns.ts';
 
@@ -20,10 +21,10 @@ export class Sender {
   readonly #sentRecords: SentRecords;
   readonly #throttles = new Map<string, Throttle>();
 
-  constructor(engine: Engine, composer: Composer) {
+  constructor(engine: Engine, composer: Composer, feedback: Feedback) {
     this.#engine = engine;
     this.#composer = composer;
-    this.#sentRecords = new SentRecords(engine.store.claims);
+    this.#sentRecords = new SentRecords(engine.store.claims, (batch) => feedback.applyPending(batch));
   }
 
   /**

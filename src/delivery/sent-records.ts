@@ -8,12 +8,15 @@ const SENT_DELAY_MS = 25;
 /** Batches the sent records of one process's sends. */
 export class SentRecords {
   readonly #claims: MessageClaims;
+  /** Runs after each batch is written (delivery feedback applies the reports that came first). */
+  readonly #afterSent: ((batch: readonly { id: number; providerMessageId: string | null }[]) => Promise<void>) | undefined;
   readonly #pending: { id: number; providerMessageId: string | null; resolve(): void; reject(error: unknown): void }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #recording = false;
 
-  constructor(claims: MessageClaims) {
+  constructor(claims: MessageClaims, afterSent?: (batch: readonly { id: number; providerMessageId: string | null }[]) => Promise<void>) {
     this.#claims = claims;
+    this.#afterSent = afterSent;
   }
 
   /**
@@ -39,10 +42,16 @@ export class SentRecords {
       const batch = this.#pending.splice(0, SENT_BATCH);
       try {
         await this.#claims.markSent(batch);
-        for (const entry of batch) entry.resolve();
       } catch (error) {
         for (const entry of batch) entry.reject(error);
+        continue;
       }
+      try {
+        await this.#afterSent?.(batch);
+      } catch {
+        // The reports stay orphans in the history, where the admin shows them; the sends are recorded.
+      }
+      for (const entry of batch) entry.resolve();
     }
     this.#recording = false;
   }

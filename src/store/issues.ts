@@ -213,7 +213,7 @@ export class IssueRows {
       .where('issue_id', '=', issueId)
       .groupBy('status')
       .execute();
-    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0, skipped: 0 };
+    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0, skipped: 0, delivered: 0, bounced: 0, complained: 0 };
     for (const row of rows) counts[row.status as MessageStatus] = Number(row.count);
     return counts;
   }

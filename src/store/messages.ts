@@ -71,6 +71,17 @@ export class MessageRows {
     return this.#update(id, update, db, { backend, providerMessageId });
   }
 
+  /**
+   * Moves message `id` to `status` as a provider reported, only from one of `from` (a report never
+   * moves a message back); false when it was elsewhere already.
+   */
+  async advance(id: number, status: string, from: readonly string[], failure?: { error: string; errorCode: string | null; permanent: boolean }, db: Db = this.db): Promise<boolean> {
+    const values: Updateable<MessageTable> = { status, updated_at: now() };
+    if (failure) Object.assign(values, { error: failure.error, error_code: failure.errorCode, permanent: flag(failure.permanent) });
+    const result = await db.updateTable('vox_messages').set(values).where('id', '=', id).where('status', 'in', [...from]).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Updates message `id`, only while it is sent by `backend` under `providerMessageId` when those are given. */
   async #update(id: number, update: MessageUpdate, db: Db, sentAs?: { backend: string; providerMessageId: string }): Promise<boolean> {
     const values: Updateable<MessageTable> = { status: update.status, updated_at: now() };

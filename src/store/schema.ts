@@ -153,6 +153,31 @@ export interface SuppressionTable {
   created_at: string;
 }
 
+/** One event of a message's history as a provider reported it; `message_id` null for an orphan. */
+export interface MessageEventTable {
+  id: Generated<number>;
+  message_id: number | null;
+  provider: string;
+  provider_event_id: string;
+  /** The id matched against `vox_messages.provider_message_id`. */
+  provider_message_id: string | null;
+  /** The provider's own id of the message where it differs from the one Vox recorded. */
+  provider_ref: string | null;
+  /** The message's idempotency key, when the provider echoed it. */
+  message_key: string | null;
+  event: string;
+  recipient: string | null;
+  description: string | null;
+  code: string | null;
+  permanent: Flag;
+  /** 1 while the event waits for its message's sent record to be applied. */
+  pending: Flag;
+  occurred_at: string;
+  /** JSON of the provider's payload, trimmed. */
+  payload: string;
+  created_at: string;
+}
+
 /** A recipient's events of one template (and key), gathered until the digest closes (see delivery/digests.ts). */
 export interface DigestTable {
   id: Generated<number>;
@@ -228,6 +253,7 @@ export interface VoxDatabase {
   vox_message_bodies: MessageBodyTable;
   vox_rate_limits: RateLimitTable;
   vox_suppressions: SuppressionTable;
+  vox_message_events: MessageEventTable;
   vox_digests: DigestTable;
   vox_digest_events: DigestEventTable;
   vox_throttles: ThrottleTable;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { MessageClaims } from './claims.ts';
 import { IssueRows, timeOrderedIds } from './issues.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
+import { MessageEventRows } from './message-events.ts';
 import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
@@ -23,6 +24,7 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
+  readonly messageEvents: MessageEventRows;
   readonly digests: DigestRows;
   readonly throttles: ThrottleRows;
   readonly preferences: PreferenceRows;
@@ -39,6 +41,7 @@ export class Store {
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
+    this.messageEvents = new MessageEventRows(db);
     this.digests = new DigestRows(db, dialect);
     this.throttles = new ThrottleRows(db);
     this.preferences = new PreferenceRows(db);

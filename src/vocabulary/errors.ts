@@ -47,6 +47,8 @@ export const ErrorCode = {
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */
   duplicateHandle: 'VOX_DUPLICATE_HANDLE',
+  /** A provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
+  unauthorized: 'VOX_UNAUTHORIZED',
   /** notify()'s `delay`, `at` or `key` is not usable: negative, not a time, too far in the past, both given. */
   invalidSchedule: 'VOX_INVALID_SCHEDULE',
   /** notify()'s `key` already names an issue that waits for its time: cancel it first. */

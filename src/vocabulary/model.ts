@@ -1,6 +1,7 @@
 /** What apps declare: models, notifications, channels, contacts, attachments, actors, and what notify() takes and returns. */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Contact } from './contact.ts';
+import type { FeedbackStatus } from './feedback.ts';
 import type { DigestSpec, ThrottleSpec } from './digest.ts';
 
 /** A value or a promise of it. */
@@ -327,10 +328,13 @@ export interface MessageOutcome {
 }
 
 /**
- * Status of a message in the log. `skipped`: not sent by decision (the recipient opted out, or the
- * address is suppressed); its `error` and `errorCode` say why. Like `sent` and `failed`, it is final.
+ * Status of a message in the log. `skipped`: not sent by decision (the recipient opted out, the
+ * address is suppressed, a throttle); its `error` and `errorCode` say why. Like `sent` and `failed`, it
+ * is final. After `sent`, a provider's report (delivery feedback) may move it on to `delivered`,
+ * `bounced`, `complained` or `failed`, never back.
  */
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'skipped';
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'skipped'
+  | FeedbackStatus;
 
 /**
  * What a resend says of one message: how its attempt went, or `not_resent` when it was not
@@ -345,10 +349,17 @@ export interface IssueResult {
   readonly issueId: number;
   readonly notification: string;
   readonly messages: readonly MessageOutcome[];
+  /** Messages the provider accepted, including those it reported delivered, bounced or complained of since. */
   readonly sent: number;
   readonly failed: number;
   /** Messages not sent by decision (opted out, suppressed): not failures. */
   readonly skipped: number;
+  /** Of `sent`, those the provider reported delivered (delivery feedback). */
+  readonly delivered: number;
+  /** Of `sent`, those the provider reported bounced. */
+  readonly bounced: number;
+  /** Of `sent`, those whose recipient reported them as spam. */
+  readonly complained: number;
 }
 
 /** A registered model. Returned by {@link Vox.model}. */

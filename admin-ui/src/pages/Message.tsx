@@ -90,6 +90,41 @@ export function MessagePage({ id }: { id: number }) {
           {outcome.text}
         </p>
       )}
+      <section aria-labelledby="history">
+        <h2 id="history">History</h2>
+        {m.events.length === 0 ? (
+          <p className="hint">The provider has reported nothing about this message (yet).</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Event</th>
+                <th>Recipient</th>
+                <th>Provider says</th>
+              </tr>
+            </thead>
+            <tbody>
+              {m.events.map((e) => (
+                <tr key={e.id}>
+                  <td>{when(e.occurredAt)}</td>
+                  <td>
+                    <span className={`badge ${e.event}`}>{e.event}</span>
+                  </td>
+                  <td>{e.recipient ?? ''}</td>
+                  <td>
+                    {e.code && <code>{e.code}</code>} {e.description}
+                    <details>
+                      <summary>{e.provider} payload</summary>
+                      <pre className="text-part">{e.payload}</pre>
+                    </details>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
       {payload ? (
         <section className="preview">
           <div className="tabs" role="tablist">

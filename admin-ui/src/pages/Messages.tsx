@@ -5,7 +5,7 @@ import { useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
 import { backendLabel, notificationLabel, useSession, when } from '../session.ts';
 
-const STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'] as const;
+const STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped', 'delivered', 'bounced', 'complained'] as const;
 const FILTERS = ['address', 'status', 'backend', 'notification', 'from', 'to'] as const;
 
 /** The message log: filters in the address (so a filtered view can be shared), resend of failed messages. */

@@ -6,6 +6,7 @@ import type { SqlDialectName } from '../../vocabulary/database.ts';
 import type { VoxDatabase } from '../schema.ts';
 import { suppressions } from './0008-suppressions.ts';
 import { preferences } from './0009-preferences.ts';
+import { messageEvents } from './0010-message-events.ts';
 import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
@@ -294,6 +295,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     },
     '0008_suppressions': suppressions(dialect),
     '0009_preferences': preferences(dialect),
+    '0010_message_events': messageEvents(dialect),
     '0012_schedule': schedule(),
     '0013_digests': digests(dialect),
     '0014_throttles': throttles(),
@@ -316,6 +318,9 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'vox_migrations',
     migrationLockTableName: 'vox_migrations_lock',
+    // Features land side by side with numbers given in advance, so a database may have applied a
+    // later number (0012) before an earlier one (0010) exists: apply the earlier one then.
+    allowUnorderedMigrations: true,
   });
   let result: MigrationResultSet = await migrator.migrateToLatest();
   // Kysely's introspection reads every schema's tables and checks each schema by name; another
