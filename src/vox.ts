@@ -11,7 +11,7 @@ import { StoredNotifications, type NotificationInput } from './manage/notificati
 import { SiteContacts } from './manage/site-contacts.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
+import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, ModelReference, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
@@ -26,6 +26,8 @@ import { Store } from './store/store.ts';
 import { type IssueFilter, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';
 import type { Logger } from './vocabulary/logger.ts';
+import { Inboxes, type Inbox } from './inbox/inbox.ts';
+import { openEventBus } from './inbox/bus.ts';
 
 /** Options of {@link createVox}. */
 export interface VoxOptions<DB = unknown> {
@@ -167,6 +169,14 @@ export interface Vox {
    * app.all('/admin/*', (c) => admin.fetch(c.req.raw));   // Hono; or app.use('/admin', toNodeHandler(admin)) in Express
    */
   admin(options: AdminOptions): Admin;
+  /**
+   * A recipient's in-app inbox (the `in-app` backend's items): list, count, mark. The recipient is
+   * an object of `model`, whose `in-app` contact gives the inbox's key.
+   *
+   * @example
+   * const { unread } = await vox.inbox(User, user).counts();
+   */
+  inbox<T>(model: ModelReference<T>, recipient: T): Inbox;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**
@@ -221,6 +231,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const templates = new Templates(registry, store, renderer, backends);
   const siteContacts = new SiteContacts(store, backends);
   const storedNotifications = new StoredNotifications(registry, store);
+  const inboxes = new Inboxes(store.inbox, registry, () => openEventBus(connection, queue, options.logger));
   const hostModel = (def: ReturnType<Registry['get']>) => ({ name: def.name, label: def.label, options: def.options, idOf: def.idOf });
   for (const backend of backends.values()) {
     backend.attach?.({
@@ -229,6 +240,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       site: { ...options.site },
       model: (name) => (registry.has(name) ? hostModel(registry.get(name)) : undefined),
       models: () => registry.models().map(hostModel),
+      inboxChanged: (recipients) => inboxes.changed(recipients),
     });
   }
 
@@ -303,6 +315,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         },
         adminOptions,
       ),
+    inbox: (model, recipient) => inboxes.of(() => inboxes.keyOf(model, recipient)),
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;
@@ -312,6 +325,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     async close() {
       await worker?.stop();
       await Promise.all([...backends.values()].map((b) => b.close?.()));
+      await inboxes.close();
       await queue.close?.();
       await renderer.close();
       await connection.close();

@@ -1,6 +1,7 @@
 /** The store: Vox's tables, one repository per concern. Data access only; no business rules live here. */
 import type { Kysely } from 'kysely';
 import { MessageClaims } from './claims.ts';
+import { InboxRows } from './inbox.ts';
 import { IssueRows, timeOrderedIds } from './issues.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
 import { MessageRows } from './messages.ts';
@@ -20,6 +21,7 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
+  readonly inbox: InboxRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -33,6 +35,7 @@ export class Store {
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
+    this.inbox = new InboxRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

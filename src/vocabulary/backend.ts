@@ -65,6 +65,11 @@ export interface BackendHost {
   model(name: string): HostModel | undefined;
   /** Every registered model. */
   models(): readonly HostModel[];
+  /**
+   * Tells the in-app inbox's event streams, in every process, that these recipients (`in-app`
+   * addresses) have new items. Absent on hosts without an inbox.
+   */
+  inboxChanged?(recipients: readonly string[]): Promise<void>;
 }
 
 /**

@@ -1,0 +1,138 @@
+/** `vox/backends/in-app`: the in-app inbox backend, which leaves one item per recipient in Vox's tables. */
+import type { Kysely } from 'kysely';
+import sanitizeHtml from 'sanitize-html';
+import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Backend, BackendCapabilities, BackendHost, ComposeContext } from '../vocabulary/backend.ts';
+import type { InboxActor } from '../vocabulary/inbox.ts';
+import type { MessagePayload, RenderedTemplate } from '../vocabulary/payload.ts';
+import { InboxRows } from '../store/inbox.ts';
+import type { VoxDatabase } from '../store/schema.ts';
+import { markdownRenderer } from './email/markdown.ts';
+import { parseFields } from './fields.ts';
+import { invalidAddress } from './send.ts';
+
+/** Options of {@link inApp}. */
+export interface InAppOptions {
+  /** @default 'in-app' */
+  readonly id?: string;
+  /** @default 'In-app inbox' */
+  readonly label?: string;
+}
+
+const CAPABILITIES: BackendCapabilities = { subject: false, fromAddress: false, attachments: false, manualSending: true };
+
+/** The fields an in-app template may have, besides `data.<key>` lines. */
+const FIELDS = new Set(['title', 'body', 'link', 'actor', 'avatar']);
+const MAX_ADDRESS = 200;
+
+/** What HTML an item body may hold: what Markdown makes of text, links and lists, nothing active. */
+const SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'strong', 'em', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 's'],
+  allowedAttributes: { a: ['href', 'rel'], ol: ['start'] },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowProtocolRelative: false,
+  transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow' }) },
+};
+
+/**
+ * The in-app inbox (`in-app`, protocol `in-app`): each recipient gets an item in Vox's tables,
+ * which `vox.inbox()`, `vox.inboxHandler()` and the `<vox-inbox>` element show. A contact's address
+ * is the recipient's inbox key (say `user:42`). The content is `key: value` lines:
+ *
+ * ```
+ * title: {{ actor.name }} commented on {{ object.title }}
+ * body: "{{ actor.comment }}"\n\nReply on the blog.
+ * link: https://blog.example.org/{{ object.slug }}#comments
+ * actor: {{ actor.name }}
+ * avatar: {{ actor.avatar }}
+ * data.kind: comment
+ * ```
+ *
+ * `title` is required; `body` is Markdown, rendered and sanitized on the server (no raw HTML,
+ * only http, https and mailto links); `link` is an http(s) URL or a path of the site; `actor`
+ * (a name) and `avatar` (an http(s) URL) are optional; `data.<key>` lines reach the app's front
+ * end as `data`. A message sent again leaves no second item.
+ *
+ * @example
+ * createVox({ database, backends: [inApp()] })
+ */
+export function inApp(options: InAppOptions = {}): Backend {
+  const id = options.id ?? 'in-app';
+  const markdown = markdownRenderer();
+  let rows: InboxRows | undefined;
+  let host: BackendHost | undefined;
+  const backend: Backend = {
+    id,
+    protocol: 'in-app',
+    label: options.label ?? 'In-app inbox',
+    format: 'fields',
+    capabilities: CAPABILITIES,
+    compose: (rendered, context) => composeItem(rendered, context, (text) => sanitizeHtml(markdown.render(text), SANITIZE)),
+    validateAddress: (address) =>
+      address.trim() === '' ? 'is empty' : address.length > MAX_ADDRESS ? `is longer than ${MAX_ADDRESS} characters` : /[\s\p{Cc}]/u.test(address) ? 'holds a space or a control character' : undefined,
+    attach(attached) {
+      host = attached;
+      rows = new InboxRows(attached.db as Kysely<VoxDatabase>);
+    },
+    async send(message) {
+      if (!rows) throw new DeliveryError('the in-app backend is not attached to a Vox instance', { backend: id, permanent: true });
+      const contacts = message.to.filter((contact) => !invalidAddress(backend, contact));
+      const invalid = message.to.filter((contact) => invalidAddress(backend, contact));
+      if (contacts.length === 0) throw invalidAddress(backend, message.to[0] ?? { name: '', protocol: 'in-app', address: '' }) ?? new DeliveryError('the message has no recipients', { backend: id, permanent: true });
+      const { subject, html, data } = message.payload;
+      const item = (data ?? {}) as { link?: string | null; actor?: InboxActor | null; data?: Record<string, string>; notification?: string | null };
+      const added = await rows.add(
+        contacts.map((contact) => ({
+          messageId: message.id,
+          recipient: contact.address,
+          notification: item.notification ?? null,
+          title: subject ?? '',
+          html: html ?? '',
+          link: item.link ?? null,
+          actor: item.actor ?? null,
+          data: item.data ?? {},
+        })),
+      );
+      if (added.length > 0) await host?.inboxChanged?.(added);
+      return {
+        providerMessageId: `in-app:${message.id}`,
+        ...(invalid.length > 0 ? { rejected: invalid.map((contact) => ({ address: contact.address, error: invalidAddress(backend, contact)! })) } : {}),
+      };
+    },
+  };
+  return backend;
+}
+
+/** Reads an in-app template's fields into the payload the log keeps and `send` writes. */
+function composeItem({ parts }: RenderedTemplate, context: ComposeContext | undefined, toHtml: (markdown: string) => string): MessagePayload {
+  const fields = parseFields(parts.fields ?? '');
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (key.startsWith('data.') && key.length > 5) data[key.slice(5)] = value;
+    else if (!FIELDS.has(key)) throw new VoxError(ErrorCode.render, `an in-app template has no field ${JSON.stringify(key)}; use title, body, link, actor, avatar or data.<key>`);
+  }
+  const title = (fields.title ?? '').trim();
+  if (title === '') throw new VoxError(ErrorCode.render, 'an in-app template needs a `title:` line that is not empty');
+  const link = (fields.link ?? '').trim();
+  if (link !== '' && !isSafeLink(link)) throw new VoxError(ErrorCode.render, `the link ${JSON.stringify(link.slice(0, 100))} is neither an http(s) URL nor a path of the site (/…)`);
+  const avatar = (fields.avatar ?? '').trim();
+  if (avatar !== '' && !/^https?:\/\//i.test(avatar)) throw new VoxError(ErrorCode.render, `the avatar ${JSON.stringify(avatar.slice(0, 100))} is not an http(s) URL`);
+  const actorName = (fields.actor ?? '').trim();
+  const actor: InboxActor | null = actorName === '' && avatar === '' ? null : { name: actorName, avatar: avatar === '' ? null : avatar };
+  return {
+    subject: title,
+    html: toHtml(fields.body ?? ''),
+    data: { link: link === '' ? null : link, actor, data, notification: context?.notification.id ?? null },
+  };
+}
+
+/** An http(s) URL, or a path of the site (`/…`, but not `//host`, which leaves it). */
+function isSafeLink(link: string): boolean {
+  if (link.startsWith('/')) return !link.startsWith('//') && !link.startsWith('/\\');
+  try {
+    const url = new URL(link);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
