@@ -28,6 +28,7 @@ import type { SiteOptions } from './vocabulary/site.ts';
 import type { Logger } from './vocabulary/logger.ts';
 import { Inboxes, type Inbox } from './inbox/inbox.ts';
 import { openEventBus } from './inbox/bus.ts';
+import { createInboxHandler, type InboxHandler, type InboxHandlerOptions } from './inbox/handler.ts';
 
 /** Options of {@link createVox}. */
 export interface VoxOptions<DB = unknown> {
@@ -177,6 +178,15 @@ export interface Vox {
    * const { unread } = await vox.inbox(User, user).counts();
    */
   inbox<T>(model: ModelReference<T>, recipient: T): Inbox;
+  /**
+   * The in-app inbox over HTTP: JSON endpoints, a Server-Sent Events stream per recipient and the
+   * `<vox-inbox>` element's script, as a `fetch(Request)` handler (docs/inbox.md).
+   *
+   * @example
+   * const inbox = vox.inboxHandler({ basePath: '/inbox', model: User, authenticate: (request) => userOf(request) });
+   * app.use('/inbox', toNodeHandler(inbox));   // Express
+   */
+  inboxHandler<T>(options: InboxHandlerOptions<T>): InboxHandler<T>;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**
@@ -316,6 +326,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         adminOptions,
       ),
     inbox: (model, recipient) => inboxes.of(() => inboxes.keyOf(model, recipient)),
+    inboxHandler: (handlerOptions) => createInboxHandler(inboxes, handlerOptions),
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;
