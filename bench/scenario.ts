@@ -16,6 +16,7 @@ const kinds: Record<string, () => Promise<Record<string, number>>> = {
   'notify-load': async () => (await import('./scenarios/notify.ts')).notifyUnderLoad(dialect, count, port),
   'notify-quiet': async () => (await import('./scenarios/notify.ts')).notifyQuiet(dialect, count),
   hostile: async () => (await import('./scenarios/hostile.ts')).hostileFanOut(dialect, count, port),
+  'inbox-streams': async () => (await import('./scenarios/inbox.ts')).inboxStreams(dialect, count),
   // Where the CPU goes: the same work without SMTP.
   'baseline-stream': plain('stream'),
   'vox-stream': vox('stream'),

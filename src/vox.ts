@@ -226,7 +226,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     attachmentBytes,
     snapshotBytes: options.limits?.snapshotBytes ?? 256 * 1024,
     retry: retryPolicy(options.retry),
-    backendLimits: options.backendLimits ?? {},
+    backendLimits: withDefaultConcurrency(backends, options.backendLimits ?? {}),
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
@@ -342,6 +342,15 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       await connection.close();
     },
   };
+}
+
+/** The backends' limits: each backend's own default concurrency, unless the options set one. */
+function withDefaultConcurrency(backends: ReadonlyMap<string, Backend>, limits: Readonly<Record<string, BackendLimits>>): Readonly<Record<string, BackendLimits>> {
+  const merged: Record<string, BackendLimits> = { ...limits };
+  for (const backend of backends.values()) {
+    if (backend.capabilities.concurrency !== undefined) merged[backend.id] = { concurrency: backend.capabilities.concurrency, ...limits[backend.id] };
+  }
+  return merged;
 }
 
 /** An issue filter as the store reads it: timestamps as stored, the limit applied. */

@@ -26,6 +26,11 @@ export interface BackendCapabilities {
    * direct message), so that site contacts may leave the address empty. @default false
    */
   readonly blankAddress?: boolean;
+  /**
+   * Sends in flight at once in each worker, unless `backendLimits` says otherwise: for backends
+   * whose sends are cheap and local (the in-app backend writes to Vox's own database). @default 8
+   */
+  readonly concurrency?: number;
 }
 
 /**
