@@ -63,6 +63,8 @@ export class VoxInbox extends LitElement {
   #poll: ReturnType<typeof setInterval> | undefined;
   #failures = 0;
   #loaded = false;
+  /** The address and token the stream was opened with. */
+  #listeningWith = '';
 
   static override styles = inboxStyles;
 
@@ -97,6 +99,13 @@ export class VoxInbox extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('open') && this.open) this.renderRoot.querySelector<HTMLElement>('.panel')?.focus();
+    // A new token (the old one is about to expire) or address: listen again with it.
+    if (this.isConnected && this.#listeningWith !== this.#source()) {
+      this.#events?.close();
+      clearInterval(this.#poll);
+      this.#failures = 0;
+      this.#listen();
+    }
   }
 
   override render() {
@@ -176,7 +185,12 @@ export class VoxInbox extends LitElement {
   }
 
   /** Server-Sent Events; after repeated failures (or without EventSource), polling. */
+  #source(): string {
+    return `${this.src}\n${this.token ?? ''}`;
+  }
+
   #listen(): void {
+    this.#listeningWith = this.#source();
     if (typeof EventSource === 'undefined') return this.#startPolling();
     const events = new EventSource(this.#url('/stream', this.token ? { token: this.token } : {}), { withCredentials: false });
     this.#events = events;
