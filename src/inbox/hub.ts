@@ -135,8 +135,10 @@ export class InboxHub {
   async #refreshBatch(recipients: readonly string[]): Promise<void> {
     const streams = recipients.flatMap((recipient) => [...(this.#streams.get(recipient) ?? [])]).filter((s) => s.lastId !== undefined);
     if (streams.length === 0) return;
+    // The newest items first: what just arrived is never crowded out by older items of a recipient
+    // whose stream has them already (ids are shared by all recipients).
     const oldest = Math.min(...streams.map((s) => s.lastId!));
-    const [counts, items] = await Promise.all([this.#rows.counts(recipients), this.#rows.after(recipients, oldest, MAX_ITEMS_PER_REFRESH * recipients.length)]);
+    const [counts, items] = await Promise.all([this.#rows.counts(recipients), this.#rows.after(recipients, oldest, MAX_ITEMS_PER_REFRESH * recipients.length, 'newest')]);
     const byRecipient = new Map<string, InboxItem[]>();
     for (const { recipient, item } of items) {
       let list = byRecipient.get(recipient);

@@ -97,8 +97,12 @@ export class InboxRows {
     return counts;
   }
 
-  /** Items of these recipients written after item `afterId`, oldest first, at most `limit`. */
-  async after(recipients: readonly string[], afterId: number, limit: number, db: Db = this.db): Promise<{ readonly recipient: string; readonly item: InboxItem }[]> {
+  /**
+   * Items of these recipients written after item `afterId`, oldest first: at most `limit`, the
+   * oldest of them (paging forward, for polling) or the newest (`newest`, for streams, whose
+   * clients need what just arrived).
+   */
+  async after(recipients: readonly string[], afterId: number, limit: number, take: 'oldest' | 'newest' = 'oldest', db: Db = this.db): Promise<{ readonly recipient: string; readonly item: InboxItem }[]> {
     const items: { recipient: string; item: InboxItem }[] = [];
     for (let i = 0; i < recipients.length; i += CHUNK) {
       const rows = await db
@@ -106,7 +110,7 @@ export class InboxRows {
         .selectAll()
         .where('recipient', 'in', recipients.slice(i, i + CHUNK))
         .where('id', '>', afterId)
-        .orderBy('id', 'asc')
+        .orderBy('id', take === 'oldest' ? 'asc' : 'desc')
         .limit(limit)
         .execute();
       items.push(...rows.map((row) => ({ recipient: row.recipient, item: toItem(row) })));
