@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { toNodeHandler, type DatabaseOptions, type Queue } from '../src/index.ts';
 import { bullmq } from '../src/queue/bullmq.ts';
 import { createSchema } from './support/databases.ts';
@@ -17,8 +18,11 @@ const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 const redisUrl = process.env.VOX_TEST_REDIS_URL;
 const WRITER = new URL('./fixtures/inbox-writer.ts', import.meta.url).pathname;
 
-/** Serves the inbox of `database` in this process, and has another process write an item: the stream here must get it. */
-async function streamHearsOtherProcess(database: DatabaseOptions, env: Record<string, string>, queue?: () => Queue) {
+/**
+ * Serves the inbox of `database` in this process, and has another process write an item: the
+ * stream here must get it. `interrupt` runs first, once the stream is open (to break the listener).
+ */
+async function streamHearsOtherProcess(database: DatabaseOptions, env: Record<string, string>, queue?: () => Queue, interrupt?: () => Promise<void>) {
   const app = await inboxApp(database, { worker: false, ...(queue ? { queue: queue() } : {}) });
   const handler = app.vox.inboxHandler({ model: app.Member, authenticate: () => app.members[1] });
   const server: Server = createServer(toNodeHandler(handler));
@@ -26,6 +30,12 @@ async function streamHearsOtherProcess(database: DatabaseOptions, env: Record<st
   const stream = await openEvents(`http://127.0.0.1:${(server.address() as { port: number }).port}/stream`);
   try {
     await stream.next((e) => e.event === 'counts', { what: 'the first counts' });
+    if (interrupt) {
+      const before = stream.events.length;
+      await interrupt();
+      // Listening again, the hub reads every stream's state again: a counts event says it is back.
+      await stream.next((e) => e.event === 'counts', { from: before, timeoutMs: 10_000, what: 'the counts after listening again' });
+    }
     const from = stream.events.length;
     const writer = run(process.execPath, [WRITER], { env: { ...process.env, ...env, INBOX_DATABASE: JSON.stringify(database), INBOX_TITLE: 'Written by another process' } });
     const item = await stream.next((e) => e.event === 'item', { from, timeoutMs: 20_000, what: "the other process's item" });
@@ -51,6 +61,22 @@ describe('in-app inbox events across processes', () => {
     const { schema, drop } = await createSchema(postgresUrl!, 'vox_inbox');
     cleanups.push(drop);
     await streamHearsOtherProcess({ dialect: 'postgres', url: postgresUrl!, schema }, {});
+  });
+
+  test('PostgreSQL: when the listening connection is cut, the process listens again and still hears the other', { skip: postgresUrl ? false : 'VOX_TEST_POSTGRES_URL is not set' }, async () => {
+    const { schema, drop } = await createSchema(postgresUrl!, 'vox_inbox');
+    cleanups.push(drop);
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    try {
+      await streamHearsOtherProcess({ dialect: 'postgres', url: postgresUrl!, schema }, {}, undefined, async () => {
+        const { rows } = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query = $1`, [`LISTEN "vox_inbox_${schema}"`]);
+        assert.equal(rows.length, 1, 'one connection listens');
+        await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      });
+    } finally {
+      await admin.end();
+    }
   });
 
   test('Redis pub/sub with the BullMQ queue: the same on SQLite, whose database has no notifications', { skip: redisUrl ? false : 'VOX_TEST_REDIS_URL is not set' }, async () => {
