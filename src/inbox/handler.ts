@@ -109,7 +109,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
     }
     const inbox = inboxes.of(key);
     const counts = () => inbox.counts();
-    if (method === 'GET' && path === '/stream') {
+    if (request.method === 'GET' && path === '/stream') {
       const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
       if (lastEventId !== null && !/^\d{1,15}$/.test(lastEventId)) throw new HttpError(400, ErrorCode.invalidInput, 'Last-Event-ID must be an item id');
       streams++;
