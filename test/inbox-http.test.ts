@@ -5,7 +5,7 @@ import { ErrorCode, toNodeHandler, type InboxHandler } from '../src/index.ts';
 import { databases } from './support/databases.ts';
 import { inboxApp, type InboxApp, type Member } from './support/inbox-app.ts';
 import { openEvents, type OpenEvents } from './support/sse.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor, withDeadline } from './support/wait.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const FRONT_END = 'https://app.example.org';
@@ -174,8 +174,13 @@ for (const database of databases) {
         assert.equal(response.status, 401, `token ${bad.slice(0, 20)}…`);
         assert.equal((await response.json()).error.code, ErrorCode.unauthorized);
       }
-      const expiredStream = await open(`/stream?token=x`, {});
-      assert.equal(expiredStream.response.status, 401);
+      const badStream = await open(`/stream?token=x`, {});
+      assert.equal(badStream.response.status, 401);
+      // A token's stream ends when the token expires.
+      const short = await open(`/stream?token=${encodeURIComponent(await handler.token(app.members[1]!, { ttlSeconds: 2 }))}`, {});
+      await short.next((e) => e.event === 'counts');
+      await withDeadline(short.ended, 4000, 'the stream to end with its token');
+      await waitFor(() => handler.openStreams === 1, { what: 'only the long-lived stream open' });
     });
   });
 }

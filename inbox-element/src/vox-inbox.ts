@@ -200,7 +200,11 @@ export class VoxInbox extends LitElement {
     });
     events.addEventListener('item', (event) => {
       const item = JSON.parse((event as MessageEvent<string>).data) as Item;
-      if (this.#loaded && !this.items.some((i) => i.id === item.id)) this.items = [item, ...this.items];
+      if (this.#loaded && !this.items.some((i) => i.id === item.id)) {
+        this.items = [item, ...this.items];
+        // Open, the dropdown shows it: it is read as it arrives.
+        if (this.open) void this.#markMany([item.id], 'read').catch(() => {});
+      }
       this.dispatchEvent(new CustomEvent('vox-inbox-item', { detail: item, bubbles: true, composed: true }));
     });
     events.addEventListener('error', () => {

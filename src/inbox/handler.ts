@@ -86,13 +86,13 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
   let streams = 0;
 
   /** The recipient's key, and whether the request used the cookie session (so its writes must be same-origin). */
-  const recipientOf = async (request: Request, url: URL): Promise<{ key: string; session: boolean }> => {
+  const recipientOf = async (request: Request, url: URL): Promise<{ key: string; session: boolean; expires?: number }> => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     const token = bearer ?? url.searchParams.get('token') ?? undefined;
     if (token !== undefined) {
       const claims = secrets.length > 0 ? verifyToken(secrets, token) : undefined;
       if (!claims) throw new HttpError(401, ErrorCode.unauthorized, 'the recipient token is not valid or has expired');
-      return { key: claims.recipient, session: false };
+      return { key: claims.recipient, session: false, expires: claims.expires * 1000 };
     }
     const recipient = await options.authenticate?.(request);
     if (recipient === null || recipient === undefined) throw new HttpError(401, ErrorCode.unauthorized, 'sign in first, or send a recipient token');
@@ -102,7 +102,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
   const route = async (request: Request, url: URL, path: string): Promise<Response> => {
     if (path === '/vox-inbox.js' && (request.method === 'GET' || request.method === 'HEAD')) return elementScript();
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const { key, session } = await recipientOf(request, url);
+    const { key, session, expires } = await recipientOf(request, url);
     if (method === 'POST' && session) {
       const refusal = crossOriginRefusal(request, trusted);
       if (refusal) throw new HttpError(403, ErrorCode.csrf, refusal);
@@ -113,7 +113,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
       const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
       if (lastEventId !== null && !/^\d{1,15}$/.test(lastEventId)) throw new HttpError(400, ErrorCode.invalidInput, 'Last-Event-ID must be an item id');
       streams++;
-      return openStream(inboxes, key, { lastEventId: lastEventId === null ? undefined : Number(lastEventId), heartbeatMs, retryMs, request, onClose: () => streams-- });
+      return openStream(inboxes, key, { lastEventId: lastEventId === null ? undefined : Number(lastEventId), heartbeatMs, retryMs, request, onClose: () => streams--, ...(expires === undefined ? {} : { endsAt: expires }) });
     }
     if (method === 'GET' && path === '/items') {
       const filter = url.searchParams.get('filter') ?? 'all';

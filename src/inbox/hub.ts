@@ -22,6 +22,7 @@ export class InboxStream {
   readonly #controller: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
   readonly #onClose: () => void;
+  readonly #closeListeners: (() => void)[] = [];
 
   constructor(recipient: string, controller: ReadableStreamDefaultController<Uint8Array>, onClose: () => void) {
     this.recipient = recipient;
@@ -55,9 +56,15 @@ export class InboxStream {
     this.write(text);
   }
 
+  /** Runs `listener` when the stream closes. */
+  onClosed(listener: () => void): void {
+    this.#closeListeners.push(listener);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const listener of this.#closeListeners) listener();
     try {
       this.#controller.close();
     } catch {

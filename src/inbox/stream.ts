@@ -8,6 +8,7 @@
  * - a comment line (`: heartbeat`) every `heartbeatMs`, so that proxies keep the connection open.
  *
  * A client that reconnects with `Last-Event-ID` (EventSource does) first gets the items it missed.
+ * A stream opened with a recipient token ends when the token expires.
  */
 import type { Inboxes } from './inbox.ts';
 import { InboxStream } from './hub.ts';
@@ -20,6 +21,8 @@ export interface StreamOptions {
   /** Its signal ends the stream when the client goes away. */
   readonly request: Request;
   readonly onClose: () => void;
+  /** When a stream opened with a recipient token ends: the token's expiry (ms since the epoch). */
+  readonly endsAt?: number;
 }
 
 const SSE_HEADERS = {
@@ -47,6 +50,11 @@ export async function openStream(inboxes: Inboxes, recipient: string, options: S
   });
   const opened = stream!;
   options.request.signal.addEventListener('abort', () => opened.close(), { once: true });
+  // A token's stream ends when the token does; the client comes back with a new one.
+  if (options.endsAt !== undefined) {
+    const timer = setTimeout(() => opened.close(), Math.max(0, options.endsAt - Date.now())).unref();
+    opened.onClosed(() => clearTimeout(timer));
+  }
   opened.write(`retry: ${options.retryMs}\n\n`);
   // The stream is in the hub before its starting point is read, so nothing written meanwhile is missed.
   void (async () => {

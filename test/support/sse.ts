@@ -11,6 +11,8 @@ export interface OpenEvents {
   readonly comments: string[];
   /** The `retry` the server asked for. */
   retry: number | undefined;
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
   /** The first event from index `from` on that matches, waiting up to `timeoutMs`. */
   next(match: (event: EventSourceMessage) => boolean, options?: { readonly from?: number; readonly timeoutMs?: number; readonly what?: string }): Promise<EventSourceMessage>;
   close(): void;
@@ -22,7 +24,10 @@ export async function openEvents(url: string, headers: Record<string, string> = 
   const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: abort.signal });
   const events: EventSourceMessage[] = [];
   const comments: string[] = [];
+  let end!: () => void;
+  const ended = new Promise<void>((resolve) => (end = resolve));
   const opened: OpenEvents = {
+    ended,
     response,
     events,
     comments,
@@ -40,10 +45,10 @@ export async function openEvents(url: string, headers: Record<string, string> = 
     void (async () => {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) return end();
         events.push(value);
       }
-    })().catch(() => {});
+    })().catch(() => end());
   }
   return opened;
 }
