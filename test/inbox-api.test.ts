@@ -82,6 +82,27 @@ for (const database of databases) {
       assert.deepEqual(await app.vox.inbox(app.Member, app.members[2]!).counts(), { unread: 5, unseen: 5 });
     });
 
+    test('an in-app template with a problem no variable can fix is refused when saved, and nothing is written', async () => {
+      const before = (await app.vox.templates.list()).length;
+      for (const [content, problem] of [
+        ['body: no title here', /needs a `title:` line/],
+        ['title: T\nlink: javascript:alert(1)', /link "javascript:alert\(1\)" is not an http\(s\) URL or a path/],
+        ['title: T\nlink: //evil.example/{{ object.id }}', /is not an http\(s\) URL or a path/],
+        ['title: T\navatar: ftp://x/{{ object.id }}.png', /avatar .* is not an http\(s\) URL/],
+        ['title: T\ncolour: red', /no field "colour"/],
+        ['title: T\njust text', /line 2.*`key: value`/],
+      ] as const) {
+        await assert.rejects(app.vox.templates.save({ notification: 'club.post.published', backend: 'in-app', recipients: ['c:members'], content }), (error: Error & { code?: string }) => {
+          assert.equal(error.code, ErrorCode.invalidTemplate);
+          assert.match(error.message, problem);
+          return true;
+        });
+      }
+      assert.equal((await app.vox.templates.list()).length, before);
+      // Variables and Liquid tags are fine: what they bring is checked when sending.
+      await app.vox.templates.save({ notification: 'club.post.published', backend: 'in-app', recipients: ['c:members'], content: '{% if object.title %}\ntitle: {{ object.title }}\n{% endif %}\nlink: {{ object.url }}\navatar: {{ actor.avatar }}\ndata.kind: {{ object.kind }}' });
+    });
+
     test("another recipient's item is not found and nothing is marked; bad input is refused with codes", async () => {
       await app.publish({ id: 1, title: 'One', body: '' });
       const mine = app.vox.inbox(app.Member, app.members[1]!);

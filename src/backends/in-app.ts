@@ -68,6 +68,7 @@ export function inApp(options: InAppOptions = {}): Backend {
     format: 'fields',
     capabilities: CAPABILITIES,
     compose: (rendered, context) => composeItem(rendered, context, (text) => sanitizeHtml(markdown.render(text), SANITIZE)),
+    contentProblems,
     validateAddress: (address) =>
       address.trim() === '' ? 'is empty' : address.length > MAX_ADDRESS ? `is longer than ${MAX_ADDRESS} characters` : /[\s\p{Cc}]/u.test(address) ? 'holds a space or a control character' : undefined,
     attach(host) {
@@ -160,6 +161,33 @@ function composeItem({ parts }: RenderedTemplate, context: ComposeContext | unde
     html: toHtml(fields.body ?? ''),
     data: { link: link === '' ? null : link, actor, data, notification: context?.notification.id ?? null },
   };
+}
+
+/**
+ * Problems of an in-app template as written: every line is `key: value` (or a Liquid tag), keys are
+ * known, a `title` line is there, and a `link` or `avatar` whose start is written out (before any
+ * variable) is not of another scheme than http(s). What variables bring is checked when sending.
+ */
+function contentProblems(content: string): string[] {
+  const problems: string[] = [];
+  let title = false;
+  content.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('{%')) return;
+    const colon = line.indexOf(':');
+    const key = colon < 0 ? '' : line.slice(0, colon).trim();
+    // Lines that are not `key: value` with a key written out are the fields format's own problems.
+    if (key === '' || key.includes('{{') || key.includes('{%')) return;
+    if (!FIELDS.has(key) && !(key.startsWith('data.') && key.length > 5)) return void problems.push(`line ${index + 1}: no field ${JSON.stringify(key)}; use title, body, link, actor, avatar or data.<key>`);
+    const value = line.slice(colon + 1).trim();
+    if (key === 'title' && value !== '') title = true;
+    const written = value.split(/\{[{%]/)[0] ?? '';
+    if ((key === 'link' || key === 'avatar') && (/^[a-z][a-z0-9+.-]*:/i.test(written) ? !/^https?:/i.test(written) : key === 'avatar' ? written !== '' && !/^https?$/i.test(written) : written.startsWith('//'))) {
+      problems.push(`line ${index + 1}: the ${key} ${JSON.stringify(written.slice(0, 60))} is not ${key === 'link' ? 'an http(s) URL or a path of the site (/…)' : 'an http(s) URL'}`);
+    }
+  });
+  if (!title) problems.push('an in-app template needs a `title:` line');
+  return problems;
 }
 
 /** An http(s) URL, or a path of the site (`/…`, but not `//host`, which leaves it). */

@@ -114,6 +114,12 @@ export interface Backend {
    * written.
    */
   addressKey?(address: string): string;
+  /**
+   * What is wrong with a template's content (as written, before rendering) that no variable can
+   * put right: a missing field, an unknown one. Templates with problems are refused when saved.
+   * @default none checked
+   */
+  contentProblems?(content: string): readonly string[];
   /** Called once by createVox, for backends that need Vox's database, site settings or models. */
   attach?(host: BackendHost): void;
   /** Releases what the backend holds open (an XMPP connection, background work); `vox.close()` calls it. */
