@@ -186,7 +186,8 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
         route(limited, url, path).catch((error: unknown) => {
           if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message);
           if (error instanceof VoxError && error.code === ErrorCode.bodyTooLarge) throw error;
-          if (error instanceof VoxError) return errorResponse(error.code === ErrorCode.notFound ? 404 : 400, error.code, error.message);
+          // The request's fault (404, 400), or the app's set-up (a model without in-app contacts: 500).
+          if (error instanceof VoxError) return errorResponse(error.code === ErrorCode.notFound ? 404 : error.code === ErrorCode.invalidInput ? 400 : 500, error.code, error.message);
           throw error;
         }),
       );
