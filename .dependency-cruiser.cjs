@@ -8,7 +8,8 @@ const layers = [
   ['backends'],
   ['delivery'],
   ['manage'],
-  ['admin', 'activitypub', 'feedback'],
+  ['admin', 'activitypub', 'feedback', 'inbox'],
+  ['vox-api\\.ts'],
   ['vox\\.ts'],
   ['index\\.ts', 'cli', 'testing'],
 ];

@@ -27,6 +27,7 @@ export interface BenchData {
   preferences?: PreferencesData;
   digests?: DigestsData;
   cpu?: { readonly count: number; readonly rows: readonly (readonly [label: string, result: Result])[] };
+  inbox?: { readonly streams: number; readonly runs: Record<string, Result> };
 }
 
 export const median = (values: readonly number[]) => {
@@ -54,8 +55,8 @@ function table(c: Comparison, dialects: readonly string[]): string[] {
 const tableHead = ['| N | Sender | Messages/s | Ratio to Nodemailer | CPU (s) | PostgreSQL server CPU (s) | Peak RSS (MB) |', '| --- | --- | --- | --- | --- | --- | --- |'];
 
 /** Each target, with whether this run meets it; the lines of the report's summaries. */
-export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[]; hostile: string[] } {
-  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[], hostile: [] as string[] };
+export function verdicts(data: BenchData): { newsletter: string[]; latency: string[]; notify: string[]; hostile: string[]; inbox: string[] } {
+  const out = { newsletter: [] as string[], latency: [] as string[], notify: [] as string[], hostile: [] as string[], inbox: [] as string[] };
   const sizes = data.newsletter ?? [];
   const largest = sizes.at(-1);
   const smallest = sizes[0];
@@ -94,6 +95,9 @@ export function verdicts(data: BenchData): { newsletter: string[]; latency: stri
   }
   for (const [d, r] of Object.entries(data.hostile?.runs ?? {})) {
     out.hostile.push(`- Hostile template, ${d}: event-loop delay p99 ${f(r.loopP99, 1)} ms, target < 50 ms: ${verdict(r.loopP99! < 50)}`);
+  }
+  for (const [d, r] of Object.entries(data.inbox?.runs ?? {})) {
+    out.inbox.push(`- In-app inbox, ${d}: the last of ${n(r.streams!)} streams had its item ${f(r.seconds, 2)} s after notify(), target < 2 s: ${verdict(r.seconds! < 2)}`);
   }
   return out;
 }
@@ -180,6 +184,20 @@ ${v.hostile.join('\n')}`);
   }
   if (data.preferences) parts.push(preferencesSection(data.preferences));
   if (data.digests) parts.push(digestsSection(data.digests));
+  if (data.inbox) {
+    const rows = Object.entries(data.inbox.runs).map(([d, r]) => `| ${d} | ${n(r.streams!)} | ${f(r.openSeconds, 2)} | ${f(r.seconds, 2)} | ${f(r.heapKbPerStream, 1)} | ${f(r.rssKbPerStream, 1)} |`);
+    parts.push(`## In-app inbox streams
+
+One process serves ${n(data.inbox.streams)} open Server-Sent Events streams of \`vox.inboxHandler()\` (one recipient each, authenticated by recipient tokens; the clients run in another process and parse with eventsource-parser); then one notify() whose in-app template goes to all ${n(data.inbox.streams)} recipients. Timed from notify() until the last stream has its \`item\` event: the fan-out, the items written, the change published (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite) and every stream's read and write. Memory per stream is the server's heap and RSS growth from opening the streams, after garbage collection, divided by their number.
+
+| Database | Streams | All open (s) | notify() → last item (s) | Heap per stream (KB) | RSS per stream (KB) |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Target: the last stream has its event in under 2 s. In this run:
+
+${v.inbox.join('\n')}`);
+  }
   if (data.cpu) {
     const c = data.cpu;
     const rows = c.rows.map(([label, r]) => `| ${label} | ${f((r.cpuSeconds! * 1000) / c.count, 3)} | ${f(r.peakRssMb)} |`);
@@ -198,8 +216,8 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, preferences, digests, cpu; a partial run prints its report and writes no file),
-\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`, \`VOX_BENCH_PREFS_N\` (default 100,000), \`VOX_BENCH_DIGEST_EVENTS\` (default 100,000),
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, preferences, digests, cpu, inbox; a partial run prints its report and writes no file),
+\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_INBOX_N\` (streams, default 1,000), \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`, \`VOX_BENCH_PREFS_N\` (default 100,000), \`VOX_BENCH_DIGEST_EVENTS\` (default 100,000),
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
   return `${parts.join('\n\n')}\n`;

@@ -1,7 +1,7 @@
 // npm run bench [-- N ...]: Vox against plain Nodemailer on a newsletter fan-out (throughput,
 // CPU, peak RSS), latency-bound sending, notify() under load and where the CPU goes, on SQLite and
 // PostgreSQL, with Node's default flags and Vox's default options. Writes docs/benchmarks.md
-// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,hostile,preferences,digests,cpu runs some parts and only prints.
+// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,hostile,preferences,digests,cpu,inbox runs some parts and only prints.
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const env = process.env;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [10_000, 100_000];
-const PARTS = ['newsletter', 'latency', 'notify', 'hostile', 'preferences', 'digests', 'cpu'] as const;
+const PARTS = ['newsletter', 'latency', 'notify', 'hostile', 'preferences', 'digests', 'cpu', 'inbox'] as const;
 const only = env.VOX_BENCH_ONLY ? env.VOX_BENCH_ONLY.split(/[,|\s]+/).filter(Boolean) : [...PARTS];
 for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`VOX_BENCH_ONLY: unknown part ${part}; parts are ${PARTS.join(', ')}`);
 /** Rounds of the newsletter comparison: two keep a full run near 25 minutes on a 2-core machine. */
@@ -32,6 +32,7 @@ const HOSTILE_COUNT = Number(env.VOX_BENCH_HOSTILE_N ?? 5000);
 const CPU_COUNT = Number(env.VOX_BENCH_CPU_N ?? 10_000);
 const DIGEST_EVENTS = Number(env.VOX_BENCH_DIGEST_EVENTS ?? 100_000);
 const PREFS_COUNT = Number(env.VOX_BENCH_PREFS_N ?? 100_000);
+const INBOX_STREAMS = Number(env.VOX_BENCH_INBOX_N ?? 1000);
 const nodeFlags = (env.VOX_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 /** What makes this run other than the default one, named in the report as tuned. */
@@ -182,6 +183,10 @@ if (only.includes('cpu')) {
   rows.push(['Vox, plain sendMail (no MIME built, nothing sent)', await scenario('vox-none', 'sqlite', CPU_COUNT)]);
   data.cpu = { count: CPU_COUNT, rows };
 }
+if (only.includes('inbox')) {
+  data.inbox = { streams: INBOX_STREAMS, runs: {} };
+  for (const dialect of dialects) data.inbox.runs[dialect] = await scenario('inbox-streams', dialect, INBOX_STREAMS);
+}
 await sink.close();
 
 const text = report(data);
@@ -190,4 +195,4 @@ if (full) await writeFile(join(import.meta.dirname, '../docs/benchmarks.md'), te
 console.log(`\n${text}`);
 const summary = verdicts(data);
 console.log(`Summary (${((Date.now() - startedAt) / 60_000).toFixed(1)} min${full ? ', written to docs/benchmarks.md' : ', partial run: no file written'}):`);
-console.log([...summary.newsletter, ...summary.latency, ...summary.notify, ...summary.hostile, ...(data.preferences ? preferencesVerdicts(data.preferences) : []), ...(data.digests ? digestsVerdicts(data.digests) : [])].join('\n'));
+console.log([...summary.newsletter, ...summary.latency, ...summary.notify, ...summary.hostile, ...summary.inbox, ...(data.preferences ? preferencesVerdicts(data.preferences) : []), ...(data.digests ? digestsVerdicts(data.digests) : [])].join('\n'));

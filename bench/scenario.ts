@@ -20,6 +20,7 @@ const kinds: Record<string, () => Promise<Record<string, number>>> = {
   'vox-prefs-out': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'out'),
   hostile: async () => (await import('./scenarios/hostile.ts')).hostileFanOut(dialect, count, port),
   digests: async () => (await import('./scenarios/digests.ts')).digestFanIn(dialect, count, port),
+  'inbox-streams': async () => (await import('./scenarios/inbox.ts')).inboxStreams(dialect, count),
   // Where the CPU goes: the same work without SMTP.
   'baseline-stream': plain('stream'),
   'vox-stream': vox('stream'),

@@ -267,7 +267,7 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
       summary: (u) => `<p>${escapeHtml(u.name)} writes the Vox demo blog.</p>`,
     },
     channels: { self: true },
-    contacts: { email: (u) => contact(u.name, 'email', u.email), activity: (u) => ap.contact('auth.user', u) },
+    contacts: { email: (u) => contact(u.name, 'email', u.email), activity: (u) => ap.contact('auth.user', u), 'in-app': (u) => contact(u.name, 'in-app', `user:${u.id}`) },
     attachments: { vcard: { label: 'Contact info', mime: 'text/vcard', data: (u) => vcardOf(u) } },
   });
 
@@ -363,7 +363,20 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
       '<blockquote>{{ object.body }}</blockquote>',
     ].join('\n'),
   });
-  // The same comment, as an activity in the author's in-app inbox (and to the author's followers).
+  // The same comment in the author's in-app inbox: the bell at the top of every page (vox.inboxHandler, <vox-inbox>).
+  await vox.templates.save({
+    notification: 'blog.comment.posted',
+    backend: 'in-app',
+    recipients: ['c:articleAuthor'],
+    content: [
+      'title: {{ object.poster }} commented on {{ object.article.title }}',
+      'body: {{ object.body }}',
+      'link: /articles/{{ object.article.slug }}#comment-{{ object.id }}',
+      'actor: {{ object.poster }}',
+      'data.kind: comment',
+    ].join('\n'),
+  });
+  // And as an activity, for the author's followers on the fediverse (the activity feed API serves it too).
   await vox.templates.save({
     notification: 'blog.comment.posted',
     backend: 'activity',

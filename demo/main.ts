@@ -62,7 +62,7 @@ Vox demo blog: ${demo.url}/${demo.listening === demo.url ? '' : ` (listening on 
   Fediverse    the author is ${handle}; ${followableAt(demo.url) ? 'Mastodon users can follow them' : 'no Mastodon server can follow them at this address (it takes a public https host name: --base-url)'}
 
 Try it: log in and post an article; ${SUBSCRIBER.name} (${SUBSCRIBER.email}) gets an email, whose link lets
-them comment, which emails the author and lands in the author's inbox on the front page; subscribing
+them comment, which emails the author and rings the bell of the author's in-app inbox; subscribing
 on the front page emails ${SITE_CONTACT.email}.
 Press Ctrl+C to stop.
 `);

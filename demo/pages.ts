@@ -1,4 +1,3 @@
-import type { InboxItem } from '../src/activitypub/index.ts';
 import type { FediverseView } from './addresses.ts';
 import type { Article, Comment, Subscriber, User } from './blog.ts';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
@@ -23,6 +22,8 @@ function layout(ctx: PageContext, title: string, body: Html, options: { wide?: b
     html`<a href="/mail">Mail <span class="count">${ctx.mailCount}</span></a>`,
     ctx.user && html`<a href="/articles/new">New article</a>`,
     ctx.user && ctx.admin && html`<a href="/admin/">Admin</a>`,
+    // The in-app inbox: Vox's <vox-inbox> element, live through the inbox handler at /inbox.
+    ctx.user && html`<vox-inbox src="/inbox" label="Notifications"></vox-inbox>`,
     ctx.user
       ? html`<form method="post" action="/logout" class="inline"><button class="link" type="submit">Log out</button></form>`
       : html`<a href="/login">Log in</a>`,
@@ -35,6 +36,7 @@ function layout(ctx: PageContext, title: string, body: Html, options: { wide?: b
 <title>${title} · ${SITE_NAME}</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/style.css">
+${ctx.user && html`<script type="module" src="/inbox/vox-inbox.js"></script>`}
 </head>
 <body>
 <header class="site"><div class="bar${options.wide ? ' wide' : ''}">
@@ -69,10 +71,8 @@ function errors(problems: readonly string[]): Html {
 
 const mailLink = html`<a href="/mail">open the mail viewer</a>`;
 
-/** The logged-in user's in-app inbox: the newest items and how many are unread. */
+/** What the front page tells the logged-in user about their inbox: where it is, and who they are on the fediverse. */
 export interface InboxView {
-  readonly items: readonly InboxItem[];
-  readonly unread: number;
   readonly fediverse: FediverseView;
 }
 
@@ -84,52 +84,17 @@ function fediverseNote(fediverse: FediverseView): Html {
     : html`On the fediverse you are ${handle}, but no Mastodon server can follow you at this address. Mastodon reaches a blog only at a public https host name: serve the demo at one (behind an https proxy, with <code>--base-url https://your.host --public</code>).`;
 }
 
-/** What an activity type means to a reader: `Create` is something new, `Announce` something shared. */
-function activityLabel(type: string): string {
-  const labels: Record<string, string> = { Create: 'New', Update: 'Updated', Delete: 'Deleted', Announce: 'Shared', Like: 'Liked', Follow: 'New follower', Add: 'Added', Remove: 'Removed' };
-  return labels[type] ?? type;
-}
-
 /**
- * The in-app inbox as a small component: Vox's activity backend fills it (a comment on your
- * article), and the feed API marks it read. Summaries are shown as text: one from another server
- * is untrusted HTML.
+ * Where the in-app inbox is: the bell at the top of every page (Vox's <vox-inbox> element, fed by
+ * the in-app backend), and who the user is on the fediverse, where the activity backend posts.
  */
 function inboxCard(inbox: InboxView): Html {
   return html`<section class="card inbox" id="inbox" aria-labelledby="inbox-title">
-<h2 id="inbox-title">Your inbox <span class="count" data-unread>${inbox.unread}</span></h2>
-${inbox.items.length === 0
-  ? html`<p class="muted">Nothing yet. When a subscriber comments on your article, Vox's activity backend puts it here.</p>`
-  : html`<ol class="inboxlist">${inbox.items.map(
-      (item) => {
-        const text = item.summaryText || activityLabel(item.type);
-        const href = item.object && /^https?:\/\//.test(item.object) ? item.object : undefined;
-        return html`<li class="${item.read ? 'read' : 'unread'}">${href ? html`<a class="text" href="${href}">${text}</a>` : html`<span class="text">${text}</span>`}<span class="meta">${activityLabel(item.type)} · ${dateOf(item.createdAt)}${item.remote ? ' · from another server' : ''}</span></li>`;
-      },
-    )}</ol>
-<button type="button" class="secondary" data-mark-read${inbox.unread === 0 ? html` disabled` : ''}>Mark all read</button>`}
-<p class="muted small" data-fediverse>Served by the feed API at <code>/activity/feed</code>. ${fediverseNote(inbox.fediverse)}</p>
+<h2 id="inbox-title">Your inbox</h2>
+<p class="muted">The bell at the top of every page is your in-app inbox: when a subscriber comments on your article, Vox's in-app backend puts it there, live.</p>
+<p class="muted small" data-fediverse>${fediverseNote(inbox.fediverse)}</p>
 </section>`;
 }
-
-/** Marks the inbox read through the feed API (a same-origin JSON POST), and keeps the count live. */
-const inboxScript = html`<script>(() => {
-  const count = document.querySelector('[data-unread]');
-  const button = document.querySelector('[data-mark-read]');
-  if (!count) return;
-  button?.addEventListener('click', async () => {
-    const r = await fetch('/activity/feed/read', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ all: true }) });
-    if (r.ok) location.reload();
-  });
-  let known = Number(count.textContent);
-  setInterval(async () => {
-    try {
-      const r = await fetch('/activity/feed/unread');
-      const { unread } = await r.json();
-      if (unread !== known) location.reload();
-    } catch {}
-  }, 2000);
-})();</script>`;
 
 /** What a form sent back, so that a form with errors keeps what was typed. */
 export type FormValues = Readonly<Record<string, string>>;
@@ -188,7 +153,6 @@ ${errors(subscribe.problems)}
 </section>
 </aside>
 </div>`,
-    data.inbox ? { script: inboxScript } : {},
   );
 }
 

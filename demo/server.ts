@@ -12,6 +12,7 @@ import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 // blog's transactions; nodeSqliteDialect is the node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
 import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
+import { inApp } from '../src/backends/in-app.ts';
 
 import { fediverseView, isLoopback } from './addresses.ts';
 import { newToken, sessionKey } from './auth.ts';
@@ -124,7 +125,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   });
   const vox = createVox({
     database: db,
-    backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from }), ap.backend],
+    backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from }), ap.backend, inApp()],
     site: { baseUrl: url, name: SITE_NAME },
   });
   try {
@@ -208,8 +209,7 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
   const inboxOf = async (c: Context<Env>): Promise<InboxView | undefined> => {
     const user = c.get('user');
     if (!user) return undefined;
-    const inbox = ap.inbox(String(user.id));
-    return { items: await inbox.list({ limit: 5 }), unread: await inbox.unreadCount(), fediverse: fediverseView(deps.baseUrl, user) };
+    return { fediverse: fediverseView(deps.baseUrl, user) };
   };
 
   app.get('/', async (c) => {
@@ -353,6 +353,18 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
   };
   app.all('/admin', adminRoute);
   app.all('/admin/*', adminRoute);
+
+  // The in-app inbox (JSON, Server-Sent Events, the <vox-inbox> script) for the logged-in author.
+  const inbox = deps.vox.inboxHandler({
+    basePath: '/inbox',
+    model: models.User,
+    authenticate: async (request) => {
+      const token = cookieOf(request, SESSION_COOKIE);
+      return token ? blogData.userBySession(db, sessionKey(token)) : undefined;
+    },
+  });
+  app.all('/inbox', (c) => inbox.fetch(c.req.raw));
+  app.all('/inbox/*', (c) => inbox.fetch(c.req.raw));
 
   app.notFound((c) => notFound(c));
   app.onError((error, c) => {

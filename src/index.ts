@@ -45,3 +45,6 @@ export type { Admin, AdminOptions, StaffUser } from './admin/types.ts';
 export { toNodeHandler } from './admin/node.ts';
 export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
 export type { RenderLimits } from './render/renderer.ts';
+export type { EventBus, InboxActor, InboxCounts, InboxFilter, InboxItem, InboxMark, InboxPage } from './vocabulary/inbox.ts';
+export type { Inbox, InboxListOptions } from './inbox/inbox.ts';
+export type { InboxHandler, InboxHandlerOptions } from './inbox/handler.ts';

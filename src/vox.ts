@@ -1,36 +1,40 @@
 /** createVox: wires registry, store, renderer, queue, delivery, worker and backends into one instance. */
 import type { Kysely } from 'kysely';
 import type { Backend } from './vocabulary/backend.ts';
-import type { ProviderFailure } from './vocabulary/payload.ts';
 import { Delivery } from './delivery/delivery.ts';
 import type { ScheduleOptions } from './delivery/issuing.ts';
 import { ErrorCode, VoxError } from './vocabulary/errors.ts';
 import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
 import { createFeedback, type FeedbackHandler, type FeedbackOptions } from './feedback/index.ts';
-import type { MessageEventRecord } from './vocabulary/feedback.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
-import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
+import { StoredNotifications } from './manage/notifications.ts';
 import { Preferences } from './manage/preferences.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
 import { Suppressions } from './manage/suppressions.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
-import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
+import type { IssueTicket, ModelHandle, ModelOptions, ModelReference, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
 import { Worker, type WorkerOptions } from './delivery/worker.ts';
 import { retryPolicy, type RetryPolicy } from './delivery/retry.ts';
 import type { BackendLimits } from './delivery/limits.ts';
 import { InProcessQueue } from './queue/in-process.ts';
 import type { Queue } from './queue/queue.ts';
-import { Registry, type AttachmentChoice, type ChannelChoice } from './registry/registry.ts';
+import { Registry } from './registry/registry.ts';
 import { Renderer, type RenderLimits } from './render/renderer.ts';
 import { connect, type DatabaseOptions } from './store/connect.ts';
 import { type SqlDialectName } from './vocabulary/database.ts';
 import { migrateToLatest } from './store/migrations/index.ts';
 import { Store } from './store/store.ts';
-import { type IssueFilter, type IssueRecord, type MessageFilter, type MessageRecord, type NotificationRecord } from './vocabulary/records.ts';
+import { type IssueFilter } from './vocabulary/records.ts';
 import type { SiteOptions } from './vocabulary/site.ts';
 import type { Logger } from './vocabulary/logger.ts';
+import { Inboxes, type Inbox } from './inbox/inbox.ts';
+import { openEventBus } from './inbox/bus.ts';
+import { createInboxHandler, type InboxHandler, type InboxHandlerOptions } from './inbox/handler.ts';
+import type { Issues, Messages, Notifications } from './vox-api.ts';
+
+export type { Issues, Messages, Notifications } from './vox-api.ts';
 
 /** Options of {@link createVox}. */
 export interface VoxOptions<DB = unknown> {
@@ -91,70 +95,6 @@ export interface VoxOptions<DB = unknown> {
   };
 }
 
-/** The message log. */
-export interface Messages {
-  list(filter?: MessageFilter): Promise<MessageRecord[]>;
-  get(id: number): Promise<MessageRecord | undefined>;
-  /**
-   * Sends failed messages again, one attempt each; each outcome says whether it went out this time.
-   * An id that is not a failed message is not attempted: its outcome is `not_resent`, with why.
-   */
-  resend(ids: readonly number[]): Promise<ResendOutcome[]>;
-  /**
-   * Records a provider's later report that a sent message was not delivered (Twilio's status
-   * callback does this): the message becomes failed, with the provider's error, and can be
-   * resent. The report names the message by its id (put it in the callback URL you give the
-   * provider) and must carry the provider's id for it. Returns the message, or undefined when
-   * message `messageId` is not a sent message of `backend` with that provider id (a resend since
-   * gave it a new one, or the report is not ours).
-   */
-  applyProviderReport(messageId: number, backend: string, providerMessageId: string, update: ProviderFailure): Promise<MessageRecord | undefined>;
-  /** The message's history as its provider reported it (delivery feedback), in the order things happened. */
-  events(id: number): Promise<MessageEventRecord[]>;
-}
-
-/** Issues: each call of notify(), with how far its delivery got. */
-export interface Issues {
-  /**
-   * Issues, newest first, filtered by notification key, status and when they were recorded.
-   *
-   * @example
-   * const stuck = await vox.issues.list({ notification: 'shop.order.placed', status: 'failed', since: new Date(Date.now() - 86_400_000) });
-   */
-  list(filter?: IssueFilter): Promise<IssueRecord[]>;
-  /** The issue and how many of its messages are in each status; undefined when it does not exist. */
-  get(issueId: number): Promise<(IssueRecord & { readonly messages: Record<MessageStatus, number> }) | undefined>;
-  /**
-   * Cancels the issue that notify() recorded with this `key` and that no worker has fanned out yet
-   * (a scheduled reminder that is no longer needed). Returns the cancelled issue's id, or undefined
-   * when none waits under that key: it was fanned out already, cancelled, or never recorded.
-   *
-   * @example
-   * await Order.notify(order, 'unpaid', { delay: 86_400_000, key: `unpaid:${order.id}` });
-   * // … the order is paid:
-   * await vox.issues.cancel(`unpaid:${order.id}`);
-   */
-  cancel(key: string): Promise<number | undefined>;
-}
-
-/** Notifications as stored, with what templates of each may use. */
-export interface Notifications {
-  list(): Promise<NotificationRecord[]>;
-  /** Recipient choices for a notification (`<model>.<codename>`), with the seed's labels. */
-  channels(notification: string): Promise<ChannelChoice[]>;
-  /** Attachment choices for a notification. */
-  attachments(notification: string): Promise<AttachmentChoice[]>;
-  /**
-   * Creates a notification that exists only in the database, as staff do in the admin. Its model
-   * must be registered; it is issued from the admin ("Send notification"), not by notify().
-   */
-  create(input: NotificationInput): Promise<NotificationRecord>;
-  /** Changes the description, actor or target of a notification created with {@link Notifications.create}. */
-  update(notification: string, input: Omit<NotificationInput, 'model' | 'codename'>): Promise<NotificationRecord>;
-  /** Deletes a notification created with {@link Notifications.create}, and its templates. Notifications declared in code cannot be deleted. */
-  delete(notification: string): Promise<void>;
-}
-
 /** A Vox instance: the registry of models, the database, the backends. */
 export interface Vox {
   /**
@@ -205,6 +145,23 @@ export interface Vox {
    * app.post('/vox/feedback/*', (c) => feedback.fetch(c.req.raw));
    */
   feedback(options: FeedbackOptions): FeedbackHandler;
+  /**
+   * A recipient's in-app inbox (the `in-app` backend's items): list, count, mark. The recipient is
+   * an object of `model`, whose `in-app` contact gives the inbox's key.
+   *
+   * @example
+   * const { unread } = await vox.inbox(User, user).counts();
+   */
+  inbox<T>(model: ModelReference<T>, recipient: T): Inbox;
+  /**
+   * The in-app inbox over HTTP: JSON endpoints, a Server-Sent Events stream per recipient and the
+   * `<vox-inbox>` element's script, as a `fetch(Request)` handler (docs/inbox.md).
+   *
+   * @example
+   * const inbox = vox.inboxHandler({ basePath: '/inbox', model: User, authenticate: (request) => userOf(request) });
+   * app.use('/inbox', toNodeHandler(inbox));   // Express
+   */
+  inboxHandler<T>(options: InboxHandlerOptions<T>): InboxHandler<T>;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**
@@ -244,7 +201,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     attachmentBytes,
     snapshotBytes: options.limits?.snapshotBytes ?? 256 * 1024,
     retry: retryPolicy(options.retry),
-    backendLimits: options.backendLimits ?? {},
+    backendLimits: withDefaultConcurrency(backends, options.backendLimits ?? {}),
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
@@ -261,6 +218,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const storedNotifications = new StoredNotifications(registry, store);
   const preferences = new Preferences(registry, store);
   const suppressions = new Suppressions(store, [...BUILT_IN_PROTOCOLS, ...[...backends.values()].map((b) => b.protocol)]);
+  const inboxes = new Inboxes(store.inbox, registry, () => openEventBus(connection, queue, options.logger));
   const hostModel = (def: ReturnType<Registry['get']>) => ({ name: def.name, label: def.label, options: def.options, idOf: def.idOf });
   for (const backend of backends.values()) {
     backend.attach?.({
@@ -269,6 +227,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       site: { ...options.site },
       model: (name) => (registry.has(name) ? hostModel(registry.get(name)) : undefined),
       models: () => registry.models().map(hostModel),
+      inboxChanged: (recipients) => inboxes.changed(recipients),
     });
   }
 
@@ -352,6 +311,8 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
         adminOptions,
       ),
     feedback: (feedbackOptions) => createFeedback(delivery.feedback, feedbackOptions),
+    inbox: (model, recipient) => inboxes.of(() => inboxes.keyOf(model, recipient)),
+    inboxHandler: (handlerOptions) => createInboxHandler(inboxes, handlerOptions),
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;
@@ -361,11 +322,21 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     async close() {
       await worker?.stop();
       await Promise.all([...backends.values()].map((b) => b.close?.()));
+      await inboxes.close();
       await queue.close?.();
       await renderer.close();
       await connection.close();
     },
   };
+}
+
+/** The backends' limits: each backend's own default concurrency, unless the options set one. */
+function withDefaultConcurrency(backends: ReadonlyMap<string, Backend>, limits: Readonly<Record<string, BackendLimits>>): Readonly<Record<string, BackendLimits>> {
+  const merged: Record<string, BackendLimits> = { ...limits };
+  for (const backend of backends.values()) {
+    if (backend.capabilities.concurrency !== undefined) merged[backend.id] = { concurrency: backend.capabilities.concurrency, ...limits[backend.id] };
+  }
+  return merged;
 }
 
 /** An issue filter as the store reads it: timestamps as stored, the limit applied. */

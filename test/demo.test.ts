@@ -30,7 +30,7 @@ describe('the demo blog over HTTP', () => {
     assert.match(await visitor.page('/mail'), /No mail yet/);
     assert.equal((await visitor.get('/admin/')).status, 404);
     assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org']);
-    assert.equal((await demo.vox.templates.list()).length, 4);
+    assert.equal((await demo.vox.templates.list()).length, 5);
   });
 
   test('only the logged-in author may post, and forms from other sites are refused', async () => {
@@ -100,7 +100,14 @@ describe('the demo blog over HTTP', () => {
     assert.equal(feed.unread, 1);
     assert.equal(feed.items[0]?.type, 'Create');
     assert.equal(feed.items[0]?.summaryText, 'Sam Subscriber commented on Tags <b>&</b> "quotes": Great <i>post</i>');
-    assert.match(await author.page('/'), /Your inbox <span class="count" data-unread>1<\/span>[\s\S]*Sam Subscriber commented on Tags &lt;b&gt;/);
+    // The in-app backend put it in the author's inbox, which the bell on every page shows (the handler at /inbox).
+    type Items = { items: { title: string; html: string; link: string }[]; counts: { unread: number } };
+    const inbox = (await (await author.get('/inbox/items')).json()) as Items;
+    assert.equal(inbox.counts.unread, 1);
+    assert.equal(inbox.items[0]?.title, 'Sam Subscriber commented on Tags <b>&</b> "quotes"');
+    assert.match(inbox.items[0]?.html ?? '', /Great &lt;i&gt;post&lt;\/i&gt;/);
+    assert.match(await author.page('/'), /<vox-inbox src="\/inbox"/);
+    assert.equal((await reader.get('/inbox/items')).status, 401, "the inbox is the logged-in user's own");
     assert.equal((await reader.get('/activity/feed')).status, 401, "the feed is the logged-in user's own");
 
     assert.equal((await reader.post('/articles/tags-quotes/comments', { token: 'forged', body: 'x' })).status, 403);
@@ -249,7 +256,7 @@ describe('the demo with --db FILE', () => {
       assert.match(index, /Still here/);
       assert.equal(index.match(/Welcome to the Vox demo/g)?.length, 1);
       assert.equal((await demo.vox.siteContacts.list()).length, 1);
-      assert.equal((await demo.vox.templates.list()).length, 4);
+      assert.equal((await demo.vox.templates.list()).length, 5);
     } finally {
       await demo.close();
     }

@@ -209,6 +209,7 @@ export class Templates {
       for (const key of attachments) if (!available.has(key)) errors.push({ field: 'attachments', message: `unknown attachment ${JSON.stringify(key)}` });
     }
     if (typeof input.content !== 'string') errors.push({ field: 'content', message: 'content must be text' });
+    else for (const message of backend?.contentProblems?.(input.content) ?? []) errors.push({ field: 'content', message });
     const fields: [string, string, Parameters<Renderer['syntaxProblems']>[2]][] = [
       ['subject', input.subject ?? '', 'text'],
       ['content', typeof input.content === 'string' ? input.content : '', backend?.format ?? 'text'],

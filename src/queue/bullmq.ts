@@ -2,10 +2,12 @@
 import { createRequire } from 'node:module';
 import type * as BullMQ from 'bullmq';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { EventBus } from '../vocabulary/inbox.ts';
 import type { Queue, QueueJob } from './queue.ts';
+import { redisEventBus, type RedisConnection } from './redis-bus.ts';
 
 /** Redis connection settings as BullMQ takes them (host, port, url, password, …), or an ioredis client. */
-export type BullMQConnection = { readonly host?: string; readonly port?: number; readonly url?: string; readonly [option: string]: unknown } | { duplicate(): unknown };
+export type BullMQConnection = RedisConnection;
 
 /** Options of {@link bullmq}. */
 export interface BullMQQueueOptions {
@@ -30,6 +32,8 @@ export interface BullMQQueue extends Queue {
   bullQueue(): BullMQ.Queue;
   /** Closes the workers and the BullMQ `Queue` it opened. */
   close(): Promise<void>;
+  /** Redis pub/sub on the queue's Redis, under the queue's prefix and name (the in-app inbox's streams use it). */
+  eventBus(channel: string): EventBus;
 }
 
 /**
@@ -67,6 +71,7 @@ export function bullmq(options: BullMQQueueOptions): BullMQQueue {
 
   return {
     bullQueue,
+    eventBus: (channel) => redisEventBus(options.connection, `${options.prefix ?? 'bull'}:${name}:${channel}`),
 
     async enqueue(job: QueueJob, enqueueOptions = {}) {
       // One waiting job per issue, and one undelayed send job at a time: repeats add nothing.

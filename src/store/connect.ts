@@ -4,6 +4,7 @@ import type Pg from 'pg';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, type Dialect } from 'kysely';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { VoxDatabase } from './schema.ts';
+import type { PgListenClient } from './pg-bus.ts';
 import { nodeSqliteDialect } from './sqlite.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
 
@@ -42,6 +43,8 @@ export interface Connection {
   readonly schema?: string;
   /** Closes what Vox opened; a caller's Kysely is left alone. */
   close(): Promise<void>;
+  /** On PostgreSQL from a URL or a pool: opens a connection of its own, for `LISTEN`. */
+  readonly listenClient?: () => Promise<PgListenClient>;
 }
 
 /** Opens the database described by `options`. */
@@ -59,17 +62,25 @@ export function connect<DB>(options: DatabaseOptions<DB>): Connection {
   }
   let dialect: Dialect;
   let schema: string | undefined;
+  let listenClient: (() => Promise<PgListenClient>) | undefined;
   if (options.dialect === 'sqlite') {
     dialect = nodeSqliteDialect(options.path);
   } else if (options.dialect === 'postgres') {
     const pool = 'pool' in options ? options.pool : openPool(options.url);
+    listenClient = 'pool' in options ? async () => (await options.pool.connect()) as PgListenClient : () => openClient(options.url);
     dialect = new PostgresDialect({ pool: pool as ConstructorParameters<typeof PostgresDialect>[0]['pool'] });
     schema = checkedSchema(options.schema);
   } else {
     throw new VoxError(ErrorCode.configuration, `unknown database dialect ${JSON.stringify((options as { dialect: unknown }).dialect)}; use 'sqlite' or 'postgres'`);
   }
   const db = new Kysely<VoxDatabase>({ dialect });
-  return { db: schema === undefined ? db : db.withSchema(schema), dialect: options.dialect, ...(schema === undefined ? {} : { schema }), close: () => db.destroy() };
+  return {
+    db: schema === undefined ? db : db.withSchema(schema),
+    dialect: options.dialect,
+    ...(schema === undefined ? {} : { schema }),
+    ...(listenClient === undefined ? {} : { listenClient }),
+    close: () => db.destroy(),
+  };
 }
 
 /** An object with Kysely's shape that is not an instance of the kysely Vox imports: another copy's. */
@@ -87,6 +98,16 @@ function checkedSchema(schema: string | undefined): string | undefined {
 }
 
 function openPool(url: string): PgPoolLike {
+  return new (pgModule().Pool)({ connectionString: url });
+}
+
+async function openClient(url: string): Promise<PgListenClient> {
+  const client = new (pgModule().Client)({ connectionString: url });
+  await client.connect();
+  return client as unknown as PgListenClient;
+}
+
+function pgModule(): typeof Pg {
   let pg: typeof Pg;
   try {
     // pg is an optional peer dependency, loaded only when PostgreSQL is asked for.
@@ -94,7 +115,7 @@ function openPool(url: string): PgPoolLike {
   } catch (cause) {
     throw new VoxError(ErrorCode.configuration, 'PostgreSQL needs the `pg` package: npm install pg', { cause });
   }
-  return new pg.Pool({ connectionString: url });
+  return pg;
 }
 
 function dialectOf(db: Kysely<VoxDatabase>): SqlDialectName {

@@ -241,6 +241,27 @@ export interface ThrottleTable {
   sent: number;
 }
 
+/** An item of a recipient's in-app inbox (see vocabulary/inbox.ts). */
+export interface InboxItemTable {
+  id: Generated<number>;
+  message_id: number | null;
+  /** The recipient's `in-app` address. */
+  recipient: string;
+  notification: string | null;
+  title: string;
+  /** Sanitized HTML. */
+  html: string;
+  link: string | null;
+  /** JSON of the actor (name, avatar), or null. */
+  actor: string | null;
+  /** JSON of the `data.<key>` fields, or null. */
+  data: string | null;
+  created_at: string;
+  seen_at: string | null;
+  read_at: string | null;
+  archived_at: string | null;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -258,4 +279,5 @@ export interface VoxDatabase {
   vox_digest_events: DigestEventTable;
   vox_throttles: ThrottleTable;
   vox_preferences: PreferenceTable;
+  vox_inbox_items: InboxItemTable;
 }

@@ -1,6 +1,7 @@
 /** The store: Vox's tables, one repository per concern. Data access only; no business rules live here. */
 import type { Kysely } from 'kysely';
 import { MessageClaims } from './claims.ts';
+import { InboxRows } from './inbox.ts';
 import { IssueRows, timeOrderedIds } from './issues.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
 import { MessageEventRows } from './message-events.ts';
@@ -28,6 +29,7 @@ export class Store {
   readonly digests: DigestRows;
   readonly throttles: ThrottleRows;
   readonly preferences: PreferenceRows;
+  readonly inbox: InboxRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -45,6 +47,7 @@ export class Store {
     this.digests = new DigestRows(db, dialect);
     this.throttles = new ThrottleRows(db);
     this.preferences = new PreferenceRows(db);
+    this.inbox = new InboxRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

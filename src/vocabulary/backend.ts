@@ -26,6 +26,11 @@ export interface BackendCapabilities {
    * direct message), so that site contacts may leave the address empty. @default false
    */
   readonly blankAddress?: boolean;
+  /**
+   * Sends in flight at once in each worker, unless `backendLimits` says otherwise: for backends
+   * whose sends are cheap and local (the in-app backend writes to Vox's own database). @default 8
+   */
+  readonly concurrency?: number;
 }
 
 /**
@@ -65,6 +70,11 @@ export interface BackendHost {
   model(name: string): HostModel | undefined;
   /** Every registered model. */
   models(): readonly HostModel[];
+  /**
+   * Tells the in-app inbox's event streams, in every process, that these recipients (`in-app`
+   * addresses) have new items. Absent on hosts without an inbox.
+   */
+  inboxChanged?(recipients: readonly string[]): Promise<void>;
 }
 
 /**
@@ -104,6 +114,12 @@ export interface Backend {
    * written.
    */
   addressKey?(address: string): string;
+  /**
+   * What is wrong with a template's content (as written, before rendering) that no variable can
+   * put right: a missing field, an unknown one. Templates with problems are refused when saved.
+   * @default none checked
+   */
+  contentProblems?(content: string): readonly string[];
   /** Called once by createVox, for backends that need Vox's database, site settings or models. */
   attach?(host: BackendHost): void;
   /** Releases what the backend holds open (an XMPP connection, background work); `vox.close()` calls it. */

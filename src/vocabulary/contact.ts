@@ -10,7 +10,7 @@ export interface Contact {
  * whether or not their backend is configured in this process, and any protocol of a configured
  * backend (your own backend's, say); any other key is refused as a misspelling.
  */
-export const BUILT_IN_PROTOCOLS: readonly string[] = Object.freeze(['activity', 'email', 'sms', 'twitter', 'json-webhook', 'slack-webhook', 'xmpp']);
+export const BUILT_IN_PROTOCOLS: readonly string[] = Object.freeze(['activity', 'email', 'sms', 'twitter', 'json-webhook', 'slack-webhook', 'xmpp', 'in-app']);
 
 /**
  * Makes a {@link Contact}.

@@ -43,12 +43,12 @@ export const ErrorCode = {
   optedOut: 'VOX_OPTED_OUT',
   /** In the message log: a message skipped because its address is on the suppression list (the error says why). */
   suppressed: 'VOX_SUPPRESSED',
+  /** A request without valid credentials: no signed-in recipient, a bad or expired recipient token, a provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
+  unauthorized: 'VOX_UNAUTHORIZED',
   /** An actor's handle that Mastodon would refuse (see `vox/activity`). */
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */
   duplicateHandle: 'VOX_DUPLICATE_HANDLE',
-  /** A provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
-  unauthorized: 'VOX_UNAUTHORIZED',
   /** notify()'s `delay`, `at` or `key` is not usable: negative, not a time, too far in the past, both given. */
   invalidSchedule: 'VOX_INVALID_SCHEDULE',
   /** notify()'s `key` already names an issue that waits for its time: cancel it first. */

@@ -85,3 +85,15 @@ vox.model('shop.cart', {
     owner: true,
   },
 });
+
+// The in-app inbox: the recipient is an object of the model, and so is what authenticate returns.
+declare const user: User;
+declare const order: Order;
+void vox.inbox(Users, user).counts();
+// @ts-expect-error -- the inbox of a user is found with a user, not an order.
+void vox.inbox(Users, order);
+vox.inboxHandler({ model: Users, authenticate: () => user });
+// @ts-expect-error -- authenticate must return a user (or null), the model's objects.
+vox.inboxHandler({ model: Users, authenticate: () => order });
+// @ts-expect-error -- not a mark.
+void vox.inbox(Users, user).mark('all', 'liked');

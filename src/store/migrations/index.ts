@@ -7,6 +7,7 @@ import type { VoxDatabase } from '../schema.ts';
 import { suppressions } from './0008-suppressions.ts';
 import { preferences } from './0009-preferences.ts';
 import { messageEvents } from './0010-message-events.ts';
+import { inbox } from './0011-inbox.ts';
 import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
@@ -296,6 +297,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0008_suppressions': suppressions(dialect),
     '0009_preferences': preferences(dialect),
     '0010_message_events': messageEvents(dialect),
+    '0011_inbox': inbox(dialect),
     '0012_schedule': schedule(),
     '0013_digests': digests(dialect),
     '0014_throttles': throttles(),
