@@ -8,7 +8,7 @@ const layers = [
   ['backends'],
   ['delivery'],
   ['manage'],
-  ['admin', 'activitypub'],
+  ['admin', 'activitypub', 'preference-center'],
   ['vox\\.ts'],
   ['index\\.ts', 'cli', 'testing'],
 ];

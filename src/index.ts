@@ -1,7 +1,7 @@
 /** The package's entry point: named re-exports of the public API. */
 export { createVox } from './vox.ts';
 export type { Issues, Messages, Notifications, Vox, VoxOptions } from './vox.ts';
-export type { SiteOptions } from './vocabulary/site.ts';
+export type { PreferenceCenterSettings, SiteOptions } from './vocabulary/site.ts';
 export type { Logger } from './vocabulary/logger.ts';
 export { contact } from './vocabulary/contact.ts';
 export type { Contact } from './vocabulary/contact.ts';
@@ -31,6 +31,8 @@ export { SiteContacts } from './manage/site-contacts.ts';
 export type { SyncChange, SyncReport } from './manage/sync.ts';
 export type { NotificationInput } from './manage/notifications.ts';
 export type { Admin, AdminOptions, StaffUser } from './admin/types.ts';
+export type { PreferenceCenter, PreferenceCenterOptions, RecipientIdentity } from './preference-center/handler.ts';
+export type { UnsubscribeLinks } from './vocabulary/payload.ts';
 export { toNodeHandler } from './admin/node.ts';
 export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
 export type { RenderLimits } from './render/renderer.ts';

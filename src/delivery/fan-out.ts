@@ -2,20 +2,27 @@
 import type { NewMessage } from '../store/rows.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
-import type { MessagePayload } from '../vocabulary/payload.ts';
+import type { MessagePayload, UnsubscribeLinks } from '../vocabulary/payload.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { ROLES, modelForRole } from '../registry/registry.ts';
 import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage, type RecipientEntry } from './composing.ts';
 import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import type { Engine } from './engine.ts';
+import { unsubscribeTopic } from './links.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
 import { shareTheLoop } from './turns.ts';
 
 /** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
 type RecipientItem =
-  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[] }
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly ref?: RecipientRef }
   | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
+
+/** A recipient that is an object of a registered model (site contacts are not). */
+interface RecipientRef {
+  readonly model: string;
+  readonly id: string;
+}
 
 /** What one issue is about, during its fan-out. */
 interface IssueState {
@@ -27,7 +34,7 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
 
 /** Renders messages of the template being fanned out, in order. */
@@ -178,7 +185,9 @@ export class FanOut {
         }
         try {
           const recipient = await item.view();
-          await plan({ kind: 'send', to: [contact], own: { recipient, contact: { ...contact } }, key: keyOf([contact]) });
+          const links = item.ref && this.#engine.settings.links?.forRecipient(unsubscribeTopic(state.notification), item.ref.model, item.ref.id, contact);
+          const own = { recipient, contact: { ...contact }, ...links?.variables };
+          await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(links?.unsubscribe ? { unsubscribe: links.unsubscribe } : {}) });
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
@@ -218,10 +227,11 @@ export class FanOut {
           if (object === null || object === undefined) continue;
           let identity = `${recipientModel.name}:(no id)`;
           try {
-            identity = `${recipientModel.name}:${recipientModel.idOf(object)}`;
+            const id = recipientModel.idOf(object);
+            identity = `${recipientModel.name}:${id}`;
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
-            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts };
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, ref: { model: recipientModel.name, id } };
           } catch (error) {
             yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
           }
@@ -245,7 +255,7 @@ export class FanOut {
     for (let at = 0; at < batch.length; at += WRITE_ROWS) {
       const plans = batch.slice(at, at + WRITE_ROWS);
       const sends = plans.filter((p) => p.kind === 'send');
-      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to) }))) : [];
+      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }))) : [];
       const rows: NewMessage[] = [];
       let next = 0;
       for (const plan of plans) {

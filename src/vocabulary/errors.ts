@@ -35,6 +35,8 @@ export const ErrorCode = {
   bodyTooLarge: 'VOX_BODY_TOO_LARGE',
   /** A state-changing request of the admin from another site, or without a valid CSRF token for this session (HTTP 403). */
   csrf: 'VOX_CSRF',
+  /** A preference-center or unsubscribe link whose token is not one Vox signed, or was altered (HTTP 400). */
+  invalidToken: 'VOX_INVALID_TOKEN',
   /** An actor's handle that Mastodon would refuse (see `vox/activity`). */
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */

@@ -6,7 +6,7 @@ import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-func
 import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import type { Backend } from '../../vocabulary/backend.ts';
-import type { OutboundMessage } from '../../vocabulary/payload.ts';
+import { unsubscribeHeaders, type OutboundMessage } from '../../vocabulary/payload.ts';
 import { DeliveryError } from '../../vocabulary/errors.ts';
 import { emailSender, invalidAddress } from '../send.ts';
 
@@ -83,7 +83,7 @@ export function mailOf(message: OutboundMessage, sender: Pick<Backend, 'id' | 'v
     ...(payload.attachments?.length
       ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
       : {}),
-    headers: { 'X-Vox-Message-Key': message.idempotencyKey },
+    headers: { 'X-Vox-Message-Key': message.idempotencyKey, ...unsubscribeHeaders(payload.unsubscribe) },
     messageId: messageIdOf(message.idempotencyKey, from),
   };
   return { mail, invalid };
