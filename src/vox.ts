@@ -8,7 +8,9 @@ import { BUILT_IN_PROTOCOLS } from './vocabulary/contact.ts';
 import { createAdmin } from './admin/index.ts';
 import type { Admin, AdminOptions } from './admin/types.ts';
 import { StoredNotifications, type NotificationInput } from './manage/notifications.ts';
+import { Preferences } from './manage/preferences.ts';
 import { SiteContacts } from './manage/site-contacts.ts';
+import { Suppressions } from './manage/suppressions.ts';
 import { syncNotifications, type SyncReport } from './manage/sync.ts';
 import { Templates } from './manage/templates.ts';
 import type { IssueTicket, MessageStatus, ResendOutcome, ModelHandle, ModelOptions, NotificationsSpec, TransactionLike } from './vocabulary/model.ts';
@@ -162,6 +164,17 @@ export interface Vox {
   sync(options?: { readonly dryRun?: boolean }): Promise<SyncReport>;
   readonly templates: Templates;
   readonly siteContacts: SiteContacts;
+  /**
+   * Recipients' preferences: `get` returns a recipient's resolved grid (each notification and
+   * category, per protocol: enabled, where the value comes from, locked when required); `set`
+   * writes one or many in one transaction. See docs/preferences.md for the precedence.
+   *
+   * @example
+   * await vox.preferences.set(Subscriber, sub, [{ category: 'newsletter', protocol: 'email', enabled: false }]);
+   */
+  readonly preferences: Preferences;
+  /** The suppression list: addresses per protocol that no message may go to, checked before preferences. */
+  readonly suppressions: Suppressions;
   readonly notifications: Notifications;
   readonly messages: Messages;
   readonly issues: Issues;
@@ -242,6 +255,8 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const templates = new Templates(registry, store, renderer, backends);
   const siteContacts = new SiteContacts(store, backends);
   const storedNotifications = new StoredNotifications(registry, store);
+  const preferences = new Preferences(registry, store);
+  const suppressions = new Suppressions(store, [...BUILT_IN_PROTOCOLS, ...[...backends.values()].map((b) => b.protocol)]);
   const hostModel = (def: ReturnType<Registry['get']>) => ({ name: def.name, label: def.label, options: def.options, idOf: def.idOf });
   for (const backend of backends.values()) {
     backend.attach?.({
@@ -269,6 +284,8 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     sync: (syncOptions) => syncNotifications(registry, store, syncOptions?.dryRun ?? false),
     templates,
     siteContacts,
+    preferences,
+    suppressions,
     notifications: {
       list: () => store.notifications.list(),
       channels: async (key) => registry.channelChoices(await store.notifications.require(key)),
@@ -326,7 +343,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
       ),
     preferenceCenter(centerOptions) {
       if (!links) throw new VoxError(ErrorCode.configuration, 'vox.preferenceCenter() needs createVox({ preferenceCenter: { secrets } }), which the links in messages are signed with');
-      return createPreferenceCenter(links, preferenceCenterDeps(store, site), centerOptions);
+      return createPreferenceCenter(links, preferenceCenterDeps(preferences, suppressions, site), centerOptions);
     },
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');

@@ -124,7 +124,7 @@ export function siteContactForm(value: unknown): SiteContactForm {
   return { name: text(body, 'name'), protocol: text(body, 'protocol'), address: text(body, 'address'), enableFilter, settings: settings as Record<string, boolean> };
 }
 
-const STATUSES: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed'];
+const STATUSES: readonly MessageStatus[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'];
 
 export function messageStatus(value: string | undefined): MessageStatus | undefined {
   if (!value) return undefined;

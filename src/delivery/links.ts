@@ -32,7 +32,7 @@ export interface RecipientLinkSet {
 
 /** What a notification record says about unsubscribing. */
 export function unsubscribeTopic(notification: NotificationRecord): UnsubscribeTopic {
-  return { notification: notification.key, required: notification.required };
+  return { notification: notification.key, category: notification.category?.key ?? null, required: notification.required };
 }
 
 /** The scope of a message's unsubscribe link: its category when it has one, else the notification itself. */

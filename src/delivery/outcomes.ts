@@ -37,5 +37,6 @@ export function summarise(issueId: number, notification: string, messages: Messa
     messages,
     sent: messages.filter((m) => m.status === 'sent').length,
     failed: messages.filter((m) => m.status === 'failed').length,
+    skipped: messages.filter((m) => m.status === 'skipped').length,
   };
 }

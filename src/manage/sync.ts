@@ -41,6 +41,9 @@ export async function syncNotifications(registry: Registry, store: Store, dryRun
         actor_model: def.actorModel,
         target_model: def.targetModel,
         required: flag(def.required),
+        category: def.category?.key ?? null,
+        category_label: def.category?.label ?? null,
+        defaults: JSON.stringify(def.defaults),
       };
       if (!row) {
         changes.push({ action: 'add', notification: def.id });
@@ -55,6 +58,9 @@ export async function syncNotifications(registry: Registry, store: Store, dryRun
           row.actorModel !== def.actorModel && 'actor',
           row.targetModel !== def.targetModel && 'target',
           row.required !== def.required && 'required',
+          (row.category?.key ?? null) !== (def.category?.key ?? null) && 'category',
+          (row.category?.label ?? null) !== (def.category?.label ?? null) && 'category label',
+          !sameDefaults(row.defaults, def.defaults) && 'defaults',
         ].filter((d): d is string => typeof d === 'string');
         if (differences.length > 0) {
           changes.push({ action: 'change', notification: def.id, detail: differences.join(',') });
@@ -75,4 +81,9 @@ export async function syncNotifications(registry: Registry, store: Store, dryRun
     }
     return { dryRun, changes };
   });
+}
+
+function sameDefaults(a: Readonly<Record<string, boolean>>, b: Readonly<Record<string, boolean>>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
 }

@@ -1,15 +1,14 @@
 /** What the preference center is given of a Vox instance: its preferences and suppression list. */
-import type { Store } from '../store/store.ts';
-import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { Preferences } from '../manage/preferences.ts';
+import type { Suppressions } from '../manage/suppressions.ts';
 import type { SiteOptions } from '../vocabulary/site.ts';
 import type { PreferenceCenterDeps } from './port.ts';
 
-export function preferenceCenterDeps(store: Store, site: SiteOptions): PreferenceCenterDeps {
-  const unavailable = () => Promise.reject(new VoxError(ErrorCode.configuration, 'preferences are not available yet'));
+export function preferenceCenterDeps(preferences: Preferences, suppressions: Suppressions, site: SiteOptions): PreferenceCenterDeps {
   return {
-    get: unavailable,
-    set: unavailable,
-    suppress: (entry) => store.suppressions.add([entry]),
+    get: (model, id) => preferences.get(model, id),
+    set: (model, id, changes) => preferences.set(model, id, changes),
+    suppress: (entry) => suppressions.add(entry),
     siteName: site.name,
   };
 }

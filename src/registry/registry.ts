@@ -1,6 +1,6 @@
 /** The registry: models as declared in code, with their notifications, channels, contacts and attachments. */
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
-import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationsSpec, OwnChannelSpec, RelationSpec } from '../vocabulary/model.ts';
+import type { AttachmentSpec, ChannelSpec, ContactsFunction, ManyOf, ModelOptions, ModelRef, NotificationSpec, NotificationsSpec, OwnChannelSpec, RelationSpec } from '../vocabulary/model.ts';
 
 /** A notification as declared in code, normalised. */
 export interface NotificationDef {
@@ -12,6 +12,9 @@ export interface NotificationDef {
   readonly actorModel: string | null;
   readonly targetModel: string | null;
   readonly required: boolean;
+  readonly category: { readonly key: string; readonly label: string } | null;
+  /** Protocol → opted in by default; a protocol not named is opted in. */
+  readonly defaults: Readonly<Record<string, boolean>>;
 }
 
 /** A channel, normalised: key `''` is the object itself. */
@@ -69,6 +72,8 @@ const MAX_RELATION_DEPTH = 3;
 export class Registry {
   readonly #models = new Map<string, ModelDef>();
   readonly #protocols: ReadonlySet<string>;
+  /** Category key → the label a notification declared for it. */
+  readonly #categoryLabels = new Map<string, string>();
 
   /** `protocols`: the only keys a model's `contacts` may have (Vox's own protocols and the configured backends'). */
   constructor(protocols: Iterable<string>) {
@@ -95,7 +100,7 @@ export class Registry {
       name,
       label: options.label ?? capitalise(name.split('.').at(-1) ?? name),
       options: erased,
-      notifications: normaliseNotifications(name, options.notifications ?? {}),
+      notifications: this.#checkedNotifications(name, options.notifications ?? {}),
       channels: normaliseChannels(name, options.label ?? capitalise(name.split('.').at(-1) ?? name), erased.channels ?? {}),
       contacts: new Map(Object.entries(erased.contacts ?? {})),
       attachments: new Map(
@@ -112,6 +117,45 @@ export class Registry {
     };
     this.#models.set(name, def);
     return def;
+  }
+
+  /**
+   * Checks what notifications declare for preferences (known protocols, one explicit label per
+   * category) and gives a category named by its key alone the label declared elsewhere, in this
+   * model or another.
+   */
+  #checkedNotifications(model: string, spec: NotificationsSpec): Map<string, NotificationDef> {
+    const notifications = normaliseNotifications(model, spec);
+    for (const [codename, def] of notifications) {
+      const unknown = Object.keys(def.defaults).filter((protocol) => !this.#protocols.has(protocol));
+      if (unknown.length > 0) {
+        throw new VoxError(ErrorCode.unknownProtocol, `${def.id} has defaults for ${unknown.map((p) => JSON.stringify(p)).join(', ')}, which no backend uses; protocols are ${[...this.#protocols].join(', ')}`);
+      }
+      const declared = spec[codename];
+      const explicit = typeof declared === 'object' && typeof declared.category === 'object' ? declared.category.label : undefined;
+      if (!def.category || explicit === undefined) continue;
+      const known = this.#categoryLabels.get(def.category.key);
+      if (known !== undefined && known !== explicit) {
+        throw new VoxError(ErrorCode.configuration, `category ${def.category.key} is labelled both ${JSON.stringify(known)} and ${JSON.stringify(explicit)} (${def.id}); give it one label`);
+      }
+      this.#categoryLabels.set(def.category.key, explicit);
+    }
+    const relabel = (defs: Map<string, NotificationDef>) => {
+      for (const [codename, def] of defs) {
+        const label = def.category && this.#categoryLabels.get(def.category.key);
+        if (def.category && label && label !== def.category.label) defs.set(codename, { ...def, category: { key: def.category.key, label } });
+      }
+    };
+    relabel(notifications);
+    for (const other of this.#models.values()) relabel(other.notifications as Map<string, NotificationDef>);
+    return notifications;
+  }
+
+  /** Every preference category declared in code, with its label, in order of declaration. */
+  categories(): { key: string; label: string }[] {
+    const seen = new Map<string, string>();
+    for (const def of this.notifications()) if (def.category && !seen.has(def.category.key)) seen.set(def.category.key, def.category.label);
+    return [...seen].map(([key, label]) => ({ key, label }));
   }
 
   get(name: string): ModelDef {
@@ -195,9 +239,21 @@ function normaliseNotifications(model: string, spec: NotificationsSpec): Map<str
       actorModel: long.actor === undefined ? null : refName(long.actor),
       targetModel: long.target === undefined ? null : refName(long.target),
       required: long.required ?? false,
+      category: categoryOf(`${model}.${codename}`, long.category),
+      defaults: { ...long.defaults },
     });
   }
   return result;
+}
+
+function categoryOf(notification: string, spec: NotificationSpec['category']): NotificationDef['category'] {
+  if (spec === undefined) return null;
+  const { key, label } = typeof spec === 'string' ? { key: spec, label: capitalise(spec) } : spec;
+  if (typeof key !== 'string' || !/^[a-z0-9_-]{1,64}$/i.test(key)) {
+    throw new VoxError(ErrorCode.configuration, `category ${JSON.stringify(key)} of ${notification} must be 1 to 64 letters, digits, _ or -`);
+  }
+  if (typeof label !== 'string' || label.trim() === '') throw new VoxError(ErrorCode.configuration, `category ${key} of ${notification} needs a label`);
+  return { key, label };
 }
 
 function normaliseChannels(model: string, modelLabel: string, spec: Readonly<Record<string, unknown>>): Map<string, ChannelDef> {

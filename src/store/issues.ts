@@ -172,7 +172,7 @@ export class IssueRows {
       .where('issue_id', '=', issueId)
       .groupBy('status')
       .execute();
-    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0 };
+    const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, retrying: 0, failed: 0, skipped: 0 };
     for (const row of rows) counts[row.status as MessageStatus] = Number(row.count);
     return counts;
   }

@@ -74,6 +74,7 @@ export function dueAt(update: MessageUpdate): string | null | undefined {
   switch (update.status) {
     case 'sent':
     case 'failed':
+    case 'skipped':
       return null;
     case 'queued':
     case 'retrying':
@@ -128,6 +129,8 @@ export function toNotification(row: Selectable<NotificationTable>): Notification
     actorModel: row.actor_model,
     targetModel: row.target_model,
     required: row.required === 1,
+    category: row.category === null ? null : { key: row.category, label: row.category_label ?? row.category },
+    defaults: JSON.parse(row.defaults) as Record<string, boolean>,
     fromCode: row.from_code === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -13,6 +13,11 @@ export interface NotificationTable {
   target_model: string | null;
   required: Flag;
   from_code: Flag;
+  /** The preference category's key, or null. */
+  category: string | null;
+  category_label: string | null;
+  /** JSON object: protocol → opted in by default. */
+  defaults: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -142,6 +147,21 @@ export interface SuppressionTable {
   created_at: string;
 }
 
+/** A recipient's preference at one level (see vocabulary/preferences.ts). */
+export interface PreferenceTable {
+  id: Generated<number>;
+  recipient_model: string;
+  recipient_id: string;
+  /** global, category or notification. */
+  level: string;
+  /** The category or notification key; '' at the global level. */
+  subject: string;
+  /** '' for every protocol. */
+  protocol: string;
+  enabled: Flag;
+  updated_at: string;
+}
+
 /** The tables Vox owns, all prefixed `vox_`. */
 export interface VoxDatabase {
   vox_notifications: NotificationTable;
@@ -154,4 +174,5 @@ export interface VoxDatabase {
   vox_message_bodies: MessageBodyTable;
   vox_rate_limits: RateLimitTable;
   vox_suppressions: SuppressionTable;
+  vox_preferences: PreferenceTable;
 }

@@ -6,6 +6,7 @@ import type { SqlDialectName } from '../vocabulary/database.ts';
 import { MessageRows } from './messages.ts';
 import { NotificationRows } from './notifications.ts';
 import type { VoxDatabase } from './schema.ts';
+import { PreferenceRows } from './preferences.ts';
 import { SiteContactRows } from './site-contacts.ts';
 import { SuppressionRows } from './suppressions.ts';
 import { TemplateRows } from './templates.ts';
@@ -20,6 +21,7 @@ export class Store {
   readonly messages: MessageRows;
   readonly claims: MessageClaims;
   readonly suppressions: SuppressionRows;
+  readonly preferences: PreferenceRows;
   /** The PostgreSQL schema of Vox's tables, when configured (`db` already names it). */
   readonly #schema: string | undefined;
 
@@ -33,6 +35,7 @@ export class Store {
     this.messages = new MessageRows(db);
     this.claims = new MessageClaims(db);
     this.suppressions = new SuppressionRows(db);
+    this.preferences = new PreferenceRows(db);
   }
 
   /** A caller's transaction, pointed at Vox's schema when one is configured. */

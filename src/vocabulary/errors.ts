@@ -35,6 +35,14 @@ export const ErrorCode = {
   bodyTooLarge: 'VOX_BODY_TOO_LARGE',
   /** A state-changing request of the admin from another site, or without a valid CSRF token for this session (HTTP 403). */
   csrf: 'VOX_CSRF',
+  /** A preference of a `required` notification, which nobody can opt out of; nothing is written. */
+  preferenceLocked: 'VOX_PREFERENCE_LOCKED',
+  /** A preference names a category no notification declares; nothing is written. */
+  unknownCategory: 'VOX_UNKNOWN_CATEGORY',
+  /** In the message log: a message skipped because its recipient opted out (the error says at which level). */
+  optedOut: 'VOX_OPTED_OUT',
+  /** In the message log: a message skipped because its address is on the suppression list (the error says why). */
+  suppressed: 'VOX_SUPPRESSED',
   /** A preference-center or unsubscribe link whose token is not one Vox signed, or was altered (HTTP 400). */
   invalidToken: 'VOX_INVALID_TOKEN',
   /** An actor's handle that Mastodon would refuse (see `vox/activity`). */

@@ -43,8 +43,25 @@ export interface NotificationSpec {
   readonly actor?: ModelRef;
   /** Model of whatever the action affects; makes the `target` option of notify() required. */
   readonly target?: ModelRef;
-  /** When true, the issue's settled() rejects with {@link NothingSentError} if no message could be sent. @default false */
+  /**
+   * A notification nobody can opt out of (security, receipts, confirmations: transactional mail).
+   * Two things follow: recipients' preferences never stop it (its preferences are shown locked and
+   * writing one throws `VOX_PREFERENCE_LOCKED`), and the issue's settled() rejects with
+   * {@link NothingSentError} if no message could be sent. The suppression list still applies to it
+   * for bounced, complained-of and admin-blocked addresses (see docs/preferences.md). @default false
+   */
   readonly required?: boolean;
+  /**
+   * The group recipients see and set preferences for, such as `newsletter`, `comments` or
+   * `security`: a key (its label is the key, capitalised), or a key with a label. Notifications
+   * of one category must give it one label. @default no category
+   */
+  readonly category?: string | CategorySpec;
+  /**
+   * Whether a recipient who set no preference gets this notification, per protocol; a protocol
+   * not named is opted in. For example `{ email: true, sms: false }`. @default opted in everywhere
+   */
+  readonly defaults?: Readonly<Record<string, boolean>>;
   /**
    * The ActivityStreams type of this notification's activities (the `activity` backend). By
    * default it follows the codename (`created` → `Create`, `like` → `Like`, …), else `Create`.
@@ -56,6 +73,14 @@ export interface NotificationSpec {
    * not (`unlisted`), as Mastodon's visibilities. @default 'followers'
    */
   readonly activityVisibility?: ActivityVisibility;
+}
+
+/** A preference category with its label, for {@link NotificationSpec.category}. */
+export interface CategorySpec {
+  /** Letters, digits, `_` and `-`: stored in preferences and unsubscribe links. */
+  readonly key: string;
+  /** Shown to recipients in the preference center and to staff in the admin. */
+  readonly label: string;
 }
 
 /** Who may read an actor's post of a notification; see {@link NotificationSpec.activityVisibility}. */
@@ -274,8 +299,11 @@ export interface MessageOutcome {
   readonly error: string | null;
 }
 
-/** Status of a message in the log. */
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed';
+/**
+ * Status of a message in the log. `skipped`: not sent by decision (the recipient opted out, or the
+ * address is suppressed); its `error` and `errorCode` say why. Like `sent` and `failed`, it is final.
+ */
+export type MessageStatus = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' | 'skipped';
 
 /**
  * What a resend says of one message: how its attempt went, or `not_resent` when it was not
@@ -292,6 +320,8 @@ export interface IssueResult {
   readonly messages: readonly MessageOutcome[];
   readonly sent: number;
   readonly failed: number;
+  /** Messages not sent by decision (opted out, suppressed): not failures. */
+  readonly skipped: number;
 }
 
 /** A registered model. Returned by {@link Vox.model}. */

@@ -13,7 +13,12 @@ export interface NotificationRecord {
   readonly description: string;
   readonly actorModel: string | null;
   readonly targetModel: string | null;
+  /** Nobody can opt out of it (see NotificationSpec.required). */
   readonly required: boolean;
+  /** Its preference category, with the label, or null. */
+  readonly category: { readonly key: string; readonly label: string } | null;
+  /** Opted in or out by default, per protocol; a protocol not named is opted in. */
+  readonly defaults: Readonly<Record<string, boolean>>;
   /** Declared in code (managed by `vox sync`), as opposed to created in the admin. */
   readonly fromCode: boolean;
   readonly createdAt: string;
@@ -143,5 +148,7 @@ export interface MessageFilter {
   readonly createdBefore?: string;
   /** Messages with a smaller id: the next page of a newest-first listing. */
   readonly beforeId?: number;
+  /** Messages to an address containing this text, compared without case. */
+  readonly address?: string;
   readonly limit?: number;
 }

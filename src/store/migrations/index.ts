@@ -5,6 +5,7 @@ import { ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
 import type { VoxDatabase } from '../schema.ts';
 import { suppressions } from './0008-suppressions.ts';
+import { preferences } from './0009-preferences.ts';
 import { idTable, type AnyDb } from './kit.ts';
 
 /**
@@ -289,6 +290,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
       },
     },
     '0008_suppressions': suppressions(dialect),
+    '0009_preferences': preferences(dialect),
   };
 }
 
