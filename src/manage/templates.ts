@@ -5,7 +5,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
-import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
+import { ANYTHING, CONTACT_SCHEMA, LINK_SCHEMA, NOTIFICATION_SCHEMA, RECIPIENT_LINKS, SITE_SCHEMA, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { type NotificationRecord, type TemplateRecord } from '../vocabulary/records.ts';
@@ -204,9 +204,9 @@ export class Templates {
       const problems = this.#renderer.syntaxProblems(field, source, format);
       errors.push(...problems);
       if (problems.length > 0 || source === '') continue;
-      const hint = input.bulk ? ' (bulk templates have no recipient or contact)' : '';
+      const hint = input.bulk ? ' (bulk templates have no recipient, contact or links of one recipient)' : '';
       for (const variable of this.#renderer.variables(source)) {
-        const problem = variableProblem(field, variable, roots, String(variable.segments[0]) === 'recipient' || String(variable.segments[0]) === 'contact' ? hint : '');
+        const problem = variableProblem(field, variable, roots, ['recipient', 'contact', ...RECIPIENT_LINKS].includes(String(variable.segments[0])) ? hint : '');
         if (problem) warnings.push(problem);
       }
     }
@@ -255,6 +255,7 @@ export class Templates {
         .map((c) => (c.recipientModel === null ? CONTACT_SCHEMA : this.#schemaOf(c.recipientModel)));
       roots.set('recipient', recipientSchemas.length > 0 ? recipientSchemas : [ANYTHING]);
       roots.set('contact', [CONTACT_SCHEMA]);
+      for (const link of RECIPIENT_LINKS) roots.set(link, [LINK_SCHEMA]);
     }
     return roots;
   }

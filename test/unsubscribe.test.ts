@@ -1,0 +1,153 @@
+// One-click unsubscribe (RFC 8058) end to end, on SQLite and PostgreSQL, with a real SMTP server
+// and the preference center behind a real HTTP server: the headers and footer links arrive on a
+// newsletter's email and not on a required notice's; a cookie-less POST of
+// `List-Unsubscribe=One-Click` unsubscribes and the next article is not delivered; a GET changes
+// nothing; forged, truncated and tampered tokens get 400 and change nothing; an old secret still
+// works after rotation; the page's button is refused from another site.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { htmlEmail } from '../src/backends/email/index.ts';
+import { RecipientTokens } from '../src/http/recipient-tokens.ts';
+import { databases } from './support/databases.ts';
+import { smtpForSuite, type ReceivedMail } from './support/smtp.ts';
+import { headerOf, SECRET, unsubscribeApp, type UnsubscribeApp } from './support/unsubscribe-app.ts';
+
+const OLD_SECRET = 'the secret the blog used before, 32+ bytes';
+
+for (const database of databases) {
+  describe(`one-click unsubscribe (${database.name})`, { skip: database.skip }, () => {
+    const smtp = smtpForSuite();
+    let app: UnsubscribeApp;
+    let drop: () => Promise<void>;
+
+    before(async () => {
+      const created = await database.create();
+      drop = created.drop;
+      app = await unsubscribeApp(created.options, () => htmlEmail({ transport: smtp().transport, from: '"The blog" <blog@example.org>' }), { secrets: [SECRET, OLD_SECRET], mailto: 'unsubscribe@example.org' });
+    });
+    after(async () => {
+      await app.close();
+      await drop();
+    });
+    beforeEach(async () => {
+      // Each test starts subscribed to everything.
+      await app.vox.preferences.set(app.Subscriber, 's1', [{ category: 'newsletter', protocol: 'email', enabled: null }, { notification: 'blog.article.created', protocol: 'email', enabled: null }]);
+      await app.vox.suppressions.remove('email', 'ann@example.org');
+    });
+
+    let articles = 0;
+    /** Publishes an article and returns the mails it delivered to Ann. */
+    async function publish(codename: 'created' | 'security' = 'created'): Promise<ReceivedMail[]> {
+      const before = smtp().received.length;
+      await (await app.Article.notify({ id: ++articles, title: `Article ${articles}` }, codename)).settled();
+      return smtp().received.slice(before).filter((m) => m.envelopeTo.includes('ann@example.org'));
+    }
+    async function newsletterByEmail(): Promise<boolean> {
+      const grid = await app.vox.preferences.get(app.Subscriber, 's1');
+      return grid.notifications.find((n) => n.key === 'blog.article.created')!.cells.email!.enabled;
+    }
+    /** The https (here loopback http) URL of a mail's List-Unsubscribe header. */
+    function unsubscribeUrl(mail: ReceivedMail): string {
+      const header = headerOf(mail.raw, 'List-Unsubscribe');
+      assert.ok(header, 'the mail has a List-Unsubscribe header');
+      const url = /<(http[^>]+)>/.exec(header)?.[1];
+      assert.ok(url, header);
+      return url;
+    }
+    const oneClick = (url: string) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+
+    test("a newsletter's email carries List-Unsubscribe, List-Unsubscribe-Post and footer links; a required notice's carries none", async () => {
+      const [news] = await publish('created');
+      assert.ok(news);
+      const url = unsubscribeUrl(news);
+      assert.ok(url.startsWith(`${app.origin}/notifications/unsubscribe/`), url);
+      assert.match(headerOf(news.raw, 'List-Unsubscribe')!, /^<http:\/\/127\.0\.0\.1:\d+\/notifications\/unsubscribe\/[A-Za-z0-9_.-]+>, <mailto:unsubscribe@example\.org\?subject=unsubscribe%20[A-Za-z0-9_.-]+>$/);
+      assert.equal(headerOf(news.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+      assert.ok(String(news.parsed.html).includes(`href="${url}"`), 'the footer links to the same unsubscribe URL');
+      assert.match(String(news.parsed.html), new RegExp(`href="${app.origin}/notifications/preferences/[A-Za-z0-9_.-]+"`));
+
+      const [notice] = await publish('security');
+      assert.ok(notice);
+      assert.equal(headerOf(notice.raw, 'List-Unsubscribe'), undefined);
+      assert.equal(headerOf(notice.raw, 'List-Unsubscribe-Post'), undefined);
+      assert.ok(!String(notice.parsed.html).includes('/unsubscribe/'), 'no unsubscribe link in a required notice');
+      assert.match(String(notice.parsed.html), /\/notifications\/preferences\//);
+    });
+
+    test('a POST of List-Unsubscribe=One-Click without cookies unsubscribes at once', async () => {
+      const [news] = await publish();
+      const response = await oneClick(unsubscribeUrl(news!));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('set-cookie'), null);
+      assert.equal(await newsletterByEmail(), false);
+    });
+
+    test('a GET of the unsubscribe URL (a link scanner) changes nothing and shows a confirmation with a button', async () => {
+      const [news] = await publish();
+      const url = unsubscribeUrl(news!);
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(url);
+        assert.equal(response.status, 200);
+        const page = await response.text();
+        assert.match(page, /<form method="post" action="\/notifications\/unsubscribe\/[^"]+"><input type="hidden" name="confirm" value="1"><button type="submit">Unsubscribe<\/button>/);
+        assert.match(page, /The newsletter emails/);
+      }
+      assert.equal(await newsletterByEmail(), true);
+      assert.equal((await publish()).length, 1, 'the next article is delivered');
+    });
+
+    test('forged, truncated and tampered tokens get 400 with a page that names nobody, and change nothing', async () => {
+      const [news] = await publish();
+      const url = unsubscribeUrl(news!);
+      const token = url.slice(url.lastIndexOf('/') + 1);
+      const [payload, mac] = token.split('.') as [string, string];
+      const forgedPayload = Buffer.from(JSON.stringify([1, 'blog.subscriber', 's1', 'email', 'ann@example.org', 'a'])).toString('base64url');
+      const stranger = new RecipientTokens(['a secret the blog never had, 32+ bytes'], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'all' } });
+      const bad = [token.slice(0, -4), token.slice(0, payload.length), `${forgedPayload}.${mac}`, `${payload.slice(0, -2)}xy.${mac}`, stranger, 'nonsense'];
+      for (const badToken of bad) {
+        const target = `${app.origin}/notifications/unsubscribe/${badToken}`;
+        for (const response of [await oneClick(target), await fetch(target), await fetch(`${app.origin}/notifications/preferences/${badToken}`)]) {
+          assert.equal(response.status, 400, badToken);
+          const page = await response.text();
+          assert.match(page, /This link is not valid/);
+          assert.ok(!/ann|newsletter|s1\b/i.test(page), 'the page reveals nothing');
+        }
+        const json = await fetch(target, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+        assert.equal(json.status, 400);
+        assert.equal(((await json.json()) as { error: { code: string } }).error.code, 'VOX_INVALID_TOKEN');
+      }
+      assert.equal(await newsletterByEmail(), true);
+      assert.deepEqual(await app.vox.suppressions.list(), []);
+      assert.equal((await publish()).length, 1);
+    });
+
+    test('rotation: a link signed with the old secret, still listed second, unsubscribes', async () => {
+      const old = new RecipientTokens([OLD_SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'category', category: 'newsletter' } });
+      const response = await oneClick(`${app.origin}/notifications/unsubscribe/${old}`);
+      assert.equal(response.status, 200);
+      assert.equal(await newsletterByEmail(), false);
+    });
+
+    test("the confirmation page's button works from the site's own page and is refused from another site's", async () => {
+      const [news] = await publish();
+      const url = unsubscribeUrl(news!);
+      const post = (origin: string) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: origin }, body: 'confirm=1' });
+      const refused = await post('https://evil.example');
+      assert.equal(refused.status, 403);
+      assert.equal(await newsletterByEmail(), true);
+      const done = await post(app.origin);
+      assert.equal(done.status, 200);
+      assert.match(await done.text(), /You will no longer receive The newsletter emails at ann@example\.org/);
+      assert.equal(await newsletterByEmail(), false);
+    });
+
+    test('"everything" puts the address on the suppression list as unsubscribed; a token received by email works too', async () => {
+      const all = new RecipientTokens([SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'all' } });
+      assert.equal(await app.center.unsubscribe('not a token'), false);
+      assert.equal(await app.center.unsubscribe(all), true);
+      const [entry] = await app.vox.suppressions.list();
+      assert.equal(entry?.address, 'ann@example.org');
+      assert.equal(entry?.reason, 'unsubscribed');
+    });
+  });
+}
