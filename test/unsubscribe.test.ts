@@ -23,7 +23,12 @@ for (const database of databases) {
     before(async () => {
       const created = await database.create();
       drop = created.drop;
-      app = await unsubscribeApp(created.options, () => htmlEmail({ transport: smtp().transport, from: '"The blog" <blog@example.org>' }), { secrets: [SECRET, OLD_SECRET], mailto: 'unsubscribe@example.org' });
+      app = await unsubscribeApp(created.options, () => htmlEmail({ transport: smtp().transport, from: '"The blog" <blog@example.org>' }), {
+        secrets: [SECRET, OLD_SECRET],
+        mailto: 'unsubscribe@example.org',
+        // The host's session: a cookie naming Ann.
+        center: { authenticate: (request) => (/(^|;\s*)session=ann(;|$)/.test(request.headers.get('cookie') ?? '') ? { model: 'blog.subscriber', id: 's1' } : null) },
+      });
     });
     after(async () => {
       await app.close();
@@ -139,6 +144,40 @@ for (const database of databases) {
       assert.equal(done.status, 200);
       assert.match(await done.text(), /You will no longer receive The newsletter emails at ann@example\.org/);
       assert.equal(await newsletterByEmail(), false);
+    });
+
+    test("the host's session opens the preference page without a link; its writes are taken from the site's own pages only", async () => {
+      const page = `${app.origin}/notifications/`;
+      const signedOut = await fetch(page);
+      assert.equal(signedOut.status, 401);
+      assert.match(await signedOut.text(), /Sign in to manage your notifications/);
+      const cookie = { Cookie: 'session=ann' };
+      const shown = await fetch(page, { headers: cookie });
+      assert.equal(shown.status, 200);
+      assert.match(await shown.text(), /name="category:email:newsletter" value="on" checked/);
+      const json = (await (await fetch(page, { headers: { ...cookie, Accept: 'application/json' } })).json()) as { preferences: { notifications: { key: string }[] } };
+      assert.deepEqual(json.preferences.notifications.map((n) => n.key).sort(), ['blog.article.created', 'blog.article.security']);
+
+      // Every box ticked but the newsletter's, as the form sends it.
+      const form = 'global:email:=on&notification:email:blog.article.created=on&notification:email:blog.article.security=on';
+      const post = (headers: Record<string, string>) => fetch(page, { method: 'POST', redirect: 'manual', headers: { ...cookie, 'Content-Type': 'application/x-www-form-urlencoded', ...headers }, body: form });
+      for (const headers of [{}, { Origin: 'https://evil.example' }, { Referer: 'https://evil.example/page' }] as Record<string, string>[]) {
+        const refused = await post(headers);
+        assert.equal(refused.status, 403, JSON.stringify(headers));
+      }
+      assert.equal(await newsletterByEmail(), true, 'nothing changed');
+      const saved = await post({ Origin: app.origin });
+      assert.equal(saved.status, 303);
+      assert.equal(saved.headers.get('location'), '/notifications/?saved=1');
+      assert.equal(await newsletterByEmail(), false);
+    });
+
+    test('a body over the limit is refused with 413 before it is read', async () => {
+      const [news] = await publish();
+      const response = await fetch(unsubscribeUrl(news!), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body: `List-Unsubscribe=One-Click&pad=${'x'.repeat(70_000)}` });
+      assert.equal(response.status, 413);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VOX_BODY_TOO_LARGE');
+      assert.equal(await newsletterByEmail(), true);
     });
 
     test('"everything" puts the address on the suppression list as unsubscribed; a token received by email works too', async () => {

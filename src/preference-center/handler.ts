@@ -97,10 +97,13 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
     if (section === 'unsubscribe') {
       const named = links.tokens.verify(token!);
       if (!named || named.scope.kind === 'center') return invalidToken(json);
-      const preferences = links.preferencesUrl(links.tokens.sign({ ...named, scope: { kind: 'center' } }));
+      // Links on the pages stay on the site they were opened at: paths, not the configured base URL.
+      const pathOf = (link: string) => new URL(link).pathname;
+      const preferences = pathOf(links.preferencesUrl(links.tokens.sign({ ...named, scope: { kind: 'center' } })));
       if (read) {
         if (json) return Response.json({ unsubscribe: { protocol: named.protocol, address: named.address, scope: named.scope } }, { headers: HEADERS });
-        return htmlResponse(200, confirmPage(await describe(named), named.address, url.pathname, preferences));
+        const everything = named.scope.kind === 'all' ? undefined : links.unsubscribeUrl(links.tokens.sign({ ...named, scope: { kind: 'all' } }));
+        return htmlResponse(200, confirmPage(await describe(named), named.address, url.pathname, preferences, everything && pathOf(everything)));
       }
       const form = await formOf(request);
       const oneClick = form.get('List-Unsubscribe') === 'One-Click';

@@ -68,13 +68,14 @@ export function messagePage(title: string, text: string, link?: { href: string; 
 }
 
 /** The page an unsubscribe link opens (GET): it changes nothing, and asks with a button. */
-export function confirmPage(what: string, address: string, action: string, preferences: string): string {
+export function confirmPage(what: string, address: string, action: string, preferences: string, everything: string | undefined): string {
   return page(
     'Unsubscribe',
     html`<h1>Unsubscribe</h1>
 <p>Stop sending <strong>${what}</strong> to <strong>${address}</strong>?</p>
 <form method="post" action="${action}"><input type="hidden" name="confirm" value="1"><button type="submit">Unsubscribe</button></form>
-<p><a href="${preferences}">Choose what you receive instead</a></p>`,
+<p><a href="${preferences}">Choose what you receive instead</a></p>
+${everything ? html`<p><a href="${everything}">Stop everything sent to this address</a></p>` : ''}`,
   );
 }
 
@@ -109,8 +110,10 @@ export function preferencesPage(grid: PreferenceGrid, action: string, options: {
     grid.notifications
       .filter((n) => n.category === category)
       .map((n) => row(n.description || n.key, n.required ? 'Required: always sent' : undefined, cellsOf('notification', n.key, n.cells)));
+  // A category whose notifications are all required has nothing to switch off as a whole.
+  const optional = (key: string) => grid.notifications.some((n) => n.category === key && !n.required);
   const categories = grid.categories.map(
-    (c) => html`<fieldset><legend>${c.label}</legend>${row(`All of ${c.label}`, undefined, cellsOf('category', c.key, c.cells))}${notificationRows(c.key)}</fieldset>`,
+    (c) => html`<fieldset><legend>${c.label}</legend>${optional(c.key) ? row(`All of ${c.label}`, undefined, cellsOf('category', c.key, c.cells)) : ''}${notificationRows(c.key)}</fieldset>`,
   );
   const others = notificationRows(null);
   const title = options.siteName ? `Your notifications from ${options.siteName}` : 'Your notifications';
