@@ -335,6 +335,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
           templates,
           siteContacts,
           notifications: storedNotifications,
+          suppressions,
           site,
           attachmentBytes,
           startWorker,

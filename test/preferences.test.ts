@@ -6,28 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createVox, type PreferenceChange, type PreferenceGrid, type Vox, VoxError } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { databases } from './support/databases.ts';
-
-interface Subscriber { id: string; email: string; phone: string }
-
-/** A blog whose subscribers get articles (newsletter), digests (newsletter, off by SMS) and security notices (required). */
-export function blogModels(vox: Vox, subscribers: () => Subscriber[]) {
-  const Subscriber = vox.model('blog.subscriber', {
-    id: (s: Subscriber) => s.id,
-    contacts: { email: (s) => s.email, sms: (s) => s.phone },
-  });
-  const Article = vox.model('blog.article', {
-    id: (a: { id: number }) => a.id,
-    notifications: {
-      created: { description: 'A new article', category: { key: 'newsletter', label: 'The newsletter' } },
-      digest: { description: 'The weekly digest', category: 'newsletter', defaults: { sms: false } },
-      commented: { description: 'A comment on an article', category: 'comments', defaults: { email: false } },
-      security: { description: 'A security notice', category: 'security', required: true },
-      plain: 'Without category',
-    },
-    channels: { subscribers: { recipients: Subscriber, resolve: () => subscribers() } },
-  });
-  return { Subscriber, Article };
-}
+import { blogModels } from './support/preference-blog.ts';
 
 for (const database of databases) {
   describe(`preferences on ${database.name}`, { skip: database.skip }, () => {

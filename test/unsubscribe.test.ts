@@ -79,12 +79,18 @@ for (const database of databases) {
       assert.match(String(notice.parsed.html), /\/notifications\/preferences\//);
     });
 
-    test('a POST of List-Unsubscribe=One-Click without cookies unsubscribes at once', async () => {
+    test('a POST of List-Unsubscribe=One-Click without cookies unsubscribes at once: the next article is not delivered, and the log says why', async () => {
       const [news] = await publish();
       const response = await oneClick(unsubscribeUrl(news!));
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('set-cookie'), null);
       assert.equal(await newsletterByEmail(), false);
+      assert.deepEqual(await publish(), [], 'the next article is not delivered to Ann');
+      const [skipped] = await app.vox.messages.list({ status: 'skipped', address: 'ann@example.org' });
+      assert.equal(skipped?.notification, 'blog.article.created');
+      assert.equal(skipped?.errorCode, 'VOX_OPTED_OUT');
+      assert.match(skipped?.error ?? '', /newsletter/i);
+      assert.equal((await publish('security')).length, 1, 'a required notice still arrives');
     });
 
     test('a GET of the unsubscribe URL (a link scanner) changes nothing and shows a confirmation with a button', async () => {
@@ -187,6 +193,9 @@ for (const database of databases) {
       const [entry] = await app.vox.suppressions.list();
       assert.equal(entry?.address, 'ann@example.org');
       assert.equal(entry?.reason, 'unsubscribed');
+      assert.deepEqual(await publish(), [], 'nothing more reaches the address');
+      const [skipped] = await app.vox.messages.list({ status: 'skipped', address: 'ann@example.org' });
+      assert.equal(skipped?.errorCode, 'VOX_SUPPRESSED');
     });
   });
 }

@@ -8,6 +8,7 @@ import { NotificationPage } from './pages/Notification.tsx';
 import { NotificationsPage } from './pages/Notifications.tsx';
 import { OneTimePage } from './pages/OneTime.tsx';
 import { SiteContactsPage } from './pages/SiteContacts.tsx';
+import { SuppressionsPage } from './pages/Suppressions.tsx';
 import { TemplatePage } from './pages/Template.tsx';
 import { Link, Router, match, useRouter } from './router.tsx';
 import { SessionContext, useSession } from './session.ts';
@@ -33,6 +34,7 @@ const SECTIONS = [
   { to: '/', label: 'Notifications', active: (path: string) => path === '/' || path.startsWith('/notifications') },
   { to: '/send', label: 'Send a message', active: (path: string) => path.startsWith('/send') },
   { to: '/site-contacts', label: 'Site contacts', active: (path: string) => path.startsWith('/site-contacts') },
+  { to: '/suppressions', label: 'Suppression list', active: (path: string) => path.startsWith('/suppressions') },
   { to: '/messages', label: 'Message log', active: (path: string) => path.startsWith('/messages') },
 ];
 
@@ -76,6 +78,7 @@ function Page({ path }: { path: string }) {
   if ((params = match('/notifications/:key', path))) return <NotificationPage key={params.key} notificationKey={params.key ?? ''} />;
   if (match('/send', path)) return <OneTimePage />;
   if (match('/site-contacts', path)) return <SiteContactsPage />;
+  if (match('/suppressions', path)) return <SuppressionsPage />;
   if ((params = match('/messages/:id', path))) return <MessagePage key={params.id} id={Number(params.id)} />;
   if (match('/messages', path)) return <MessagesPage />;
   return (

@@ -10,8 +10,9 @@ import type { MessageStatus } from '../vocabulary/model.ts';
 import type { AttachmentChoice, ChannelChoice } from '../registry/registry.ts';
 import type { SchemaField } from '../render/schema-paths.ts';
 import type { EnableFilter, MessageRecord, SiteContactRecord, TemplateRecord } from '../vocabulary/records.ts';
+import type { SuppressionReason, SuppressionRecord } from '../vocabulary/suppression.ts';
 
-export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, TemplateProblem, TemplateRecord };
+export type { AttachmentChoice, BackendCapabilities, ChannelChoice, Contact, ContentFormat, EditorType, EnableFilter, MessageStatus, SchemaField, SiteContactRecord, SuppressionReason, SuppressionRecord, TemplateProblem, TemplateRecord };
 
 /** Every error answer: `{ error: { code, message, problems?, field? } }`. */
 export interface ApiError {
@@ -65,6 +66,12 @@ export interface NotificationSummary {
   readonly targetModel: string | null;
   /** Declared in code: read-only here, and never deleted here. */
   readonly fromCode: boolean;
+  /** Nobody can opt out of it. */
+  readonly required: boolean;
+  /** Its preference category, with the label, or null. */
+  readonly category: { readonly key: string; readonly label: string } | null;
+  /** Opted in or out by default, per protocol; a protocol not named is opted in. */
+  readonly defaults: Readonly<Record<string, boolean>>;
   /** Synced from code that no longer declares it (kept because it has templates). */
   readonly orphan: boolean;
   readonly templateCount: number;
@@ -160,6 +167,20 @@ export interface MessagePage {
   readonly messages: readonly MessageSummary[];
   /** Pass as `before` for the next (older) page; null on the last page. */
   readonly next: number | null;
+}
+
+/** A page of the suppression list, newest first. */
+export interface SuppressionPage {
+  readonly suppressions: readonly SuppressionRecord[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  readonly next: number | null;
+}
+
+/** What staff type to suppress an address; the reason is `admin` and the source the signed-in user. */
+export interface SuppressionForm {
+  readonly protocol: string;
+  readonly address: string;
+  readonly note?: string;
 }
 
 export type MessageDetail = Omit<MessageRecord, 'idempotencyKey'>;

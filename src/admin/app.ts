@@ -11,6 +11,7 @@ import type { AdminDeps } from './context.ts';
 import * as input from './input.ts';
 import { apiError, escape, isApi, outcome, page, type Env } from './http.ts';
 import { logRoutes } from './log-routes.ts';
+import { suppressionRoutes } from './suppression-routes.ts';
 import { OncePerKey } from './once.ts';
 import { CSRF_HEADER, SECURITY_HEADERS, type CsrfRefusal, type CsrfSubject, type CsrfTokens } from './security.ts';
 import { crossOriginRefusal } from '../http/same-origin.ts';
@@ -127,6 +128,9 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
     actorModel: n.actorModel,
     targetModel: n.targetModel,
     fromCode: n.fromCode,
+    required: n.required,
+    category: n.category,
+    defaults: n.defaults,
     orphan: n.fromCode && !registry.findNotification(n.model, n.codename),
     templateCount: own.length,
     lastChange: [n.updatedAt, ...own.map((t) => t.updatedAt)].sort().at(-1) ?? n.updatedAt,
@@ -317,6 +321,7 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   });
 
   logRoutes(app, deps, json, body);
+  suppressionRoutes(app, deps, body);
 
   app.all('/api/*', (c) => c.json(apiError(ErrorCode.notFound, `no API at ${c.req.method} ${c.req.path}`), 404));
 

@@ -3,6 +3,7 @@ import type { Backend } from '../vocabulary/backend.ts';
 import type { Delivery } from '../delivery/delivery.ts';
 import type { SiteContacts } from '../manage/site-contacts.ts';
 import type { StoredNotifications } from '../manage/notifications.ts';
+import type { Suppressions } from '../manage/suppressions.ts';
 import type { Templates } from '../manage/templates.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
@@ -18,6 +19,7 @@ export interface AdminDeps {
   readonly templates: Templates;
   readonly siteContacts: SiteContacts;
   readonly notifications: StoredNotifications;
+  readonly suppressions: Suppressions;
   /** The `site` template variable. */
   readonly site: Readonly<Record<string, unknown>>;
   readonly attachmentBytes: number;

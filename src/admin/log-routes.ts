@@ -29,6 +29,7 @@ export function logRoutes(app: Hono<Env>, deps: AdminDeps, json: (c: Context<Env
       ...(status ? { status } : {}),
       ...(query.backend ? { backend: query.backend } : {}),
       ...(query.notification ? { notification: query.notification } : {}),
+      ...(query.address ? { address: input.query(query.address) } : {}),
       ...(createdFrom ? { createdFrom } : {}),
       ...(createdBefore ? { createdBefore } : {}),
       ...(query.before ? { beforeId: input.idParam(query.before, 'message') } : {}),

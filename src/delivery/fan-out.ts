@@ -1,4 +1,4 @@
-/** Fan-out: an issue's templates → channels → recipients → contacts → rendered messages written to the log. */
+/** Fan-out: an issue's templates → channels → recipients → contacts, screened (suppressions, then preferences) → rendered messages written to the log. */
 import type { NewMessage } from '../store/rows.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
@@ -11,18 +11,13 @@ import type { Engine } from './engine.ts';
 import { unsubscribeTopic } from './links.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
+import { screen, screenedInBatches, type Screenable } from './screening.ts';
 import { shareTheLoop } from './turns.ts';
 
 /** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
 type RecipientItem =
-  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly ref?: RecipientRef }
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly recipient: Screenable['recipient'] }
   | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
-
-/** A recipient that is an object of a registered model (site contacts are not). */
-interface RecipientRef {
-  readonly model: string;
-  readonly id: string;
-}
 
 /** What one issue is about, during its fan-out. */
 interface IssueState {
@@ -35,7 +30,8 @@ interface IssueState {
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
   | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks }
-  | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string };
+  | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string }
+  | { readonly kind: 'skipped'; readonly to: readonly Contact[]; readonly error: VoxError; readonly key: string };
 
 /** Renders messages of the template being fanned out, in order. */
 type Render = (entries: readonly RecipientEntry[]) => Promise<(Composed | Error)[]>;
@@ -165,16 +161,28 @@ export class FanOut {
     const seen = new Set<string>();
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
-    for await (const item of this.#recipients(state, template, backend.protocol, prefix)) {
+    // Suppressions and preferences are read for a batch of recipients at once.
+    const screened = screenedInBatches(
+      this.#recipients(state, template, backend.protocol, prefix),
+      this.#engine.settings.batchSize,
+      (item): item is Extract<RecipientItem, { kind: 'recipient' }> => item.kind === 'recipient',
+      (batch) => screen(this.#engine.store, state.notification, backend.protocol, batch),
+    );
+    for await (const { item, verdicts } of screened) {
       if (item.kind === 'failure') {
         await plan({ kind: 'failure', to: [], error: item.error, key: item.key });
         continue;
       }
-      for (const contact of item.contacts) {
+      for (const [index, contact] of item.contacts.entries()) {
         const address = addressKey(contact.address);
         if (seen.has(address)) continue;
         if (!template.bulk && seen.size >= SEEN_ADDRESSES) seen.clear();
         seen.add(address);
+        const skip = verdicts?.[index];
+        if (skip) {
+          await plan({ kind: 'skipped', to: [contact], error: skip, key: keyOf([contact]) });
+          continue;
+        }
         if (template.bulk) {
           bulk.push(contact);
           if (bulk.length >= chunk) {
@@ -185,7 +193,7 @@ export class FanOut {
         }
         try {
           const recipient = await item.view();
-          const links = item.ref && this.#engine.settings.links?.forRecipient(unsubscribeTopic(state.notification), item.ref.model, item.ref.id, contact);
+          const links = item.recipient && this.#engine.settings.links?.forRecipient(unsubscribeTopic(state.notification), item.recipient.model, item.recipient.id, contact);
           const own = { recipient, contact: { ...contact }, ...links?.variables };
           await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(links?.unsubscribe ? { unsubscribe: links.unsubscribe } : {}) });
         } catch (error) {
@@ -208,7 +216,7 @@ export class FanOut {
             const enabled = site.enableFilter === 'whitelist' ? setting === true : setting !== false;
             if (!enabled) continue;
             const view = { name: site.name, protocol: site.protocol, address: site.address };
-            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }] };
+            yield { kind: 'recipient', view: async () => view, contacts: [{ name: site.name, protocol, address: site.address }], recipient: null };
           }
           continue;
         }
@@ -231,7 +239,7 @@ export class FanOut {
             identity = `${recipientModel.name}:${id}`;
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
-            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, ref: { model: recipientModel.name, id } };
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, recipient: { model: recipientModel.name, id } };
           } catch (error) {
             yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
           }
@@ -273,6 +281,7 @@ export class FanOut {
   /** One planned message as a row of the log: rendered and queued, or failed with its reason. */
   #row(state: IssueState, origin: Omit<NewMessage, 'to' | 'status' | 'idempotencyKey'>, plan: Planned, composed: Composed | Error | undefined): NewMessage {
     const idempotencyKey = plan.key;
+    if (plan.kind === 'skipped') return { ...origin, to: plan.to, status: 'skipped', error: plan.error.message, errorCode: plan.error.code, permanent: false, idempotencyKey };
     if (plan.kind === 'failure' || composed === undefined) {
       const error = plan.kind === 'failure' ? plan.error : unknownBackend(origin.backend);
       return { ...origin, to: plan.to, status: 'failed', ...failureOf(error), permanent: true, idempotencyKey };

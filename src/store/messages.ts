@@ -1,5 +1,5 @@
 /** The message log: writing messages with their bodies, updating them after attempts, listing them. */
-import { type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type { MessageFilter, MessageRecord } from '../vocabulary/records.ts';
 import { atomically, bodyRow, dueAt, flag, messageRow, now, toClaimed, toMessage, withBody, type ClaimedMessage, type Db, type MessageUpdate, type NewMessage } from './rows.ts';
 import type { MessageTable, VoxDatabase } from './schema.ts';
@@ -118,6 +118,11 @@ export class MessageRows {
     if (filter.createdFrom !== undefined) query = query.where('m.created_at', '>=', filter.createdFrom);
     if (filter.createdBefore !== undefined) query = query.where('m.created_at', '<', filter.createdBefore);
     if (filter.beforeId !== undefined) query = query.where('m.id', '<', filter.beforeId);
+    if (filter.address !== undefined && filter.address.trim() !== '') {
+      // Recipients are stored as JSON; a part of an address is found in its text, without case.
+      const part = filter.address.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+      query = query.where(sql<boolean>`lower(m.recipients) like ${`%${part}%`} escape '\\'`);
+    }
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toMessage);
   }

@@ -5,8 +5,8 @@ import { useLoad } from '../hooks.ts';
 import { Link, useRouter } from '../router.tsx';
 import { backendLabel, notificationLabel, useSession, when } from '../session.ts';
 
-const STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed'] as const;
-const FILTERS = ['status', 'backend', 'notification', 'from', 'to'] as const;
+const STATUSES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'skipped'] as const;
+const FILTERS = ['address', 'status', 'backend', 'notification', 'from', 'to'] as const;
 
 /** The message log: filters in the address (so a filtered view can be shared), resend of failed messages. */
 export function MessagesPage() {
@@ -84,6 +84,10 @@ export function MessagesPage() {
     <section>
       <h1>Message log</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <label>
+          Recipient address
+          <input type="search" value={query.get('address') ?? ''} maxLength={200} placeholder="ann@example.org" onChange={(e) => setFilter('address', e.target.value)} />
+        </label>
         <label>
           Status
           <select value={query.get('status') ?? ''} onChange={(e) => setFilter('status', e.target.value)}>
@@ -167,7 +171,7 @@ export function MessagesPage() {
             <th>Subject</th>
             <th>Status</th>
             <th className="num">Attempts</th>
-            <th>Error</th>
+            <th>Error or reason</th>
           </tr>
         </thead>
         <tbody>

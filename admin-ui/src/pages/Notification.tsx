@@ -82,8 +82,18 @@ function CodeFields({ detail }: { detail: NotificationDetail }) {
       <dd>{n.actorModel ? modelLabel(session, n.actorModel) : <span className="hint">none</span>}</dd>
       <dt>Target</dt>
       <dd>{n.targetModel ? modelLabel(session, n.targetModel) : <span className="hint">none</span>}</dd>
+      <dt>Preference category</dt>
+      <dd>{n.category ? `${n.category.label} (${n.category.key})` : <span className="hint">none</span>}</dd>
+      <dt>Opting out</dt>
+      <dd>{n.required ? <span className="badge">required: nobody can opt out</span> : <DefaultsText defaults={n.defaults} />}</dd>
     </dl>
   );
+}
+
+/** What a recipient who set no preference gets: every protocol, or all but those opted out by default. */
+function DefaultsText({ defaults }: { defaults: Readonly<Record<string, boolean>> }) {
+  const off = Object.entries(defaults).filter(([, on]) => !on).map(([protocol]) => protocol);
+  return <>{off.length === 0 ? 'recipients may opt out; opted in by default' : `recipients may opt out; opted out by default for ${off.join(', ')} (they must opt in)`}</>;
 }
 
 function AdminFields({ detail, onSaved }: { detail: NotificationDetail; onSaved(): void }) {

@@ -35,6 +35,7 @@ export function NotificationsPage() {
               <tr>
                 <th>Notification</th>
                 <th>Description</th>
+                <th>Category</th>
                 <th className="num">Templates</th>
                 <th>Last change</th>
                 <th>Defined in</th>
@@ -48,6 +49,10 @@ export function NotificationsPage() {
                     <Link to={`/notifications/${encodeURIComponent(n.key)}`}>{n.codename}</Link>
                   </td>
                   <td>{n.description}</td>
+                  <td>
+                    {n.category?.label ?? <span className="hint">none</span>}
+                    {n.required && <> <span className="badge">required</span></>}
+                  </td>
                   <td className="num">{n.templateCount}</td>
                   <td>{when(n.lastChange)}</td>
                   <td>{n.fromCode ? <span className="badge">{n.orphan ? 'code (removed)' : 'code'}</span> : <span className="badge admin">admin</span>}</td>
