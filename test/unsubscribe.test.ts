@@ -132,6 +132,15 @@ for (const database of databases) {
       assert.equal((await publish()).length, 1);
     });
 
+    test('a one-click POST sent as multipart/form-data, which RFC 8058 also allows, unsubscribes too', async () => {
+      const [news] = await publish();
+      const body = new FormData();
+      body.set('List-Unsubscribe', 'One-Click');
+      const response = await fetch(unsubscribeUrl(news!), { method: 'POST', body });
+      assert.equal(response.status, 200);
+      assert.equal(await newsletterByEmail(), false);
+    });
+
     test('rotation: a link signed with the old secret, still listed second, unsubscribes', async () => {
       const old = new RecipientTokens([OLD_SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'category', category: 'newsletter' } });
       const response = await oneClick(`${app.origin}/notifications/unsubscribe/${old}`);
