@@ -141,6 +141,29 @@ for (const database of databases) {
       assert.equal(await newsletterByEmail(), false);
     });
 
+    test('a message resent after its render failed still carries its unsubscribe headers', async () => {
+      const [template] = await app.vox.templates.list('blog.article.created');
+      assert.ok(template);
+      const { id, notification, backend, recipients, subject, content } = template;
+      await app.vox.templates.save({ id, notification, backend, recipients, subject, content: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' });
+      try {
+        const result = await (await app.Article.notify({ id: ++articles, title: 'Broken' }, 'created')).settled();
+        const [failed] = result.messages;
+        assert.equal(failed?.status, 'failed');
+        await app.vox.templates.save({ id, notification, backend, recipients, subject, content });
+        const before = smtp().received.length;
+        const [outcome] = await app.vox.messages.resend([failed!.id]);
+        assert.equal(outcome?.status, 'sent');
+        const [mail] = smtp().received.slice(before);
+        assert.ok(mail);
+        assert.match(unsubscribeUrl(mail), /\/notifications\/unsubscribe\//);
+        assert.equal(headerOf(mail.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+        assert.ok(String(mail.parsed.html).includes(`href="${unsubscribeUrl(mail)}"`));
+      } finally {
+        await app.vox.templates.save({ id, notification, backend, recipients, subject, content });
+      }
+    });
+
     test('rotation: a link signed with the old secret, still listed second, unsubscribes', async () => {
       const old = new RecipientTokens([OLD_SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'category', category: 'newsletter' } });
       const response = await oneClick(`${app.origin}/notifications/unsubscribe/${old}`);

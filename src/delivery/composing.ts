@@ -70,7 +70,8 @@ export class Composer {
 
   /** Renders one message of `template` for `backend` (a resend, a message outside any fan-out). */
   async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
-    const [composed] = await this.prepare(template, backend, variables, { once: true }).composeMany([{ variables: {}, context }], attachments);
+    const unsubscribe = this.#engine.settings.links?.fromVariables(variables);
+    const [composed] = await this.prepare(template, backend, variables, { once: true }).composeMany([{ variables: {}, context, unsubscribe }], attachments);
     if (!composed || composed instanceof Error) throw composed ?? new VoxError(ErrorCode.render, 'nothing was rendered');
     return composed;
   }

@@ -73,10 +73,23 @@ export class RecipientLinks {
     if (topic.required) return { variables: { preferences_url } };
     const token = this.tokens.sign({ ...who, scope: unsubscribeScope(topic) });
     const url = this.unsubscribeUrl(token);
-    return {
-      variables: { unsubscribe_url: url, preferences_url },
-      unsubscribe: this.#mailto ? { url, mailto: `mailto:${this.#mailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}` } : { url },
-    };
+    return { variables: { unsubscribe_url: url, preferences_url }, unsubscribe: this.#links(url, token) };
+  }
+
+  /**
+   * The unsubscribe links of a message rendered again from the variables stored when its first
+   * render failed (a resend): its `unsubscribe_url`, when it is one of this center's.
+   */
+  fromVariables(variables: Readonly<Record<string, unknown>>): UnsubscribeLinks | undefined {
+    const url = variables.unsubscribe_url;
+    const prefix = `${this.root}/unsubscribe/`;
+    if (typeof url !== 'string' || !url.startsWith(prefix)) return undefined;
+    const token = url.slice(prefix.length);
+    return this.tokens.verify(token) ? this.#links(url, token) : undefined;
+  }
+
+  #links(url: string, token: string): UnsubscribeLinks {
+    return this.#mailto ? { url, mailto: `mailto:${this.#mailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}` } : { url };
   }
 }
 
