@@ -2,6 +2,7 @@
 // each target with whether this run meets it. Everything here is derived from the runs.
 import { IN_FLIGHT } from './scenarios/baseline.ts';
 import { ARTICLE, plainMessage, subscriber } from './scenarios/shared.ts';
+import { preferencesSection, type PreferencesData } from './report-preferences.ts';
 
 export type Result = Record<string, number>;
 /** One size of a throughput comparison: the baseline's runs and Vox's per database, round by round. */
@@ -22,6 +23,7 @@ export interface BenchData {
   latency?: Comparison & { readonly delayMs: number; readonly rounds: number };
   notify?: { readonly fanout: number; readonly rate: number; readonly seconds: number; readonly quietCalls: number; readonly load: Record<string, Result>; readonly quiet: Record<string, Result> };
   hostile?: { readonly count: number; readonly runs: Record<string, Result> };
+  preferences?: PreferencesData;
   cpu?: { readonly count: number; readonly rows: readonly (readonly [label: string, result: Result])[] };
 }
 
@@ -174,6 +176,7 @@ Target: the host's event-loop delay p99 < 50 ms while the hostile templates fan 
 
 ${v.hostile.join('\n')}`);
   }
+  if (data.preferences) parts.push(preferencesSection(data.preferences));
   if (data.cpu) {
     const c = data.cpu;
     const rows = c.rows.map(([label, r]) => `| ${label} | ${f((r.cpuSeconds! * 1000) / c.count, 3)} | ${f(r.peakRssMb)} |`);
@@ -192,8 +195,8 @@ The sender, the sink and PostgreSQL share this machine's cores, so throughput is
 Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
 \`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
-\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, cpu; a partial run prints its report and writes no file),
-\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`,
+\`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, preferences, cpu; a partial run prints its report and writes no file),
+\`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`, \`VOX_BENCH_PREFS_N\` (default 100,000),
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).
 Sizes of the newsletter fan-out are arguments: \`npm run bench -- 2000 20000\`.`);
   return `${parts.join('\n\n')}\n`;

@@ -1,7 +1,7 @@
 // npm run bench [-- N ...]: Vox against plain Nodemailer on a newsletter fan-out (throughput,
 // CPU, peak RSS), latency-bound sending, notify() under load and where the CPU goes, on SQLite and
 // PostgreSQL, with Node's default flags and Vox's default options. Writes docs/benchmarks.md
-// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,hostile,cpu runs some parts and only prints.
+// after a full run; VOX_BENCH_ONLY=newsletter,latency,notify,hostile,preferences,cpu runs some parts and only prints.
 import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -11,12 +11,13 @@ import pg from 'pg';
 import { startSmtpSink, type SmtpSink } from '../test/support/smtp-sink.ts';
 import { report, verdicts, type BenchData, type Comparison, type Result } from './report.ts';
 import { postgresUrl } from './scenarios/shared.ts';
+import { preferencesVerdicts } from './report-preferences.ts';
 
 const run = promisify(execFile);
 const env = process.env;
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const counts = sizes.length > 0 ? sizes : [10_000, 100_000];
-const PARTS = ['newsletter', 'latency', 'notify', 'hostile', 'cpu'] as const;
+const PARTS = ['newsletter', 'latency', 'notify', 'hostile', 'preferences', 'cpu'] as const;
 const only = env.VOX_BENCH_ONLY ? env.VOX_BENCH_ONLY.split(/[,|\s]+/).filter(Boolean) : [...PARTS];
 for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`VOX_BENCH_ONLY: unknown part ${part}; parts are ${PARTS.join(', ')}`);
 /** Rounds of the newsletter comparison: two keep a full run near 25 minutes on a 2-core machine. */
@@ -28,6 +29,7 @@ const NOTIFY_FANOUT = Number(env.VOX_BENCH_NOTIFY_FANOUT ?? 20_000);
 const QUIET_CALLS = 2000;
 const HOSTILE_COUNT = Number(env.VOX_BENCH_HOSTILE_N ?? 5000);
 const CPU_COUNT = Number(env.VOX_BENCH_CPU_N ?? 10_000);
+const PREFS_COUNT = Number(env.VOX_BENCH_PREFS_N ?? 100_000);
 const nodeFlags = (env.VOX_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 /** What makes this run other than the default one, named in the report as tuned. */
@@ -152,6 +154,19 @@ if (only.includes('hostile')) {
   data.hostile = { count: HOSTILE_COUNT, runs: {} };
   for (const dialect of dialects) data.hostile.runs[dialect] = await scenario('hostile', dialect, HOSTILE_COUNT, { sink, timed: false, expect: (r) => r.sent! });
 }
+if (only.includes('preferences')) {
+  // Back to back per round: without preferences, 10% opted in explicitly, 10% opted out.
+  data.preferences = { count: PREFS_COUNT, runs: {} };
+  for (const dialect of dialects) {
+    const runs = { none: [] as Result[], in: [] as Result[], out: [] as Result[] };
+    for (let round = 0; round < rounds; round++) {
+      runs.none.push(await scenario('vox-prefs-none', dialect, PREFS_COUNT, { sink }));
+      runs.in.push(await scenario('vox-prefs-in', dialect, PREFS_COUNT, { sink }));
+      runs.out.push(await scenario('vox-prefs-out', dialect, PREFS_COUNT, { sink, expect: (r) => r.sent! }));
+    }
+    data.preferences.runs[dialect] = runs;
+  }
+}
 if (only.includes('cpu')) {
   const rows: [string, Result][] = [];
   rows.push(['Nodemailer, SMTP to the sink (the baseline)', await scenario('baseline', '-', CPU_COUNT, { sink })]);
@@ -169,4 +184,4 @@ if (full) await writeFile(join(import.meta.dirname, '../docs/benchmarks.md'), te
 console.log(`\n${text}`);
 const summary = verdicts(data);
 console.log(`Summary (${((Date.now() - startedAt) / 60_000).toFixed(1)} min${full ? ', written to docs/benchmarks.md' : ', partial run: no file written'}):`);
-console.log([...summary.newsletter, ...summary.latency, ...summary.notify, ...summary.hostile].join('\n'));
+console.log([...summary.newsletter, ...summary.latency, ...summary.notify, ...summary.hostile, ...(data.preferences ? preferencesVerdicts(data.preferences) : [])].join('\n'));

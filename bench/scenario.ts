@@ -15,6 +15,9 @@ const kinds: Record<string, () => Promise<Record<string, number>>> = {
   vox: vox('smtp'),
   'notify-load': async () => (await import('./scenarios/notify.ts')).notifyUnderLoad(dialect, count, port),
   'notify-quiet': async () => (await import('./scenarios/notify.ts')).notifyQuiet(dialect, count),
+  'vox-prefs-none': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'none'),
+  'vox-prefs-in': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'in'),
+  'vox-prefs-out': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'out'),
   hostile: async () => (await import('./scenarios/hostile.ts')).hostileFanOut(dialect, count, port),
   // Where the CPU goes: the same work without SMTP.
   'baseline-stream': plain('stream'),

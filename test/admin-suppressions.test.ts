@@ -103,4 +103,39 @@ describe('the suppression list page in Chromium', { skip: skipWithoutChromium },
     await table.getByText('No suppressed address matches.').waitFor();
     assert.deepEqual((await app.blog.vox.suppressions.list()).map((s) => s.address), ['other@example.org']);
   });
+
+  test('the message log finds a recipient by address and says why a message was skipped', async () => {
+    const { page, app, smtp } = admin;
+    const { vox, data, models } = app.blog;
+    data.subscribers.push(
+      { id: 11, name: 'Other', email: 'other@example.org', token: 't11' },
+      { id: 12, name: 'Quinn', email: 'quinn@example.org', token: 't12' },
+      { id: 13, name: 'Robin', email: 'robin@example.org', token: 't13' },
+    );
+    await vox.preferences.set(models.Subscriber, 12, { enabled: false });
+    const article = { slug: 'log-search', title: 'Log search', body: '', author: data.users[0]! };
+    data.articles.push(article);
+    const result = await (await models.Article.notify(article, 'created', { actor: data.users[0]! })).settled();
+    const ours = (address: string) => result.messages.find((m) => m.to.includes(address))?.status;
+    assert.deepEqual([ours('other@example.org'), ours('quinn@example.org'), ours('robin@example.org')], ['skipped', 'skipped', 'sent']);
+    assert.equal(result.skipped, 2);
+    const mailed = smtp.received.filter((m) => m.parsed.subject === 'New article: Log search').flatMap((m) => m.envelopeTo);
+    assert.ok(mailed.includes('robin@example.org') && !mailed.includes('quinn@example.org') && !mailed.includes('other@example.org'), mailed.join());
+
+    await page.getByRole('link', { name: 'Message log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Message log' }).waitFor();
+    await page.getByLabel('Recipient address').click();
+    await page.keyboard.type('QUINN@');
+    const rows = page.locator('table.log tbody tr');
+    await rows.filter({ hasText: 'quinn@example.org' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('table.log tbody tr').length === 1);
+    assert.match(await rows.first().innerText(), /skipped\s+0\s+VOX_OPTED_OUT opted out of everything/);
+
+    await page.getByLabel('Recipient address').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('other@');
+    await page.waitForFunction(() => [...document.querySelectorAll('table.log tbody tr')].every((row) => row.textContent?.includes('other@example.org')));
+    assert.match(await rows.first().innerText(), /skipped\s+0\s+VOX_SUPPRESSED suppressed \(admin, by admin:Alan Author at [^)]+\)/);
+  });
 });

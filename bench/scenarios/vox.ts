@@ -83,7 +83,7 @@ export async function blog(db: Kysely<unknown>, transport: MailTransport, count:
   });
   const Article = vox.model('blog.article', {
     id: (a: { slug: string; title: string }) => a.slug,
-    notifications: { created: 'A new article', commented: 'A new comment' },
+    notifications: { created: { description: 'A new article', category: 'newsletter' }, commented: 'A new comment' },
     channels: {
       subscribers: {
         recipients: Subscriber,
@@ -101,8 +101,8 @@ export async function blog(db: Kysely<unknown>, transport: MailTransport, count:
   return { vox, Article };
 }
 
-/** Waits until the issue is fanned out and every message of it is sent, looking once a second. */
-export async function sentAll(vox: Vox, issueId: number, count: number, trace?: (line: string) => void): Promise<void> {
+/** Waits until the issue is fanned out and every message of it is sent (or `skipped` of them skipped), looking once a second. */
+export async function sentAll(vox: Vox, issueId: number, count: number, trace?: (line: string) => void, skipped = 0): Promise<void> {
   const started = performance.now();
   for (;;) {
     const issue = await vox.issues.get(issueId);
@@ -110,6 +110,7 @@ export async function sentAll(vox: Vox, issueId: number, count: number, trace?: 
     if (issue?.status === 'failed') throw new Error(`issue ${issueId} failed: ${issue.error}`);
     if (issue?.status === 'done' && open === 0) {
       if (issue.messages.sent !== count) throw new Error(`sent ${issue.messages.sent} of ${count}`);
+      if (issue.messages.skipped !== skipped) throw new Error(`skipped ${issue.messages.skipped}, not ${skipped}`);
       return;
     }
     if (trace) {
