@@ -79,6 +79,17 @@ for (const database of databases) {
       assert.match(String(notice.parsed.html), /\/notifications\/preferences\//);
     });
 
+    test('a template of a required notification that reads unsubscribe_url is warned: its messages have none', async () => {
+      const check = (notification: string, bulk = false) =>
+        app.vox.templates.validate({ notification, backend: 'email-html', recipients: ['c:subscribers'], subject: 'x', content: '<a href="{{ unsubscribe_url }}">Unsubscribe</a> <a href="{{ preferences_url }}">Preferences</a>', bulk });
+      assert.deepEqual((await check('blog.article.created')).warnings, []);
+      assert.deepEqual(
+        (await check('blog.article.security')).warnings.map((w) => w.message),
+        [`unknown variable unsubscribe_url (nobody can unsubscribe from a required notification, so its messages have no unsubscribe link)`],
+      );
+      assert.equal((await check('blog.article.created', true)).warnings.length, 2, 'bulk templates have neither link');
+    });
+
     test('a POST of List-Unsubscribe=One-Click without cookies unsubscribes at once: the next article is not delivered, and the log says why', async () => {
       const [news] = await publish();
       const response = await oneClick(unsubscribeUrl(news!));

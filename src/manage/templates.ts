@@ -204,9 +204,14 @@ export class Templates {
       const problems = this.#renderer.syntaxProblems(field, source, format);
       errors.push(...problems);
       if (problems.length > 0 || source === '') continue;
-      const hint = input.bulk ? ' (bulk templates have no recipient, contact or links of one recipient)' : '';
+      const hintOf = (root: string) =>
+        input.bulk && ['recipient', 'contact', ...RECIPIENT_LINKS].includes(root)
+          ? ' (bulk templates have no recipient, contact or links of one recipient)'
+          : root === 'unsubscribe_url' && notification.required
+            ? ' (nobody can unsubscribe from a required notification, so its messages have no unsubscribe link)'
+            : '';
       for (const variable of this.#renderer.variables(source)) {
-        const problem = variableProblem(field, variable, roots, ['recipient', 'contact', ...RECIPIENT_LINKS].includes(String(variable.segments[0])) ? hint : '');
+        const problem = variableProblem(field, variable, roots, hintOf(String(variable.segments[0])));
         if (problem) warnings.push(problem);
       }
     }
@@ -255,7 +260,8 @@ export class Templates {
         .map((c) => (c.recipientModel === null ? CONTACT_SCHEMA : this.#schemaOf(c.recipientModel)));
       roots.set('recipient', recipientSchemas.length > 0 ? recipientSchemas : [ANYTHING]);
       roots.set('contact', [CONTACT_SCHEMA]);
-      for (const link of RECIPIENT_LINKS) roots.set(link, [LINK_SCHEMA]);
+      // Nobody can unsubscribe from a required notification, so its messages have no such link.
+      for (const link of RECIPIENT_LINKS) if (!(link === 'unsubscribe_url' && notification.required)) roots.set(link, [LINK_SCHEMA]);
     }
     return roots;
   }
