@@ -229,7 +229,7 @@ for (const database of databases) {
       assert.equal(await newsletterByEmail(), true);
     });
 
-    test('"everything" puts the address on the suppression list as unsubscribed; a token received by email works too', async () => {
+    test('"everything" puts the address on the suppression list as unsubscribed (a token received by email works too), which its owner may undo', async () => {
       const all = new RecipientTokens([SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'all' } });
       assert.equal(await app.center.unsubscribe('not a token'), false);
       assert.equal(await app.center.unsubscribe(all), true);
@@ -239,6 +239,19 @@ for (const database of databases) {
       assert.deepEqual(await publish(), [], 'nothing more reaches the address');
       const [skipped] = await app.vox.messages.list({ status: 'skipped', address: 'ann@example.org' });
       assert.equal(skipped?.errorCode, 'VOX_SUPPRESSED');
+
+      // The preference page says so, and its owner may undo it; a bounce is not theirs to undo.
+      const center = `${app.origin}/notifications/preferences/${new RecipientTokens([SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'center' } })}`;
+      assert.match(await (await fetch(center)).text(), /This address is unsubscribed from everything/);
+      const resubscribe = () => fetch(center, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: app.origin }, body: 'resubscribe=1' });
+      assert.equal((await resubscribe()).status, 303);
+      assert.deepEqual(await app.vox.suppressions.list(), []);
+      assert.doesNotMatch(await (await fetch(center)).text(), /unsubscribed from everything/);
+      assert.equal((await publish()).length, 1, 'mail arrives again');
+      await app.vox.suppressions.add({ protocol: 'email', address: 'ann@example.org', reason: 'bounced', source: 'postmark' });
+      assert.doesNotMatch(await (await fetch(center)).text(), /unsubscribed from everything/);
+      await resubscribe();
+      assert.equal((await app.vox.suppressions.list())[0]?.reason, 'bounced', 'a bounce stays on the list');
     });
   });
 }

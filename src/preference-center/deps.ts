@@ -9,6 +9,8 @@ export function preferenceCenterDeps(preferences: Preferences, suppressions: Sup
     get: (model, id) => preferences.get(model, id),
     set: (model, id, changes) => preferences.set(model, id, changes),
     suppress: (entry) => suppressions.add(entry),
+    suppression: async (protocol, address) => [...(await suppressions.find(protocol, [address])).values()][0],
+    unsuppress: (protocol, address) => suppressions.remove(protocol, address),
     siteName: site.name,
   };
 }

@@ -121,8 +121,8 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
     // The preference page: by a link's token, else by the host's session.
     let recipient: { model: string; id: string; address?: string };
     const bySession = !token;
+    const named = token ? links.tokens.verify(token) : undefined;
     if (token) {
-      const named = links.tokens.verify(token);
       if (!named) return invalidToken(json);
       recipient = { model: named.model, id: named.id, address: named.address };
     } else {
@@ -134,14 +134,24 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
       const refusal = crossOriginRefusal(request, trusted) ?? (bySession && !request.headers.has('origin') && !request.headers.has('referer') ? 'the request does not say which page it comes from' : undefined);
       if (refusal) return failure(json, 403, ErrorCode.csrf, `${refusal}: refused`);
       const grid = await deps.get(recipient.model, recipient.id);
-      const changes = json ? await jsonChanges(request) : changesOf(grid, await formOf(request));
+      const form = json ? undefined : await formOf(request);
+      if (form?.get('resubscribe') === '1') {
+        // Only the owner's own "unsubscribe from everything" is theirs to undo; bounces, complaints and staff's entries stay.
+        if (named && (await deps.suppression(named.protocol, named.address))?.reason === 'unsubscribed') await deps.unsuppress(named.protocol, named.address);
+        return new Response(null, { status: 303, headers: { ...HEADERS, Location: `${url.pathname}?saved=1` } });
+      }
+      const changes = form ? changesOf(grid, form) : await jsonChanges(request);
       if (changes.length > 0) await deps.set(recipient.model, recipient.id, changes);
       if (json) return Response.json({ preferences: await deps.get(recipient.model, recipient.id) }, { headers: HEADERS });
       return new Response(null, { status: 303, headers: { ...HEADERS, Location: `${url.pathname}?saved=1` } });
     }
     const grid = await deps.get(recipient.model, recipient.id);
     if (json) return Response.json({ preferences: grid }, { headers: HEADERS });
-    return htmlResponse(200, preferencesPage(grid, url.pathname, { saved: url.searchParams.has('saved'), ...(recipient.address ? { address: recipient.address } : {}), ...(deps.siteName ? { siteName: deps.siteName } : {}) }));
+    const unsubscribedFromAll = named ? (await deps.suppression(named.protocol, named.address))?.reason === 'unsubscribed' : false;
+    return htmlResponse(
+      200,
+      preferencesPage(grid, url.pathname, { saved: url.searchParams.has('saved'), unsubscribedFromAll, ...(recipient.address ? { address: recipient.address } : {}), ...(deps.siteName ? { siteName: deps.siteName } : {}) }),
+    );
   }
 
   return {

@@ -103,7 +103,11 @@ function row(label: string, hint: string | undefined, cells: Safe[]): Safe {
  * category, each with a checkbox per protocol. Required notifications are shown checked and
  * disabled. `address` is the address the link was sent to, when the page was opened by a link.
  */
-export function preferencesPage(grid: PreferenceGrid, action: string, options: { readonly saved?: boolean; readonly address?: string; readonly siteName?: string }): string {
+export function preferencesPage(
+  grid: PreferenceGrid,
+  action: string,
+  options: { readonly saved?: boolean; readonly address?: string; readonly siteName?: string; readonly unsubscribedFromAll?: boolean },
+): string {
   const cellsOf = (level: 'global' | 'category' | 'notification', key: string, cells: Readonly<Record<string, PreferenceCell>>) =>
     grid.protocols.map((protocol) => cell(cellName(level, protocol, key), protocol, cells[protocol]));
   const notificationRows = (category: string | null) =>
@@ -122,6 +126,9 @@ export function preferencesPage(grid: PreferenceGrid, action: string, options: {
     html`<h1>${title}</h1>
 ${options.saved ? html`<p class="notice" role="status">Your choices are saved.</p>` : ''}
 ${options.address ? html`<p>For <strong>${options.address}</strong>. Tick what you want to receive.</p>` : html`<p>Tick what you want to receive.</p>`}
+${options.unsubscribedFromAll
+  ? html`<form method="post" action="${action}" class="notice"><p>This address is unsubscribed from everything: it gets only what is required, whatever is ticked below.</p><input type="hidden" name="resubscribe" value="1"><button type="submit">Receive messages again</button></form>`
+  : ''}
 <form method="post" action="${action}">
 <fieldset><legend>Everything</legend>${row('Any notification', 'Untick to receive only what is required', cellsOf('global', '', grid.global))}</fieldset>
 ${categories}

@@ -3,7 +3,7 @@
  * them (`vox.preferences`), and the suppression list for "unsubscribe from everything".
  */
 import type { PreferenceChange, PreferenceGrid } from '../vocabulary/preferences.ts';
-import type { SuppressionInput } from '../vocabulary/suppression.ts';
+import type { SuppressionInput, SuppressionRecord } from '../vocabulary/suppression.ts';
 
 export type { PreferenceCell, PreferenceChange, PreferenceGrid } from '../vocabulary/preferences.ts';
 
@@ -12,5 +12,9 @@ export interface PreferenceCenterDeps {
   get(model: string, id: string): Promise<PreferenceGrid>;
   set(model: string, id: string, changes: readonly PreferenceChange[]): Promise<unknown>;
   suppress(entry: SuppressionInput): Promise<unknown>;
+  /** The address's suppression, if it is on the list. */
+  suppression(protocol: string, address: string): Promise<SuppressionRecord | undefined>;
+  /** Takes the address off the list. */
+  unsuppress(protocol: string, address: string): Promise<unknown>;
   readonly siteName: string | undefined;
 }
