@@ -221,6 +221,25 @@ for (const database of databases) {
       assert.equal(await newsletterByEmail(), false);
     });
 
+    test('JSON requests get the grid, save changes, and get coded errors that write nothing', async () => {
+      const center = `${app.origin}/notifications/preferences/${new RecipientTokens([SECRET], 'test').sign({ model: 'blog.subscriber', id: 's1', protocol: 'email', address: 'ann@example.org', scope: { kind: 'center' } })}`;
+      const post = (changes: unknown) => fetch(center, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: app.origin }, body: JSON.stringify({ changes }) });
+      const locked = await post([{ category: 'newsletter', protocol: 'email', enabled: false }, { notification: 'blog.article.security', protocol: 'email', enabled: false }]);
+      assert.equal(locked.status, 422);
+      assert.equal(((await locked.json()) as { error: { code: string } }).error.code, 'VOX_PREFERENCE_LOCKED');
+      const unknown = await post([{ category: 'gossip', protocol: 'email', enabled: false }]);
+      assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'VOX_UNKNOWN_CATEGORY');
+      assert.equal(await newsletterByEmail(), true, 'nothing was written');
+      const saved = await post([{ category: 'newsletter', protocol: 'email', enabled: false }]);
+      assert.equal(saved.status, 200);
+      const { preferences } = (await saved.json()) as { preferences: { categories: { key: string; cells: Record<string, { enabled: boolean }> }[] } };
+      assert.equal(preferences.categories.find((c) => c.key === 'newsletter')?.cells.email?.enabled, false);
+      assert.equal(await newsletterByEmail(), false);
+      const notJson = await fetch(center, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: app.origin }, body: '{' });
+      assert.equal(notJson.status, 422);
+      assert.equal(((await notJson.json()) as { error: { code: string } }).error.code, 'VOX_INVALID_INPUT');
+    });
+
     test('a body over the limit is refused with 413 before it is read', async () => {
       const [news] = await publish();
       const response = await fetch(unsubscribeUrl(news!), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body: `List-Unsubscribe=One-Click&pad=${'x'.repeat(70_000)}` });
