@@ -104,6 +104,17 @@ describe('the suppression list page in Chromium', { skip: skipWithoutChromium },
     assert.deepEqual((await app.blog.vox.suppressions.list()).map((s) => s.address), ['other@example.org']);
   });
 
+  test('the notifications show their category, and a notification page who may opt out', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Notifications', exact: true }).click();
+    const article = page.locator('.group', { has: page.getByRole('heading', { name: 'Article' }) });
+    const row = article.getByRole('row').filter({ has: page.getByRole('link', { name: 'created' }) });
+    assert.match(await row.innerText(), /A new article was published\s+Newsletter/);
+    await row.getByRole('link', { name: 'created' }).click();
+    await page.getByText('Newsletter (newsletter)').waitFor();
+    await page.getByText('recipients may opt out; opted in by default').waitFor();
+  });
+
   test('the message log finds a recipient by address and says why a message was skipped', async () => {
     const { page, app, smtp } = admin;
     const { vox, data, models } = app.blog;
@@ -135,7 +146,7 @@ describe('the suppression list page in Chromium', { skip: skipWithoutChromium },
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Backspace');
     await page.keyboard.type('other@');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.log tbody tr')).every((row) => row.textContent?.includes('other@example.org')));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.log tbody tr'), (row) => row.textContent ?? '').every((text) => text.includes('other@example.org')));
     assert.match(await rows.first().innerText(), /skipped\s+0\s+VOX_SUPPRESSED suppressed \(admin, by admin:Alan Author at [^)]+\)/);
   });
 });

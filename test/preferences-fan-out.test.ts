@@ -93,7 +93,7 @@ for (const database of databases) {
     test('a required notification ignores preferences and an unsubscribed address, not a bounce; code defaults opt out', async () => {
       subscribers = ['ann', 'cy', 'eve'].map(person);
       const { Subscriber, Article } = models;
-      await vox.preferences.set(Subscriber, 'ann', [{ enabled: false }, { category: 'security', enabled: false }]);
+      await vox.preferences.set(Subscriber, 'ann', [{ enabled: false }, { protocol: 'email', enabled: false }]);
       await vox.suppressions.add([
         { protocol: 'email', address: 'cy@example.org', reason: 'bounced', source: 'postmark' },
         { protocol: 'email', address: 'eve@example.org', reason: 'unsubscribed', source: 'recipient' },

@@ -49,7 +49,7 @@ for (const database of databases) {
       ['notification by protocol beats notification', [{ notification: 'blog.article.created', enabled: true }, { notification: 'blog.article.created', protocol: 'email', enabled: false }], 'created', 'email', false, 'notification+protocol'],
       ['another notification does not apply', [{ notification: 'blog.article.digest', enabled: false }], 'created', 'email', true, 'default'],
       ['a notification without category skips the category level', [{ category: 'newsletter', enabled: false }], 'plain', 'email', true, 'default'],
-      ['required: global off does not stop it', [{ enabled: false }, { category: 'security', enabled: false }], 'security', 'email', true, 'required'],
+      ['required: global off does not stop it', [{ enabled: false }, { protocol: 'email', enabled: false }], 'security', 'email', true, 'required'],
       ['removing a preference (null) falls back', [{ enabled: false }, { enabled: null }], 'created', 'email', true, 'default'],
     ];
 
@@ -75,7 +75,7 @@ for (const database of databases) {
       assert.deepEqual(grid.categories.map((c) => [c.key, c.label, c.cells.email?.enabled, c.cells.email?.source, c.cells.sms?.enabled]), [
         ['newsletter', 'The newsletter', false, 'category+protocol', true],
         ['comments', 'Comments', true, 'default', true],
-        ['security', 'Security', true, 'default', true],
+        ['security', 'Security', true, 'required', true],
       ]);
       assert.deepEqual(grid.notifications.map((n) => [n.key, n.category, n.required, n.cells.email?.enabled, n.cells.email?.locked]).sort(), [
         ['blog.article.commented', 'comments', false, true, false],
@@ -95,6 +95,7 @@ for (const database of databases) {
       const valid: PreferenceChange = { category: 'newsletter', enabled: false };
       const cases: [PreferenceChange, string][] = [
         [{ notification: 'blog.article.security', protocol: 'email', enabled: false }, 'VOX_PREFERENCE_LOCKED'],
+        [{ category: 'security', enabled: false }, 'VOX_PREFERENCE_LOCKED'],
         [{ notification: 'blog.article.nope', enabled: false }, 'VOX_UNKNOWN_NOTIFICATION'],
         [{ category: 'nope', enabled: false }, 'VOX_UNKNOWN_CATEGORY'],
         [{ protocol: 'fax', enabled: false }, 'VOX_UNKNOWN_PROTOCOL'],
@@ -106,6 +107,23 @@ for (const database of databases) {
       }
       assert.deepEqual((await vox.preferences.get(models.Subscriber, 'bob')).stored, []);
       await assert.rejects(vox.preferences.get('blog.nobody', 'bob'), (e: unknown) => e instanceof VoxError && e.code === 'VOX_UNKNOWN_MODEL');
+    });
+
+    test('a suppression list write with one bad entry writes none of them', async () => {
+      const good = { protocol: 'email', address: 'good@example.org', reason: 'admin', source: 'admin:alan' } as const;
+      const bad: [unknown, string][] = [
+        [{ ...good, address: 'x@example.org', reason: 'spam' }, 'VOX_INVALID_INPUT'],
+        [{ ...good, address: 'x@example.org', protocol: 'fax' }, 'VOX_UNKNOWN_PROTOCOL'],
+        [{ ...good, address: `${'x'.repeat(2049)}` }, 'VOX_FIELD_TOO_LONG'],
+        [{ ...good, address: 'x@example.org', source: '' }, 'VOX_INVALID_INPUT'],
+      ];
+      for (const [entry, code] of bad) {
+        await assert.rejects(vox.suppressions.add([good, entry as typeof good]), (e: unknown) => e instanceof VoxError && e.code === code, code);
+      }
+      assert.deepEqual(await vox.suppressions.list(), []);
+      assert.equal(await vox.suppressions.add(good), 1);
+      assert.deepEqual([...(await vox.suppressions.find('email', ['GOOD@example.org'])).keys()], ['good@example.org']);
+      assert.equal(await vox.suppressions.remove('email', 'Good@Example.org'), true);
     });
 
     test('vox sync stores category, label and defaults, and reports changes to them', async () => {

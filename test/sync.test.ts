@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { createVox, type Vox } from '../src/index.ts';
+import { createVox, type NotificationSpec, type Vox } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { connect, type Connection } from '../src/store/connect.ts';
 import { migrations } from '../src/store/migrations/index.ts';
@@ -29,7 +29,7 @@ for (const database of databases) {
     });
 
     /** A fresh Vox over the same database, as after a code change and restart. */
-    function app(notifications: Record<string, string | { description: string; required?: boolean }>): Vox {
+    function app(notifications: Record<string, string | NotificationSpec>): Vox {
       const vox = createVox({ database: connection.db, backends: [htmlEmail({ transport, from: 'a@example.org' })] });
       vox.model('shop.order', { id: (o: { id: number }) => o.id, notifications });
       return vox;
@@ -59,6 +59,23 @@ for (const database of databases) {
         ['shop.order.received', 'An order came in', true, true],
         ['shop.order.shipped', 'Shipped', false, true],
       ]);
+    });
+
+    test('a category, its label and the defaults are stored, and a change to any of them is reported', async () => {
+      const first = app({ received: { description: 'Received', category: 'orders' }, shipped: 'Shipped' });
+      await first.migrate();
+      await first.sync();
+      const second = app({ received: { description: 'Received', category: { key: 'orders', label: 'Your orders' }, defaults: { sms: false } }, shipped: { description: 'Shipped', category: 'orders' } });
+      assert.deepEqual((await second.sync()).changes, [
+        { action: 'change', notification: 'shop.order.received', detail: 'category label,defaults' },
+        { action: 'change', notification: 'shop.order.shipped', detail: 'category,category label' },
+      ]);
+      const stored = await second.notifications.list();
+      assert.deepEqual(stored.map((n) => [n.key, n.category, n.defaults]), [
+        ['shop.order.received', { key: 'orders', label: 'Your orders' }, { sms: false }],
+        ['shop.order.shipped', { key: 'orders', label: 'Your orders' }, {}],
+      ]);
+      assert.deepEqual((await second.sync()).changes, []);
     });
 
     test('a code notification clashing with an admin-created one is reported as a conflict', async () => {

@@ -100,8 +100,12 @@ function checked(def: ModelDef, notifications: readonly NotificationRecord[], ch
     return { level: 'notification', subject: notification.key, protocol, enabled: change.enabled };
   }
   if (change.category !== undefined) {
-    if (!notifications.some((n) => n.category?.key === change.category)) {
+    const members = notifications.filter((n) => n.category?.key === change.category);
+    if (members.length === 0) {
       throw new VoxError(ErrorCode.unknownCategory, `no notification that can reach ${def.name} is in category ${JSON.stringify(change.category)}`);
+    }
+    if (members.every((n) => n.required)) {
+      throw new VoxError(ErrorCode.preferenceLocked, `every notification of category ${change.category} is required: nobody can opt out of them, so its preferences cannot be set`);
     }
     return { level: 'category', subject: change.category, protocol, enabled: change.enabled };
   }
@@ -122,7 +126,12 @@ function grid(def: ModelDef, id: string, notifications: readonly NotificationRec
     id,
     protocols,
     global: cells(protocols, stored, none),
-    categories: [...categories].map(([key, label]) => ({ key, label, cells: cells(protocols, stored, { ...none, category: key }) })),
+    // A category whose notifications are all required is locked as they are.
+    categories: [...categories].map(([key, label]) => ({
+      key,
+      label,
+      cells: cells(protocols, stored, { ...none, category: key, required: notifications.every((n) => n.category?.key !== key || n.required) }),
+    })),
     notifications: notifications.map((n) => ({
       key: n.key,
       description: n.description,

@@ -79,7 +79,10 @@ export interface PreferenceGrid {
   readonly protocols: readonly string[];
   /** The global preference, per protocol (`default` where none is set). */
   readonly global: PreferenceCells;
-  /** Each category of the notifications below, as a notification of it with no preference of its own would resolve. */
+  /**
+   * Each category of the notifications below, as a notification of it with no preference of its
+   * own would resolve; locked (source `required`) when all its notifications are required.
+   */
   readonly categories: readonly { readonly key: string; readonly label: string; readonly cells: PreferenceCells }[];
   /** Each notification that can reach recipients of this model. */
   readonly notifications: readonly {

@@ -84,7 +84,7 @@ export function createBlog<DB>(database: DatabaseOptions<DB>, transport: MailTra
     display: (a) => a.title,
     schema: articleSchema,
     notifications: {
-      created: { description: 'A new article was published', actor: User },
+      created: { description: 'A new article was published', actor: User, category: { key: 'newsletter', label: 'Newsletter' }, defaults: { email: true } },
     },
     channels: {
       subscribers: { label: 'Subscribers', recipients: Subscriber, resolve: () => data.subscribers },
