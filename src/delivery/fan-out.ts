@@ -161,6 +161,9 @@ export class FanOut {
     const seen = new Set<string>();
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
+    // Each recipient's links cost an HMAC: made only for email (its headers) or a template that reads them.
+    const links = backend.protocol === 'email' || /unsubscribe_url|preferences_url/.test(`${template.subject}\n${template.content}`) ? this.#engine.settings.links : undefined;
+    const topic = unsubscribeTopic(state.notification);
     // Suppressions and preferences are read for a batch of recipients at once.
     const screened = screenedInBatches(
       this.#recipients(state, template, backend.protocol, prefix),
@@ -193,9 +196,8 @@ export class FanOut {
         }
         try {
           const recipient = await item.view();
-          const links = item.recipient && this.#engine.settings.links?.forRecipient(unsubscribeTopic(state.notification), item.recipient.model, item.recipient.id, contact);
-          const own = { recipient, contact: { ...contact }, ...links?.variables };
-          await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(links?.unsubscribe ? { unsubscribe: links.unsubscribe } : {}) });
+          const own = item.recipient && links?.forRecipient(topic, item.recipient.model, item.recipient.id, contact);
+          await plan({ kind: 'send', to: [contact], own: { recipient, contact: { ...contact }, ...own?.variables }, key: keyOf([contact]), ...(own?.unsubscribe ? { unsubscribe: own.unsubscribe } : {}) });
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }

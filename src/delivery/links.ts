@@ -66,14 +66,17 @@ export class RecipientLinks {
     return `${this.root}/preferences/${token}`;
   }
 
-  /** The links of a message of `topic` to `contact`, a recipient of `model` with `id`. */
+  /**
+   * The links of a message of `topic` to `contact`, a recipient of `model` with `id`. One token
+   * serves both: the preference page takes a token of any scope (whoever may unsubscribe may
+   * choose what they receive), so a message costs one HMAC.
+   */
   forRecipient(topic: UnsubscribeTopic, model: string, id: string, contact: Contact): RecipientLinkSet {
     const who = { model, id, protocol: contact.protocol, address: contact.address };
-    const preferences_url = this.preferencesUrl(this.tokens.sign({ ...who, scope: { kind: 'center' } }));
-    if (topic.required) return { variables: { preferences_url } };
+    if (topic.required) return { variables: { preferences_url: this.preferencesUrl(this.tokens.sign({ ...who, scope: { kind: 'center' } })) } };
     const token = this.tokens.sign({ ...who, scope: unsubscribeScope(topic) });
     const url = this.unsubscribeUrl(token);
-    return { variables: { unsubscribe_url: url, preferences_url }, unsubscribe: this.#links(url, token) };
+    return { variables: { unsubscribe_url: url, preferences_url: this.preferencesUrl(token) }, unsubscribe: this.#links(url, token) };
   }
 
   /**
