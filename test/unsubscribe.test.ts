@@ -240,6 +240,18 @@ for (const database of databases) {
       assert.equal(((await notJson.json()) as { error: { code: string } }).error.code, 'VOX_INVALID_INPUT');
     });
 
+    test('other paths answer 404 and other methods 405, with codes for JSON requests', async () => {
+      const json = { Accept: 'application/json' };
+      for (const path of ['/notifications/nope', '/notifications/unsubscribe', '/notifications/unsubscribe/a/b']) {
+        const response = await fetch(`${app.origin}${path}`, { headers: json });
+        assert.equal(response.status, 404, path);
+        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'VOX_NOT_FOUND');
+      }
+      const put = await fetch(`${app.origin}/notifications/`, { method: 'PUT', headers: json });
+      assert.equal(put.status, 405);
+      assert.equal(put.headers.get('allow'), 'GET, HEAD, POST');
+    });
+
     test('a body over the limit is refused with 413 before it is read', async () => {
       const [news] = await publish();
       const response = await fetch(unsubscribeUrl(news!), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body: `List-Unsubscribe=One-Click&pad=${'x'.repeat(70_000)}` });
