@@ -105,6 +105,7 @@ describe('subscribing to the demo blog', () => {
     const page = await author.page('/notifications/');
     assert.match(page, /Your notifications from Vox demo blog/);
     assert.match(page, /A comment was posted on an article/);
+    assert.match(page, new RegExp(`<a href="${demo.url}">Back to Vox demo blog</a>`));
     assert.match(await author.page('/'), /<a href="\/notifications\/">Notifications<\/a>/);
   });
 });

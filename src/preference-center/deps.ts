@@ -12,5 +12,6 @@ export function preferenceCenterDeps(preferences: Preferences, suppressions: Sup
     suppression: async (protocol, address) => [...(await suppressions.find(protocol, [address])).values()][0],
     unsuppress: (protocol, address) => suppressions.remove(protocol, address),
     siteName: site.name,
+    siteUrl: site.baseUrl,
   };
 }

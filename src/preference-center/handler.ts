@@ -150,7 +150,7 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
     const unsubscribedFromAll = named ? (await deps.suppression(named.protocol, named.address))?.reason === 'unsubscribed' : false;
     return htmlResponse(
       200,
-      preferencesPage(grid, url.pathname, { saved: url.searchParams.has('saved'), unsubscribedFromAll, ...(recipient.address ? { address: recipient.address } : {}), ...(deps.siteName ? { siteName: deps.siteName } : {}) }),
+      preferencesPage(grid, url.pathname, { saved: url.searchParams.has('saved'), unsubscribedFromAll, ...(recipient.address ? { address: recipient.address } : {}), ...(deps.siteName ? { siteName: deps.siteName } : {}), ...(deps.siteUrl ? { siteUrl: deps.siteUrl } : {}) }),
     );
   }
 

@@ -106,7 +106,7 @@ function row(label: string, hint: string | undefined, cells: Safe[]): Safe {
 export function preferencesPage(
   grid: PreferenceGrid,
   action: string,
-  options: { readonly saved?: boolean; readonly address?: string; readonly siteName?: string; readonly unsubscribedFromAll?: boolean },
+  options: { readonly saved?: boolean; readonly address?: string; readonly siteName?: string; readonly siteUrl?: string; readonly unsubscribedFromAll?: boolean },
 ): string {
   const cellsOf = (level: 'global' | 'category' | 'notification', key: string, cells: Readonly<Record<string, PreferenceCell>>) =>
     grid.protocols.map((protocol) => cell(cellName(level, protocol, key), protocol, cells[protocol]));
@@ -134,6 +134,7 @@ ${options.unsubscribedFromAll
 ${categories}
 ${others.length > 0 ? html`<fieldset><legend>Other notifications</legend>${others}</fieldset>` : ''}
 <button type="submit">Save my choices</button>
-</form>`,
+</form>
+${options.siteUrl ? html`<p><a href="${options.siteUrl}">Back to ${options.siteName ?? 'the site'}</a></p>` : ''}`,
   );
 }

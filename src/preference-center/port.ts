@@ -17,4 +17,6 @@ export interface PreferenceCenterDeps {
   /** Takes the address off the list. */
   unsuppress(protocol: string, address: string): Promise<unknown>;
   readonly siteName: string | undefined;
+  /** The site's address, for a link back to it. */
+  readonly siteUrl: string | undefined;
 }
