@@ -146,7 +146,7 @@ describe('the suppression list page in Chromium', { skip: skipWithoutChromium },
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Backspace');
     await page.keyboard.type('other@');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.log tbody tr'), (row) => row.textContent ?? '').every((text) => text.includes('other@example.org')));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.log tbody tr')).every((row) => row.textContent?.includes('other@example.org')));
     assert.match(await rows.first().innerText(), /skipped\s+0\s+VOX_SUPPRESSED suppressed \(admin, by admin:Alan Author at [^)]+\)/);
   });
 });
