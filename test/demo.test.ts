@@ -292,7 +292,7 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
   };
   const mailHtml = () => page.frameLocator('iframe[title="HTML part"]');
 
-  test('log in, post, read the email, follow its link, comment, subscribe', async () => {
+  test('log in, post, read the email, follow its link, comment, subscribe, confirm, unsubscribe', async () => {
     // 1. The author logs in and posts an article.
     await page.goto(`${demo.url}/`);
     await page.locator('header').getByRole('link', { name: 'Log in' }).click();
@@ -359,6 +359,23 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
         ['sam@example.org', 'New article: Notes from the walkthrough'],
       ],
     );
+
+    // 6. Sam unsubscribes by the article email's footer link: its page asks, the button does it.
+    await openMail('New article: Notes from the walkthrough');
+    await mailHtml().getByRole('link', { name: 'Unsubscribe' }).click();
+    await page.waitForURL(/\/notifications\/unsubscribe\//);
+    assert.match(await page.locator('main').innerText(), /Stop sending New articles emails to sam@example\.org\?/);
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByRole('status').getByText('You will no longer receive New articles emails at sam@example.org.').waitFor();
+    // The next article goes to Nina, not to Sam; the log says why.
+    await page.goto(`${demo.url}/articles/new`);
+    await page.getByLabel('Title').fill('After Sam left');
+    await page.getByLabel('Text').fill('Only Nina gets this.');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await demo.mails.waitFor((m) => m.subject === 'New article: After Sam left' && m.to.includes('nina@example.org'));
+    const skipped = await waitFor(async () => (await demo.vox.messages.list({ status: 'skipped', address: 'sam@example.org' }))[0], { what: "Sam's skipped message" });
+    assert.equal(skipped.errorCode, 'VOX_OPTED_OUT');
+    assert.equal(demo.mails.list().filter((m) => m.subject === 'New article: After Sam left' && m.to.includes('sam@example.org')).length, 0);
     assert.deepEqual(problems, []);
   });
 });
