@@ -8,7 +8,7 @@ const layers = [
   ['backends'],
   ['delivery'],
   ['manage'],
-  ['admin', 'activitypub', 'feedback', 'inbox'],
+  ['admin', 'activitypub', 'feedback', 'inbox', 'preference-center'],
   ['vox-api\\.ts'],
   ['vox\\.ts'],
   ['index\\.ts', 'cli', 'testing'],

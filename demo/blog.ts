@@ -2,7 +2,7 @@ import { sql, type Generated, type Kysely, type Selectable, type Transaction } f
 import * as z from 'zod';
 import type { ActivityPub } from '../src/activitypub/index.ts';
 import { contact, type Vox } from '../src/index.ts';
-import { hashPassword, newToken } from './auth.ts';
+import { newToken } from './auth.ts';
 import { escapeHtml } from './html.ts';
 
 /** The blog's own tables; they live in the same SQLite database as Vox's `vox_` tables. */
@@ -10,7 +10,8 @@ export interface BlogDatabase {
   blog_meta: { key: string; value: string };
   blog_users: { id: Generated<number>; username: string; name: string; email: string; password_hash: string };
   blog_sessions: { key: string; user_id: number; created_at: string };
-  blog_subscribers: { id: Generated<number>; name: string; email: string; token: string; created_at: string };
+  /** `confirmed_at` is null until the subscriber follows the link of the confirmation email (double opt-in). */
+  blog_subscribers: { id: Generated<number>; name: string; email: string; token: string; created_at: string; confirmed_at: string | null };
   blog_articles: { slug: string; title: string; body: string; author_id: number; created_at: string };
   blog_comments: { id: Generated<number>; article_slug: string; subscriber_id: number | null; poster: string; body: string; created_at: string };
 }
@@ -85,7 +86,14 @@ export async function createBlogTables(db: Kysely<BlogDatabase>): Promise<void> 
     .addColumn('email', 'text', (c) => c.notNull().unique())
     .addColumn('token', 'text', (c) => c.notNull().unique())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('confirmed_at', 'text')
     .execute();
+  // Subscribers of an earlier demo, which had no confirmation, count as confirmed when they subscribed.
+  const subscriberColumns = (await db.introspection.getTables()).find((t) => t.name === 'blog_subscribers')?.columns ?? [];
+  if (!subscriberColumns.some((c) => c.name === 'confirmed_at')) {
+    await db.schema.alterTable('blog_subscribers').addColumn('confirmed_at', 'text').execute();
+    await db.updateTable('blog_subscribers').set({ confirmed_at: sql<string>`created_at` }).execute();
+  }
   await db.schema
     .createTable('blog_articles')
     .ifNotExists()
@@ -138,8 +146,21 @@ export const blogData = {
     return row && toUser(row);
   },
 
-  async subscribers(db: BlogDb): Promise<Subscriber[]> {
-    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).orderBy('id').execute();
+  /** Subscribers who confirmed their address: only they get articles. */
+  async confirmedSubscribers(db: BlogDb): Promise<Subscriber[]> {
+    return db.selectFrom('blog_subscribers').select(['id', 'name', 'email', 'token']).where('confirmed_at', 'is not', null).orderBy('id').execute();
+  },
+
+  /** Marks a subscriber confirmed; undefined when the token is unknown or was confirmed already. */
+  async confirmSubscriber(db: BlogDb, token: string): Promise<Subscriber | undefined> {
+    return db.updateTable('blog_subscribers').set({ confirmed_at: new Date().toISOString() }).where('token', '=', token).where('confirmed_at', 'is', null).returning(['id', 'name', 'email', 'token']).executeTakeFirst();
+  },
+
+  /** The secret that signs the preference center's links, made at the first start and kept with the data. */
+  async preferenceSecret(db: BlogDb): Promise<string> {
+    await db.insertInto('blog_meta').values({ key: 'preference_secret', value: newToken() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    const row = await db.selectFrom('blog_meta').select('value').where('key', '=', 'preference_secret').executeTakeFirstOrThrow();
+    return row.value;
   },
 
   async subscribersByIds(db: BlogDb, ids: readonly number[]): Promise<Subscriber[]> {
@@ -277,7 +298,11 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
     search: (query) => blogData.searchSubscribers(db, query),
     display: (s) => `${s.name} <${s.email}>`,
     schema: subscriberSchema,
-    notifications: { created: 'Somebody subscribed to the blog' },
+    notifications: {
+      created: 'Somebody subscribed to the blog',
+      // Double opt-in: sent to the new address itself, which nobody can opt out of.
+      confirm: { description: 'Confirm a new subscription', required: true, category: { key: 'subscription', label: 'Your subscription' } },
+    },
     channels: { self: true },
     contacts: { email: (s) => contact(s.name, 'email', s.email) },
   });
@@ -289,9 +314,9 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
     search: (query) => blogData.searchArticles(db, query),
     display: (a) => a.title,
     schema: articleSchema,
-    notifications: { created: { description: 'A new article was published', actor: User } },
+    notifications: { created: { description: 'A new article was published', actor: User, category: { key: 'newsletter', label: 'New articles' } } },
     channels: {
-      subscribers: { label: 'Subscribers', recipients: Subscriber, resolve: () => blogData.subscribers(db) },
+      subscribers: { label: 'Subscribers', recipients: Subscriber, resolve: () => blogData.confirmedSubscribers(db) },
       author: { label: 'Author', recipients: User, resolve: (a) => [a.author] },
     },
     relations: { author: User },
@@ -318,79 +343,3 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
 }
 
 export type BlogModels = ReturnType<typeof registerBlogModels>;
-
-const WELCOME = `This blog is the Vox demo. Everything it emails lands in the mail viewer instead of anybody's inbox.
-
-Log in as ${AUTHOR.email} (password: ${AUTHOR.password}) to post an article: ${SUBSCRIBER.name}, the subscriber, gets an email with a personal link and the author's contact card.`;
-
-/**
- * Fills a new database as the seed's demo comes: the author, one subscriber, one article, the site
- * contact and a template for each notification. It runs once per database; after that the data is
- * the user's, so a deleted site contact or an edited template stays as it is across restarts.
- */
-export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<boolean> {
-  if (await db.selectFrom('blog_meta').select('value').where('key', '=', 'seeded_at').executeTakeFirst()) return false;
-  const now = new Date().toISOString();
-  const passwordHash = await hashPassword(AUTHOR.password);
-  await db.transaction().execute(async (trx) => {
-    const author = await trx.insertInto('blog_users').values({ username: AUTHOR.username, name: AUTHOR.name, email: AUTHOR.email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
-    await trx.insertInto('blog_subscribers').values({ name: SUBSCRIBER.name, email: SUBSCRIBER.email, token: newToken(), created_at: now }).execute();
-    await trx.insertInto('blog_articles').values({ slug: 'welcome', title: 'Welcome to the Vox demo', body: WELCOME, author_id: author.id, created_at: now }).execute();
-  });
-
-  await vox.siteContacts.save({ name: SITE_CONTACT.name, protocol: 'email', address: SITE_CONTACT.email });
-  await vox.templates.save({
-    notification: 'blog.article.created',
-    backend: 'email-html',
-    recipients: ['c:subscribers'],
-    subject: 'New article: {{ object.title }}',
-    content: [
-      '<p>Hi {{ recipient.name }},</p>',
-      '<p>{{ actor.name }} has posted a new article on {{ site.name }}:</p>',
-      '<p><a href="{{ site.baseUrl }}/articles/{{ object.slug }}?token={{ recipient.token }}"><strong>{{ object.title }}</strong></a></p>',
-      '<p>Follow the link to read it and leave a comment. The author\'s contact card is attached.</p>',
-    ].join('\n'),
-    attachments: ['object.author.vcard'],
-  });
-  await vox.templates.save({
-    notification: 'blog.comment.posted',
-    backend: 'email-html',
-    recipients: ['c:articleAuthor'],
-    subject: 'New comment on {{ object.article.title }}',
-    content: [
-      '<p>Hi {{ recipient.name }},</p>',
-      '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>:</p>',
-      '<blockquote>{{ object.body }}</blockquote>',
-    ].join('\n'),
-  });
-  // The same comment in the author's in-app inbox: the bell at the top of every page (vox.inboxHandler, <vox-inbox>).
-  await vox.templates.save({
-    notification: 'blog.comment.posted',
-    backend: 'in-app',
-    recipients: ['c:articleAuthor'],
-    content: [
-      'title: {{ object.poster }} commented on {{ object.article.title }}',
-      'body: {{ object.body }}',
-      'link: /articles/{{ object.article.slug }}#comment-{{ object.id }}',
-      'actor: {{ object.poster }}',
-      'data.kind: comment',
-    ].join('\n'),
-  });
-  // And as an activity, for the author's followers on the fediverse (the activity feed API serves it too).
-  await vox.templates.save({
-    notification: 'blog.comment.posted',
-    backend: 'activity',
-    recipients: ['c:articleAuthor'],
-    subject: 'New comment on {{ object.article.title }}',
-    content: '<p>{{ object.poster }} commented on <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>: {{ object.body }}</p>',
-  });
-  await vox.templates.save({
-    notification: 'blog.subscriber.created',
-    backend: 'email-html',
-    recipients: ['si'],
-    subject: 'New subscriber: {{ object.name }}',
-    content: '<p>Dear {{ recipient.name }},</p>\n<p>{{ object.name }} ({{ object.email }}) subscribed to {{ site.name }}.</p>',
-  });
-  await db.insertInto('blog_meta').values({ key: 'seeded_at', value: now }).execute();
-  return true;
-}

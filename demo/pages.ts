@@ -24,6 +24,7 @@ function layout(ctx: PageContext, title: string, body: Html, options: { wide?: b
     ctx.user && ctx.admin && html`<a href="/admin/">Admin</a>`,
     // The in-app inbox: Vox's <vox-inbox> element, live through the inbox handler at /inbox.
     ctx.user && html`<vox-inbox src="/inbox" label="Notifications"></vox-inbox>`,
+    ctx.user && html`<a href="/notifications/">Notification settings</a>`,
     ctx.user
       ? html`<form method="post" action="/logout" class="inline"><button class="link" type="submit">Log out</button></form>`
       : html`<a href="/login">Log in</a>`,
@@ -116,6 +117,7 @@ export function indexPage(
     'Articles',
     html`<div class="grid">
 <div>
+${data.done === 'confirm-sent' && notice(html`Almost done: Vox has sent a confirmation email to the address you gave. ${mailLink} and follow its link; until then the address gets nothing else.`)}
 ${data.done === 'subscribed' && notice(html`Thanks, you are subscribed! Vox has told the site contact, ${SITE_CONTACT.email}: ${mailLink} to see the email.`)}
 <section class="card intro">
 <h1>${SITE_NAME}</h1>
@@ -124,7 +126,7 @@ ${data.done === 'subscribed' && notice(html`Thanks, you are subscribed! Vox has 
 <li><a href="/login">Log in</a> as <code>${AUTHOR.email}</code> with the password <code>${AUTHOR.password}</code> and post a new article.</li>
 <li>Open the <a href="/mail">mail viewer</a>: the subscriber, ${SUBSCRIBER.name}, has an email with a personal link and the author's contact card.</li>
 <li>Follow the link and leave a comment: the article's author gets an email.</li>
-<li>Subscribe below: the site contact, ${SITE_CONTACT.email}, gets an email.</li>
+<li>Subscribe below: you get a confirmation email, and once you confirm, the site contact, ${SITE_CONTACT.email}, gets an email. Every article email has an unsubscribe link.</li>
 </ol>
 </section>
 <h2>Articles</h2>
@@ -266,6 +268,18 @@ ${errors(data.problems)}
 <button type="submit">Publish</button>
 </form>
 </section>`,
+  );
+}
+
+/** The page a confirmation email links to: it asks with a button, so that a mail scanner opening the link confirms nothing. */
+export function confirmSubscriptionPage(ctx: PageContext, data: { token: string; email: string | undefined }): Html {
+  if (!data.email) return messagePage(ctx, 404, 'Link not valid', 'This confirmation link is not valid, or the subscription is confirmed already.');
+  return layout(
+    ctx,
+    'Confirm your subscription',
+    html`<section class="card"><h1>Confirm your subscription</h1>
+<p>Send new articles of ${SITE_NAME} to <strong>${data.email}</strong>?</p>
+<form method="post" action="/subscribe/confirm"><input type="hidden" name="token" value="${data.token}"><button type="submit">Confirm my subscription</button></form></section>`,
   );
 }
 

@@ -30,6 +30,11 @@ try {
   await page.getByLabel('Name').fill('Nina New');
   await page.getByLabel('Email').fill('nina@example.org');
   await page.getByRole('button', { name: 'Subscribe' }).click();
+  const confirmation = await demo.mails.waitFor((m) => m.subject.startsWith('Please confirm your subscription'));
+  const confirm = /href="([^"]+\/subscribe\/confirm\?token=[^"]+)"/.exec(confirmation.html ?? '')?.[1]?.replaceAll('&amp;', '&');
+  if (!confirm) throw new Error('the confirmation email has no link');
+  await page.goto(confirm);
+  await page.getByRole('button', { name: 'Confirm my subscription' }).click();
   await demo.mails.waitFor((m) => m.subject === 'New subscriber: Nina New');
 
   await page.goto(`${demo.url}/mail/${news.id}`);

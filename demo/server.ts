@@ -10,18 +10,20 @@ import { Kysely } from 'kysely';
 import { activity, type ActivityPub } from '../src/activitypub/index.ts';
 // The blog keeps its tables next to Vox's in one SQLite database, so that notify() can join the
 // blog's transactions; nodeSqliteDialect is the node:sqlite dialect Vox uses for { dialect: 'sqlite' }.
-import { createVox, nodeSqliteDialect, type StaffUser, type Vox } from '../src/index.ts';
+import { createVox, nodeSqliteDialect, type PreferenceCenter, type StaffUser, type Vox } from '../src/index.ts';
 import { htmlEmail, markdownEmail, templateEmail } from '../src/backends/email/index.ts';
 import { inApp } from '../src/backends/in-app.ts';
 
 import { fediverseView, isLoopback } from './addresses.ts';
-import { newToken, sessionKey } from './auth.ts';
-import { blogData, createBlogTables, registerBlogModels, seedBlog, type BlogDatabase, type BlogModels } from './blog.ts';
+import { sessionKey } from './auth.ts';
+import { blogData, createBlogTables, registerBlogModels, type BlogDatabase, type BlogModels } from './blog.ts';
+import { ensureBlogTemplates, seedBlog } from './seed.ts';
 import { loginRoutes, SESSION_COOKIE, type Env } from './login.ts';
 import type { Html } from './html.ts';
 import { Mailbox } from './mailbox.ts';
 import { articlePage, indexPage, type InboxView, mailPage, messagePage, newArticlePage, profilePage, SITE_NAME, type FormValues, type MailView, type PageContext } from './pages.ts';
 import { FAVICON, STYLESHEET } from './styles.ts';
+import { subscriptionRoutes } from './subscriptions.ts';
 
 /** Vox's admin UI, or anything else that answers fetch requests under /admin. */
 export interface DemoAdmin {
@@ -123,17 +125,21 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     },
     onError: (error, where) => log(`activity ${where} error: ${error instanceof Error ? error.message : String(error)}`),
   });
+  // The blog's tables first: they keep the secret that signs the links of the preference center.
+  await createBlogTables(db);
   const vox = createVox({
     database: db,
     backends: [htmlEmail({ transport: mails.transport, from }), markdownEmail({ transport: mails.transport, from }), templateEmail({ transport: mails.transport, from }), ap.backend, inApp()],
     site: { baseUrl: url, name: SITE_NAME },
+    // Unsubscribe links and the page where subscribers choose what they get, at /notifications.
+    preferenceCenter: { secrets: [await blogData.preferenceSecret(db)], path: '/notifications' },
   });
   try {
     const models = registerBlogModels(vox, db, ap);
     await vox.migrate();
-    await createBlogTables(db);
     await vox.sync();
     await seedBlog(vox, db);
+    await ensureBlogTemplates(vox);
     // Deliver what an earlier run (with --db) issued but did not finish.
     vox.start();
     const staffOf = async (request: Request): Promise<StaffUser | null> => {
@@ -143,7 +149,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       // The session binds the admin's CSRF token to this login: a new login gets new tokens, a logout ends them.
       return user && key ? { id: user.id, name: user.name, email: user.email, session: key } : null;
     };
-    ready(blogApp({ db, vox, ap, models, mails, log, baseUrl: url, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
+    // The logged-in author manages their own notifications at /notifications/, without a link.
+    const preferences = vox.preferenceCenter({
+      authenticate: async (request) => {
+        const token = cookieOf(request, SESSION_COOKIE);
+        const user = token ? await blogData.userBySession(db, sessionKey(token)) : undefined;
+        return user ? { model: 'auth.user', id: user.id } : null;
+      },
+    });
+    ready(blogApp({ db, vox, ap, models, mails, log, baseUrl: url, preferences, admin: options.admin?.({ vox, basePath: '/admin', staffOf }) }));
   } catch (error) {
     failed(error);
     await stopServer();
@@ -164,10 +178,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; baseUrl: string; admin: DemoAdmin | undefined }): Hono<Env> {
-  const { db, ap, models, mails, admin } = deps;
+function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; models: BlogModels; mails: Mailbox; log: (line: string) => void; baseUrl: string; preferences: PreferenceCenter; admin: DemoAdmin | undefined }): Hono<Env> {
+  const { db, ap, models, mails, admin, preferences } = deps;
   const app = new Hono<Env>();
 
   const context = (c: Context<Env>): PageContext => ({ user: c.get('user'), mailCount: mails.size, admin: admin !== undefined });
@@ -185,6 +197,9 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     c.header('Referrer-Policy', 'same-origin');
     c.header('X-Content-Type-Options', 'nosniff');
   });
+  // The preference center comes before Hono's CSRF check: mail providers post one-click
+  // unsubscribes without an Origin header. It checks its own tokens, origins and body sizes.
+  app.use((c, next) => (c.req.path === preferences.basePath || c.req.path.startsWith(`${preferences.basePath}/`) ? preferences.fetch(c.req.raw) : next()));
   app.use(bodyLimit({ maxSize: 64 * 1024 }));
   app.use(csrf());
   // ActivityPub (actors, WebFinger, inboxes) and the inbox feed API; everything else goes on to the blog.
@@ -217,29 +232,11 @@ function blogApp(deps: { db: Kysely<BlogDatabase>; vox: Vox; ap: ActivityPub; mo
     return page(c, indexPage(context(c), { articles, commentCounts, inbox, done: c.req.query('done') }));
   });
 
-  app.post('/subscribe', async (c) => {
-    const form = await formOf(c);
-    const values = { name: (form.name ?? '').trim(), email: (form.email ?? '').trim().toLowerCase() };
-    const problems: string[] = [];
-    if (!values.name) problems.push('Please give your name.');
-    if (values.name.length > 100) problems.push('The name is too long (100 characters at most).');
-    if (!EMAIL.test(values.email) || values.email.length > 254) problems.push('Please give a valid email address.');
-    if (problems.length === 0 && (await db.selectFrom('blog_subscribers').select('id').where('email', '=', values.email).executeTakeFirst())) {
-      problems.push(`${values.email} is already subscribed.`);
-    }
-    if (problems.length > 0) {
-      const [articles, commentCounts, inbox] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db), inboxOf(c)]);
-      return page(c, indexPage(context(c), { articles, commentCounts, inbox, subscribe: { values, problems } }), 400);
-    }
-    await db.transaction().execute(async (trx) => {
-      const subscriber = { ...values, token: newToken() };
-      const { id } = await trx.insertInto('blog_subscribers').values({ ...subscriber, created_at: new Date().toISOString() }).returning('id').executeTakeFirstOrThrow();
-      // In the same transaction as the insert: the site contact hears of it exactly when it commits.
-      await models.Subscriber.notify({ id, ...subscriber }, 'created', { trx });
-    });
-    return c.redirect('/?done=subscribed', 303);
-  });
-
+  const frontPage = async (c: Context<Env>, subscribe: { values: FormValues; problems: readonly string[] }, status: 400 | 429) => {
+    const [articles, commentCounts, inbox] = await Promise.all([blogData.articlesBySlugs(db), blogData.commentCounts(db), inboxOf(c)]);
+    return page(c, indexPage(context(c), { articles, commentCounts, inbox, subscribe }), status);
+  };
+  subscriptionRoutes(app, { db, models, context, page, formOf, frontPage });
   loginRoutes(app, { db, context, page, formOf });
 
   app.get('/articles/new', (c) => {

@@ -1,7 +1,7 @@
 /** The package's entry point: named re-exports of the public API. */
 export { createVox } from './vox.ts';
 export type { Issues, Messages, Notifications, Vox, VoxOptions } from './vox.ts';
-export type { SiteOptions } from './vocabulary/site.ts';
+export type { PreferenceCenterSettings, SiteOptions } from './vocabulary/site.ts';
 export type { DigestKey, DigestKeyFunction, DigestSpec, TemplateDigest, ThrottleSpec } from './vocabulary/digest.ts';
 export type { Logger } from './vocabulary/logger.ts';
 export { contact } from './vocabulary/contact.ts';
@@ -42,6 +42,8 @@ export { SUPPRESSION_REASONS, suppressionAddress } from './vocabulary/suppressio
 export { Suppressions } from './manage/suppressions.ts';
 export type { SuppressionFilter } from './manage/suppressions.ts';
 export type { Admin, AdminOptions, StaffUser } from './admin/types.ts';
+export type { PreferenceCenter, PreferenceCenterOptions, RecipientIdentity } from './preference-center/handler.ts';
+export type { UnsubscribeLinks } from './vocabulary/payload.ts';
 export { toNodeHandler } from './admin/node.ts';
 export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
 export type { RenderLimits } from './render/renderer.ts';

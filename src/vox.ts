@@ -27,7 +27,10 @@ import { type SqlDialectName } from './vocabulary/database.ts';
 import { migrateToLatest } from './store/migrations/index.ts';
 import { Store } from './store/store.ts';
 import { type IssueFilter } from './vocabulary/records.ts';
-import type { SiteOptions } from './vocabulary/site.ts';
+import type { PreferenceCenterSettings, SiteOptions } from './vocabulary/site.ts';
+import { RecipientLinks } from './delivery/links.ts';
+import { createPreferenceCenter, type PreferenceCenter, type PreferenceCenterOptions } from './preference-center/handler.ts';
+import { preferenceCenterDeps } from './preference-center/deps.ts';
 import type { Logger } from './vocabulary/logger.ts';
 import { Inboxes, type Inbox } from './inbox/inbox.ts';
 import { openEventBus } from './inbox/bus.ts';
@@ -43,6 +46,13 @@ export interface VoxOptions<DB = unknown> {
   /** Enabled backends; templates can only use these. @default [] */
   readonly backends?: readonly Backend[];
   readonly site?: SiteOptions;
+  /**
+   * Where recipients unsubscribe and choose what they receive: the secrets that sign the links and
+   * where `vox.preferenceCenter()` is mounted. With it, messages to recipients of a model get
+   * `unsubscribe_url` and `preferences_url`, and emails of notifications that are not `required`
+   * carry one-click `List-Unsubscribe` headers. @default none: no links, no headers
+   */
+  readonly preferenceCenter?: PreferenceCenterSettings;
   readonly limits?: {
     /** Limits on untrusted templates. */
     readonly render?: RenderLimits;
@@ -162,6 +172,15 @@ export interface Vox {
    * app.use('/inbox', toNodeHandler(inbox));   // Express
    */
   inboxHandler<T>(options: InboxHandlerOptions<T>): InboxHandler<T>;
+  /**
+   * The preference center of `createVox({ preferenceCenter })`: one-click unsubscribe and the
+   * recipients' preference page, a `fetch(Request)` handler to mount at its `path`.
+   *
+   * @example
+   * const center = vox.preferenceCenter({ authenticate: async (request) => subscriberOf(request) });
+   * app.all('/notifications/*', (c) => center.fetch(c.req.raw));
+   */
+  preferenceCenter(options?: PreferenceCenterOptions): PreferenceCenter;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**
@@ -195,6 +214,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const renderer = new Renderer(options.limits?.render);
   const queue: Queue = options.queue === undefined || options.queue === 'in-process' ? new InProcessQueue() : options.queue;
   const site = { ...options.site };
+  const links = options.preferenceCenter === undefined ? undefined : new RecipientLinks(options.preferenceCenter, site.baseUrl);
   const attachmentBytes = options.limits?.attachmentBytes ?? 10 * 1024 * 1024;
   const delivery = new Delivery(registry, store, renderer, backends, queue, connection.dialect, {
     site,
@@ -205,6 +225,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
+    ...(links ? { links } : {}),
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker, options.logger);
   const startWorker = () => {
@@ -313,6 +334,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     feedback: (feedbackOptions) => createFeedback(delivery.feedback, feedbackOptions),
     inbox: (model, recipient) => inboxes.of(() => inboxes.keyOf(model, recipient)),
     inboxHandler: (handlerOptions) => createInboxHandler(inboxes, handlerOptions),
+    preferenceCenter(centerOptions) {
+      if (!links) throw new VoxError(ErrorCode.configuration, 'vox.preferenceCenter() needs createVox({ preferenceCenter: { secrets } }), which the links in messages are signed with');
+      return createPreferenceCenter(links, preferenceCenterDeps(preferences, suppressions, site), centerOptions);
+    },
     start() {
       if (!worker) throw new VoxError(ErrorCode.configuration, 'this Vox was created with worker: false, so it cannot run a worker');
       delivery.keepLiveObjects = true;

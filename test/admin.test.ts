@@ -154,7 +154,7 @@ describe('the admin over HTTP', () => {
     assert.equal((await app.blog.vox.templates.get(template.id))?.content, template.content, 'nothing was saved');
 
     const groups = detail.variables.map((g) => `${g.root}${g.channel ? `:${g.channel}` : ''}`);
-    assert.deepEqual(groups, ['object', 'actor', 'recipient:si', 'recipient:c:subscribers', 'recipient:c:author', 'recipient:se', 'contact', 'notification', 'site']);
+    assert.deepEqual(groups, ['object', 'actor', 'recipient:si', 'recipient:c:subscribers', 'recipient:c:author', 'recipient:se', 'contact', 'unsubscribe_url', 'preferences_url', 'notification', 'site']);
     assert.ok(detail.variables[0]?.fields.some((f) => f.path === 'author.email' && f.type === 'string'), 'nested relations are listed');
 
     const form = { ...template, subject: 'New: {{ object.titel }}', content: '<p>Hi {{ recipient.name }}, {{ actor.name }} wrote {{ object.title }}.</p>' };

@@ -30,7 +30,7 @@ describe('the demo blog over HTTP', () => {
     assert.match(await visitor.page('/mail'), /No mail yet/);
     assert.equal((await visitor.get('/admin/')).status, 404);
     assert.deepEqual((await demo.vox.siteContacts.list()).map((c) => c.address), ['admin@example.org']);
-    assert.equal((await demo.vox.templates.list()).length, 5);
+    assert.equal((await demo.vox.templates.list()).length, 6);
   });
 
   test('only the logged-in author may post, and forms from other sites are refused', async () => {
@@ -115,6 +115,14 @@ describe('the demo blog over HTTP', () => {
 
     const subscribed = await reader.post('/subscribe', { name: 'Nina <New>', email: 'Nina@Example.org' });
     assert.equal(subscribed.status, 303);
+    // Double opt-in: the address confirms before the site contact hears of it (docs/demo.md).
+    const confirmation = await demo.mails.waitFor((m) => m.subject === 'Please confirm your subscription to Vox demo blog');
+    const confirmPath = hrefsOf(confirmation.html ?? '').find((href) => href.includes('/subscribe/confirm?token='));
+    assert.ok(confirmPath);
+    const confirmUrl = new URL(confirmPath, demo.url);
+    assert.match(await reader.page(confirmUrl.pathname + confirmUrl.search), /Confirm my subscription/);
+    const confirmToken = confirmUrl.searchParams.get('token') ?? '';
+    assert.equal((await reader.post('/subscribe/confirm', { token: confirmToken })).status, 303);
     const toAdmin = await demo.mails.waitFor((m) => m.subject === 'New subscriber: Nina <New>');
     assert.deepEqual(toAdmin.to, ['admin@example.org']);
     assert.match(toAdmin.html ?? '', /Nina &lt;New&gt; \(nina@example.org\) subscribed to Vox demo blog/);
@@ -123,7 +131,7 @@ describe('the demo blog over HTTP', () => {
     assert.match(await again.text(), /nina@example.org is already subscribed/);
 
     const list = await reader.page('/mail');
-    const order = ['New subscriber', 'New comment on', 'New article: Tags'].map((s) => list.indexOf(s));
+    const order = ['New subscriber', 'Please confirm', 'New comment on', 'New article: Tags'].map((s) => list.indexOf(s));
     assert.deepEqual([...order].sort((a, b) => a - b), order, 'the mail viewer lists the newest first');
   });
 
@@ -221,7 +229,7 @@ describe('the demo with its admin', () => {
     assert.match(await visitor.page('/'), /href="\/admin\/"/);
     assert.match(await visitor.page('/admin/'), /<meta name="vox-admin"/);
     const notifications = (await (await visitor.get('/admin/api/notifications')).json()) as { key: string }[];
-    assert.deepEqual(notifications.map((n) => n.key), ['blog.article.created', 'blog.comment.posted', 'blog.subscriber.created']);
+    assert.deepEqual(notifications.map((n) => n.key), ['blog.article.created', 'blog.comment.posted', 'blog.subscriber.confirm', 'blog.subscriber.created']);
     const found = (await (await visitor.get('/admin/api/models/blog.subscriber/objects?q=SAM')).json()) as { label: string }[];
     assert.deepEqual(found.map((f) => f.label), ['Sam Subscriber <sam@example.org>']);
     const { csrfToken } = (await (await visitor.get('/admin/api/session')).json()) as { csrfToken: string };
@@ -256,7 +264,7 @@ describe('the demo with --db FILE', () => {
       assert.match(index, /Still here/);
       assert.equal(index.match(/Welcome to the Vox demo/g)?.length, 1);
       assert.equal((await demo.vox.siteContacts.list()).length, 1);
-      assert.equal((await demo.vox.templates.list()).length, 5);
+      assert.equal((await demo.vox.templates.list()).length, 6);
     } finally {
       await demo.close();
     }
@@ -291,7 +299,7 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
   };
   const mailHtml = () => page.frameLocator('iframe[title="HTML part"]');
 
-  test('log in, post, read the email, follow its link, comment, subscribe', async () => {
+  test('log in, post, read the email, follow its link, comment, subscribe, confirm, unsubscribe', async () => {
     // 1. The author logs in and posts an article.
     await page.goto(`${demo.url}/`);
     await page.locator('header').getByRole('link', { name: 'Log in' }).click();
@@ -333,11 +341,16 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
     await mailHtml().getByText('Thanks, a clear walkthrough!').waitFor();
     assert.match(await mailHtml().locator('body').innerText(), /Hi Alan Author,/);
 
-    // 5. A new subscriber: the site contact is told.
+    // 5. A new subscriber confirms the address by the emailed link; then the site contact is told.
     await page.locator('header').getByRole('link', { name: 'Articles' }).click();
     await page.getByLabel('Name').fill('Nina New');
     await page.getByLabel('Email').fill('nina@example.org');
     await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.getByRole('status').getByText('Vox has sent a confirmation email').waitFor();
+    await openMail('Please confirm your subscription to Vox demo blog');
+    await mailHtml().getByRole('link', { name: 'Confirm my subscription' }).click();
+    await page.waitForURL(/\/subscribe\/confirm\?token=/);
+    await page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await page.getByRole('status').getByText('you are subscribed').waitFor();
     await openMail('New subscriber: Nina New');
     assert.match(await page.locator('dl.headers').innerText(), /To\s+admin@example\.org/);
@@ -348,10 +361,28 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
       demo.mails.list().map((m) => [m.to.join(', '), m.subject]),
       [
         ['admin@example.org', 'New subscriber: Nina New'],
+        ['nina@example.org', 'Please confirm your subscription to Vox demo blog'],
         ['author@example.org', 'New comment on Notes from the walkthrough'],
         ['sam@example.org', 'New article: Notes from the walkthrough'],
       ],
     );
+
+    // 6. Sam unsubscribes by the article email's footer link: its page asks, the button does it.
+    await openMail('New article: Notes from the walkthrough');
+    await mailHtml().getByRole('link', { name: 'Unsubscribe' }).click();
+    await page.waitForURL(/\/notifications\/unsubscribe\//);
+    assert.match(await page.locator('main').innerText(), /Stop sending New articles emails to sam@example\.org\?/);
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByRole('status').getByText('You will no longer receive New articles emails at sam@example.org.').waitFor();
+    // The next article goes to Nina, not to Sam; the log says why.
+    await page.goto(`${demo.url}/articles/new`);
+    await page.getByLabel('Title').fill('After Sam left');
+    await page.getByLabel('Text').fill('Only Nina gets this.');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await demo.mails.waitFor((m) => m.subject === 'New article: After Sam left' && m.to.includes('nina@example.org'));
+    const skipped = await waitFor(async () => (await demo.vox.messages.list({ status: 'skipped', address: 'sam@example.org' }))[0], { what: "Sam's skipped message" });
+    assert.equal(skipped.errorCode, 'VOX_OPTED_OUT');
+    assert.equal(demo.mails.list().filter((m) => m.subject === 'New article: After Sam left' && m.to.includes('sam@example.org')).length, 0);
     assert.deepEqual(problems, []);
   });
 });

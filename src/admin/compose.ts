@@ -8,7 +8,7 @@ import type { NotificationRef } from '../vocabulary/model.ts';
 import { ROLES, modelForRole, type ModelDef, type Role } from '../registry/registry.ts';
 import { SAMPLE_PEOPLE, sampleDigest, sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, schemaFields, type JsonSchema } from '../render/schema-paths.ts';
-import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
+import { ANYTHING, CONTACT_SCHEMA, LINK_SCHEMA, NOTIFICATION_SCHEMA, RECIPIENT_LINKS, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
 import { effectiveDigest } from '../vocabulary/digest.ts';
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import type { BackendInfo, ModelInfo, ObjectChoice, OneTimeForm, PreviewSource, RenderedMessage, TemplateForm, VariableGroup } from './api.ts';
@@ -65,6 +65,8 @@ export class Composer {
     if (registry.digestOf(notification)) groups.push({ root: 'digest', label: 'Digest (the events gathered)', inBulk: false, fields: schemaFields(this.#digestSchema(notification), 3) });
     groups.push(
       { root: 'contact', label: 'Contact', inBulk: false, fields: schemaFields(CONTACT_SCHEMA, 1) },
+      { root: 'unsubscribe_url', label: 'Unsubscribe link (not in required notifications)', inBulk: false, fields: [] },
+      { root: 'preferences_url', label: 'Preference center link', inBulk: false, fields: [] },
       { root: 'notification', label: 'Notification', inBulk: true, fields: schemaFields(NOTIFICATION_SCHEMA, 1) },
       { root: 'site', label: 'Site', inBulk: true, fields: schemaFields(SITE_SCHEMA, 1) },
     );
@@ -174,6 +176,7 @@ export class Composer {
       const recipient = await this.#recipient(notification, form, backend, objects, real, notes);
       variables.recipient = recipient.view;
       variables.contact = { ...(to ?? recipient.contact) };
+      for (const link of RECIPIENT_LINKS) variables[link] = sampleOf(LINK_SCHEMA, link);
       recipientLabel = recipient.label;
       recipients = [recipient.contact];
     }

@@ -98,4 +98,15 @@ describe('postmark-template', () => {
     await backend().send({ ...base, payload: { ...base.payload, attachments: [{ filename: 'ann.vcf', contentType: 'text/vcard', contentBase64: Buffer.from('BEGIN:VCARD').toString('base64') }] } });
     assert.deepEqual(peer.emails[0]?.Attachments, [{ Name: 'ann.vcf', Content: Buffer.from('BEGIN:VCARD').toString('base64'), ContentType: 'text/vcard' }]);
   });
+
+  test("a message's unsubscribe links become one-click List-Unsubscribe headers (RFC 8058)", async () => {
+    const base = message(['ann@example.org'], 'title: x');
+    const url = 'https://blog.example.org/notifications/unsubscribe/abc.def';
+    await backend().send({ ...base, payload: { ...base.payload, unsubscribe: { url, mailto: 'mailto:unsubscribe@blog.example.org?subject=unsubscribe%20abc.def' } } });
+    assert.deepEqual(peer.emails[0]?.Headers, [
+      { Name: 'X-Vox-Message-Key', Value: base.idempotencyKey },
+      { Name: 'List-Unsubscribe', Value: `<${url}>, <mailto:unsubscribe@blog.example.org?subject=unsubscribe%20abc.def>` },
+      { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+    ]);
+  });
 });

@@ -2,7 +2,7 @@
 import { DeliveryError, ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import type { Backend, BackendCapabilities } from '../vocabulary/backend.ts';
-import type { OutboundMessage, SendResult } from '../vocabulary/payload.ts';
+import { unsubscribeHeaders, type OutboundMessage, type SendResult } from '../vocabulary/payload.ts';
 import { emailAddressKey, emailAddressProblem } from './addresses.ts';
 import { parseFields } from './fields.ts';
 import { DEFAULT_TIMEOUT_MS, httpRequest, isTransientStatus, jsonOf, type HttpReply } from './http.ts';
@@ -105,7 +105,7 @@ async function send(backend: Backend, options: PostmarkOptions, base: string, me
     TemplateAlias: payload.subject ?? '',
     TemplateModel: payload.data ?? {},
     ...(options.messageStream ? { MessageStream: options.messageStream } : {}),
-    Headers: [{ Name: 'X-Vox-Message-Key', Value: message.idempotencyKey }],
+    Headers: Object.entries({ 'X-Vox-Message-Key': message.idempotencyKey, ...unsubscribeHeaders(payload.unsubscribe) }).map(([Name, Value]) => ({ Name, Value })),
     ...(payload.attachments?.length ? { Attachments: payload.attachments.map((a) => ({ Name: a.filename, Content: a.contentBase64, ContentType: a.contentType })) } : {}),
   }));
   const single = messages.length === 1;

@@ -2,7 +2,7 @@
 import { senderOf, type Backend, type ComposeContext } from '../vocabulary/backend.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
-import type { MessagePayload } from '../vocabulary/payload.ts';
+import type { MessagePayload, UnsubscribeLinks } from '../vocabulary/payload.ts';
 import type { IssueParty, IssueRecord, NotificationInfo, NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { notificationRef, resolveAttachments, viewOf, type IssueObjects, type View } from './context.ts';
 import type { Engine } from './engine.ts';
@@ -24,12 +24,14 @@ export interface Composed {
 }
 
 /** The variables that differ from one recipient of an issue to the next. */
-const PER_RECIPIENT = ['recipient', 'contact'] as const;
+const PER_RECIPIENT = ['recipient', 'contact', 'unsubscribe_url', 'preferences_url'] as const;
 
-/** One recipient's own variables (`recipient`, `contact`) with what its backend is told. */
+/** One recipient's own variables (`recipient`, `contact`, its links) with what its backend is told. */
 export interface RecipientEntry {
   readonly variables: Readonly<Record<string, unknown>>;
   readonly context?: ComposeContext;
+  /** The unsubscribe links an email's headers carry. */
+  readonly unsubscribe?: UnsubscribeLinks | undefined;
 }
 
 /** A template ready for the recipients of one issue; see {@link Composer.prepare}. */
@@ -68,7 +70,8 @@ export class Composer {
 
   /** Renders one message of `template` for `backend` (a resend, a message outside any fan-out). */
   async render(template: TemplateRecord, backend: Backend, variables: Record<string, unknown>, attachments: MessagePayload['attachments'], context?: ComposeContext): Promise<Composed> {
-    const [composed] = await this.prepare(template, backend, variables, { once: true }).composeMany([{ variables: {}, context }], attachments);
+    const unsubscribe = this.#engine.settings.links?.fromVariables(variables);
+    const [composed] = await this.prepare(template, backend, variables, { once: true }).composeMany([{ variables: {}, context, unsubscribe }], attachments);
     if (!composed || composed instanceof Error) throw composed ?? new VoxError(ErrorCode.render, 'nothing was rendered');
     return composed;
   }
@@ -95,7 +98,12 @@ export class Composer {
           if (message instanceof VoxError) return message;
           try {
             const composed = backend.compose({ subject: message.subject, parts: message.parts, holes: message.holes }, entries[i]?.context);
-            const payload: MessagePayload = attachments && attachments.length > 0 ? { ...composed, attachments } : composed;
+            const unsubscribe = backend.protocol === 'email' ? entries[i]?.unsubscribe : undefined;
+            const payload: MessagePayload = {
+              ...composed,
+              ...(attachments && attachments.length > 0 ? { attachments } : {}),
+              ...(unsubscribe ? { unsubscribe } : {}),
+            };
             return { payload, from: senderOf(backend, message.fromAddress) };
           } catch (error) {
             return error instanceof Error ? error : new VoxError(ErrorCode.render, errorText(error), { cause: error });

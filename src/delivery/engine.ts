@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts';
 import type { Backend } from '../vocabulary/backend.ts';
 import type { SqlDialectName } from '../vocabulary/database.ts';
 import type { BackendLimits } from './limits.ts';
+import type { RecipientLinks } from './links.ts';
 import type { RetryPolicy } from './retry.ts';
 
 /** Settings the delivery engine needs from createVox. */
@@ -24,6 +25,8 @@ export interface DeliverySettings {
   readonly batchSize: number;
   /** Messages a worker takes per send round; few, so that a crash leaves few in flight. */
   readonly sendBatchSize: number;
+  /** The preference center's links, when `createVox({ preferenceCenter })` configures one. */
+  readonly links?: RecipientLinks;
 }
 
 /** The components and settings every part of delivery works with. */

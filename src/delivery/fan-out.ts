@@ -2,7 +2,7 @@
 import type { NewMessage } from '../store/rows.ts';
 import type { Contact } from '../vocabulary/contact.ts';
 import { ErrorCode, VoxError, errorText } from '../vocabulary/errors.ts';
-import type { MessagePayload } from '../vocabulary/payload.ts';
+import type { MessagePayload, UnsubscribeLinks } from '../vocabulary/payload.ts';
 import type { NotificationRecord, TemplateRecord } from '../vocabulary/records.ts';
 import { ROLES, modelForRole } from '../registry/registry.ts';
 import { composeContext, type Composed, type Composer, type IssueVariables, type PreparedMessage, type RecipientEntry } from './composing.ts';
@@ -11,6 +11,7 @@ import { effectiveDigest } from '../vocabulary/digest.ts';
 import { DigestGatherer, singleEventDigest } from './digests.ts';
 import { overflowDigest, throttled } from './throttling.ts';
 import type { Engine } from './engine.ts';
+import { unsubscribeTopic } from './links.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
 import { nextAttempt } from './retry.ts';
 import { screen, screenedInBatches, type Screenable } from './screening.ts';
@@ -31,7 +32,7 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string }
   | { readonly kind: 'skipped'; readonly to: readonly Contact[]; readonly error: VoxError; readonly key: string };
 
@@ -174,6 +175,9 @@ export class FanOut {
     const gatherer = digest && new DigestGatherer(this.#engine, digest, state.issueId, state.notification, template, state.objects);
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
+    // Each recipient's links cost an HMAC: made only for email (its headers) or a template that reads them.
+    const links = backend.protocol === 'email' || /unsubscribe_url|preferences_url/.test(`${template.subject}\n${template.content}`) ? this.#engine.settings.links : undefined;
+    const topic = unsubscribeTopic(state.notification);
     // Suppressions and preferences are read for a batch of recipients at once.
     const screened = screenedInBatches(
       this.#recipients(state, template, backend.protocol, prefix),
@@ -205,9 +209,11 @@ export class FanOut {
           continue;
         }
         try {
-          const own = { recipient: await item.view(), contact: { ...contact } };
+          const recipient = await item.view();
+          const linked = item.recipient && links?.forRecipient(topic, item.recipient.model, item.recipient.id, contact);
+          const own = { recipient, contact: { ...contact }, ...linked?.variables };
           if (gatherer) await gatherer.add(contact, address, own);
-          else await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]) });
+          else await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}) });
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
@@ -277,7 +283,7 @@ export class FanOut {
     for (let at = 0; at < batch.length; at += WRITE_ROWS) {
       const plans = batch.slice(at, at + WRITE_ROWS);
       const sends = plans.filter((p) => p.kind === 'send');
-      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to) }))) : [];
+      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }))) : [];
       const rows: NewMessage[] = [];
       let next = 0;
       for (const plan of plans) {

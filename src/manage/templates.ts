@@ -5,7 +5,7 @@ import type { Registry } from '../registry/registry.ts';
 import type { Renderer } from '../render/renderer.ts';
 import { sampleOf } from '../render/sample-data.ts';
 import { jsonSchemaOf, type JsonSchema } from '../render/schema-paths.ts';
-import { ANYTHING, CONTACT_SCHEMA, NOTIFICATION_SCHEMA, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
+import { ANYTHING, CONTACT_SCHEMA, LINK_SCHEMA, NOTIFICATION_SCHEMA, RECIPIENT_LINKS, SITE_SCHEMA, digestSchema, variableProblem } from '../render/variable-check.ts';
 import { flag, now } from '../store/rows.ts';
 import { type Store } from '../store/store.ts';
 import { effectiveDigest, type TemplateDigest } from '../vocabulary/digest.ts';
@@ -222,9 +222,14 @@ export class Templates {
       const problems = this.#renderer.syntaxProblems(field, source, format);
       errors.push(...problems);
       if (problems.length > 0 || source === '') continue;
-      const hint = input.bulk ? ' (bulk templates have no recipient or contact)' : '';
+      const hintOf = (root: string) =>
+        input.bulk && ['recipient', 'contact', ...RECIPIENT_LINKS].includes(root)
+          ? ' (bulk templates have no recipient, contact or links of one recipient)'
+          : root === 'unsubscribe_url' && notification.required
+            ? ' (nobody can unsubscribe from a required notification, so its messages have no unsubscribe link)'
+            : '';
       for (const variable of this.#renderer.variables(source)) {
-        const problem = variableProblem(field, variable, roots, String(variable.segments[0]) === 'recipient' || String(variable.segments[0]) === 'contact' ? hint : '');
+        const problem = variableProblem(field, variable, roots, hintOf(String(variable.segments[0])));
         if (problem) warnings.push(problem);
       }
     }
@@ -287,6 +292,8 @@ export class Templates {
         .map((c) => (c.recipientModel === null ? CONTACT_SCHEMA : this.#schemaOf(c.recipientModel)));
       roots.set('recipient', recipientSchemas.length > 0 ? recipientSchemas : [ANYTHING]);
       roots.set('contact', [CONTACT_SCHEMA]);
+      // Nobody can unsubscribe from a required notification, so its messages have no such link.
+      for (const link of RECIPIENT_LINKS) if (!(link === 'unsubscribe_url' && notification.required)) roots.set(link, [LINK_SCHEMA]);
     }
     return roots;
   }

@@ -25,6 +25,8 @@ const namedStrings = ({ first, last }: SamplePerson): readonly [RegExp, string][
   [/name|poster|author/i, `${first} ${last}`],
   [/title|subject|headline/i, 'A sample title'],
   [/slug/i, 'a-sample-title'],
+  [/^unsubscribe_url$/, 'https://example.org/notifications/unsubscribe/sample-token'],
+  [/^preferences_url$/, 'https://example.org/notifications/preferences/sample-token'],
   [/url|link|href|website/i, 'https://example.org/sample'],
   [/phone|mobile|sms/i, '+15550100'],
   [/token|key|secret/i, 'sample-token'],

@@ -25,6 +25,10 @@ export const SITE_SCHEMA: JsonSchema = {
   properties: { baseUrl: { type: 'string', format: 'uri' }, name: { type: 'string' } },
   additionalProperties: false,
 };
+/** What `unsubscribe_url` and `preferences_url` hold: a link, empty when no preference center is configured. */
+export const LINK_SCHEMA: JsonSchema = { type: 'string', format: 'uri' };
+/** The per-recipient links to the preference center, which messages to one recipient have (bulk ones do not). */
+export const RECIPIENT_LINKS = ['unsubscribe_url', 'preferences_url'] as const;
 /** A value whose shape nobody declared: any path may exist. */
 export const ANYTHING: JsonSchema = {};
 

@@ -45,6 +45,8 @@ export const ErrorCode = {
   suppressed: 'VOX_SUPPRESSED',
   /** A request without valid credentials: no signed-in recipient, a bad or expired recipient token, a provider's webhook without valid credentials or signature (HTTP 401); nothing of it is recorded. */
   unauthorized: 'VOX_UNAUTHORIZED',
+  /** A preference-center or unsubscribe link whose token is not one Vox signed, or was altered (HTTP 400). */
+  invalidToken: 'VOX_INVALID_TOKEN',
   /** An actor's handle that Mastodon would refuse (see `vox/activity`). */
   invalidHandle: 'VOX_INVALID_HANDLE',
   /** Two actors with one handle. */

@@ -40,6 +40,28 @@ export interface MessagePayload {
   /** Structured payload for data backends (webhooks, template APIs). */
   readonly data?: Readonly<Record<string, unknown>>;
   readonly attachments?: readonly AttachmentPayload[];
+  /**
+   * Where its recipient unsubscribes from messages like this one, for a message to one recipient
+   * of a notification that is not `required` (see the preference center). Email backends send it
+   * as the `List-Unsubscribe` and `List-Unsubscribe-Post` headers of one-click unsubscribe (RFC 8058).
+   */
+  readonly unsubscribe?: UnsubscribeLinks;
+}
+
+/** A message's unsubscribe links: an https URL taking a one-click POST, and an optional mailto. */
+export interface UnsubscribeLinks {
+  readonly url: string;
+  /** A `mailto:` URL whose message asks the same, when the site takes unsubscribes by email. */
+  readonly mailto?: string;
+}
+
+/** The headers of one-click unsubscribe (RFC 8058) for a message with {@link MessagePayload.unsubscribe}. */
+export function unsubscribeHeaders(links: UnsubscribeLinks | undefined): Record<string, string> {
+  if (!links) return {};
+  return {
+    'List-Unsubscribe': links.mailto ? `<${links.url}>, <${links.mailto}>` : `<${links.url}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
 }
 
 /** One message handed to a backend. */

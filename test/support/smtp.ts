@@ -16,6 +16,8 @@ export interface ReceivedMail {
   readonly envelopeFrom: string;
   readonly envelopeTo: readonly string[];
   readonly parsed: ParsedMail;
+  /** The message's source as it arrived, for checks such as DKIM signatures. */
+  readonly raw: Buffer;
 }
 
 /** A real SMTP server on 127.0.0.1 that keeps what it receives, parsed with mailparser. */
@@ -73,12 +75,15 @@ export async function startSmtp(options: TestSmtpOptions = {}): Promise<TestSmtp
         });
         return void stream.resume();
       }
-      simpleParser(stream)
-        .then((parsed) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      new Promise<Buffer>((resolve, reject) => stream.once('end', () => resolve(Buffer.concat(chunks))).once('error', reject))
+        .then(async (raw) => {
           const mail = {
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-            parsed,
+            parsed: await simpleParser(raw),
+            raw,
           };
           offered.push(mail);
           const reply = dataRule?.(mail, offered.length);

@@ -5,7 +5,7 @@ import type { ContentFormat } from '../../vocabulary/format.ts';
 import type { MessagePayload, OutboundMessage, RenderedTemplate, SendResult } from '../../vocabulary/payload.ts';
 import { DeliveryError, ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import { emailAddressKey, emailAddressProblem } from '../addresses.ts';
-import { buildMail, mailOf, type MailMessage, type RawMailMessage } from './mime.ts';
+import { buildMail, dkimProblem, mailOf, type MailMessage, type RawMailMessage } from './mime.ts';
 
 export type { MailAddress, MailMessage, RawMailMessage } from './mime.ts';
 export { messageIdOf } from './mime.ts';
@@ -70,6 +70,8 @@ export function emailBackend(
   if (!options?.transport || typeof options.transport.sendMail !== 'function') {
     throw new VoxError(ErrorCode.configuration, `email backend ${options?.id ?? defaults.id} needs a Nodemailer transport: { transport: nodemailer.createTransport(...) }`);
   }
+  const dkim = dkimProblem(options.transport);
+  if (dkim) throw new VoxError(ErrorCode.configuration, `email backend ${options.id ?? defaults.id}: ${dkim}`);
   const raw = options.raw ?? isNodemailer(options.transport);
   const backend: Backend = {
     id: options.id ?? defaults.id,

@@ -6,7 +6,7 @@ import { foldLines, hasLongerLines, isPlainText } from 'nodemailer/lib/mime-func
 import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import type { Backend } from '../../vocabulary/backend.ts';
-import type { OutboundMessage } from '../../vocabulary/payload.ts';
+import { unsubscribeHeaders, type OutboundMessage } from '../../vocabulary/payload.ts';
 import { DeliveryError } from '../../vocabulary/errors.ts';
 import { emailSender, invalidAddress } from '../send.ts';
 
@@ -32,6 +32,8 @@ export interface MailMessage {
   headers?: Record<string, string>;
   /** The Message-ID header, angle brackets included. */
   messageId?: string;
+  /** Options a Nodemailer transport's DKIM signer takes for this message where the transport sets none: see {@link DKIM_HEADER_FIELDS}. */
+  _dkim?: { headerFieldNames: string };
 }
 
 /** A message whose MIME source Vox built already, as Nodemailer's `sendMail` takes it: `raw` as it is, to `envelope`. */
@@ -40,6 +42,35 @@ export interface RawMailMessage {
   raw: string;
   /** The Message-ID header inside `raw`, so that the transport reports it (and need not make one up). */
   messageId: string;
+  _dkim?: { headerFieldNames: string };
+}
+
+/**
+ * The headers a DKIM signature of a message with unsubscribe headers covers: Nodemailer's default
+ * list and `List-Unsubscribe-Post`, which RFC 8058 requires to be signed (mail clients offer
+ * one-click unsubscribe only then) and Nodemailer's default leaves out. A transport's own
+ * `dkim.headerFieldNames` wins; {@link dkimProblem} checks it at start-up.
+ */
+export const DKIM_HEADER_FIELDS = [
+  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding',
+  'Content-ID', 'Content-Description', 'Resent-Date', 'Resent-From', 'Resent-Sender', 'Resent-To', 'Resent-Cc', 'Resent-Message-ID',
+  'In-Reply-To', 'References', 'List-Id', 'List-Help', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Subscribe', 'List-Post',
+  'List-Owner', 'List-Archive',
+].join(':');
+
+/**
+ * Why a transport's DKIM settings would leave the unsubscribe headers unsigned (its own
+ * `headerFieldNames` without them, or `skipFields` with them), or undefined.
+ */
+export function dkimProblem(transport: unknown): string | undefined {
+  const dkim = (transport as { options?: { dkim?: { headerFieldNames?: unknown; skipFields?: unknown } } } | null)?.options?.dkim;
+  if (!dkim) return undefined;
+  const fields = (value: unknown) => (typeof value === 'string' ? value.toLowerCase().split(':').map((f) => f.trim()) : []);
+  const needed = ['list-unsubscribe', 'list-unsubscribe-post'];
+  const listed = fields(dkim.headerFieldNames);
+  if (listed.length > 0 && needed.some((f) => !listed.includes(f))) return 'its dkim.headerFieldNames must include List-Unsubscribe and List-Unsubscribe-Post, which RFC 8058 requires to be signed';
+  if (needed.some((f) => fields(dkim.skipFields).includes(f))) return 'its dkim.skipFields must not skip List-Unsubscribe or List-Unsubscribe-Post, which RFC 8058 requires to be signed';
+  return undefined;
 }
 
 /**
@@ -83,8 +114,9 @@ export function mailOf(message: OutboundMessage, sender: Pick<Backend, 'id' | 'v
     ...(payload.attachments?.length
       ? { attachments: payload.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.contentBase64, 'base64') })) }
       : {}),
-    headers: { 'X-Vox-Message-Key': message.idempotencyKey },
+    headers: { 'X-Vox-Message-Key': message.idempotencyKey, ...unsubscribeHeaders(payload.unsubscribe) },
     messageId: messageIdOf(message.idempotencyKey, from),
+    ...(payload.unsubscribe ? { _dkim: { headerFieldNames: DKIM_HEADER_FIELDS } } : {}),
   };
   return { mail, invalid };
 }
@@ -110,7 +142,8 @@ const LINE_LENGTH = 76;
  * path or a URL) is not supported: Vox's payloads never carry any.
  */
 export function buildMail(mail: MailMessage): RawMailMessage {
-  return alternativeOf(mail) ?? composed(mail);
+  const raw = alternativeOf(mail) ?? composed(mail);
+  return mail._dkim ? { ...raw, _dkim: mail._dkim } : raw;
 }
 
 function composed(mail: MailMessage): RawMailMessage {
