@@ -3,9 +3,13 @@
 // thread.ts) and render there, as it does from the TypeScript sources that the other tests use.
 // Installed beside the lowest and the highest kysely of its peer range (the `kysely-lowest` alias
 // and the `kysely` dev dependency, both installed by `npm install`, so no network at test time), it
-// migrates, notifies in the application's transaction and delivers over SMTP with either.
+// migrates, notifies in the application's transaction and delivers over SMTP with either. Its
+// declarations, imported from every entry point of package.json's "exports", type-check with
+// `skipLibCheck: false` under the newest TypeScript and @types/node (the `typescript-latest` and
+// `types-node-latest` aliases) and under the TypeScript and @types/node Vox is built with.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,23 +18,20 @@ import type * as Index from '../src/index.ts';
 import type * as Email from '../src/backends/email/index.ts';
 import { migrations } from '../src/store/migrations/index.ts';
 import { createSchema } from './support/databases.ts';
-import { addressesOf, startSmtp, type TestSmtp } from './support/smtp.ts';
+import { addressesOf, startSmtp } from './support/smtp.ts';
 
 const root = join(import.meta.dirname, '..');
 const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 let out: string;
-let smtp: TestSmtp;
 
 before(async () => {
   // Inside the repository, so that the compiled modules find node_modules as an installed package does.
   await mkdir(join(root, '.vox-test'), { recursive: true });
   out = await mkdtemp(join(root, '.vox-test', 'built-'));
   await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(out, 'dist')]);
-  smtp = await startSmtp();
 });
 
 after(async () => {
-  await smtp?.close();
   if (out) await rm(out, { recursive: true, force: true });
 });
 
@@ -102,7 +103,7 @@ export async function run({ postgres, transport }) {
 `;
 
 /** The built package installed as `vox` in an app whose `kysely` is the copy in `node_modules/<kyselyDir>`. */
-async function appWith(kyselyDir: string): Promise<{ run(options: { postgres?: { url: string; schema: string }; transport: Email.MailTransport }): Promise<AppRun> }> {
+async function appWith(kyselyDir: string): Promise<string> {
   const app = await mkdtemp(join(out, `app-${kyselyDir}-`));
   const vox = join(app, 'node_modules', 'vox');
   await mkdir(vox, { recursive: true });
@@ -112,6 +113,12 @@ async function appWith(kyselyDir: string): Promise<{ run(options: { postgres?: {
   await symlink(join(root, 'node_modules', kyselyDir), join(app, 'node_modules', 'kysely'), 'dir');
   // Its own package.json, or `vox` would resolve to the repository itself (a package importing its own name).
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'shop', private: true, type: 'module' }));
+  return app;
+}
+
+/** The application above, installed beside the built package and the kysely in `node_modules/<kyselyDir>`. */
+async function runnableApp(kyselyDir: string): Promise<{ run(options: { postgres?: { url: string; schema: string }; transport: Email.MailTransport }): Promise<AppRun> }> {
+  const app = await appWith(kyselyDir);
   await writeFile(join(app, 'app.mjs'), APP);
   return (await import(join(app, 'app.mjs'))) as { run(options: { postgres?: { url: string; schema: string }; transport: Email.MailTransport }): Promise<AppRun> };
 }
@@ -126,9 +133,9 @@ for (const { name, dir } of kyselies) {
   for (const database of ['sqlite', 'postgres'] as const) {
     const skip = database === 'postgres' && !postgresUrl ? 'VOX_TEST_POSTGRES_URL is not set' : false;
     test(`with the ${name} kysely of its peer range (${installed}) and the app's own Kysely on ${database}, the built package migrates, notifies in the app's transaction and delivers`, { skip, timeout: 120_000 }, async () => {
-      const app = await appWith(dir);
+      const app = await runnableApp(dir);
       const schema = database === 'postgres' ? await createSchema(postgresUrl as string, 'vox_kysely') : undefined;
-      smtp.received.splice(0);
+      const smtp = await startSmtp();
       try {
         const run = await app.run({ ...(schema ? { postgres: { url: postgresUrl as string, schema: schema.schema } } : {}), transport: smtp.transport });
         assert.equal(run.kysely.version, installed);
@@ -141,8 +148,54 @@ for (const { name, dir } of kyselies) {
           [[['shop@example.org'], ['ann@example.org'], 'Welcome Ann', '<p>Hi Ann</p>']],
         );
       } finally {
+        await smtp.close();
         await schema?.drop();
       }
     });
   }
+}
+
+/** A consumer's file: every entry point of package.json's "exports", and Vox given the app's own Kysely. */
+function consumerSource(entryPoints: readonly string[]): string {
+  const imports = entryPoints.map((entry, i) => `import * as entry${i} from '${entry}';`);
+  return `${imports.join('\n')}
+import { Kysely } from 'kysely';
+import { createVox, nodeSqliteDialect } from 'vox';
+
+interface AppDatabase { readonly orders: { readonly id: number } }
+const db = new Kysely<AppDatabase>({ dialect: nodeSqliteDialect(':memory:') });
+export const vox = createVox({ database: db });
+export const entryPoints = [${entryPoints.map((_, i) => `entry${i}`).join(', ')}];
+`;
+}
+
+const compilers = [
+  // vox/activity declares Fedify's types, and Fedify's own declarations need TypeScript 6 or later (lib esnext.temporal).
+  { typescript: 'typescript-latest', typesNode: 'types-node-latest', kysely: 'kysely', skipLibCheck: false, without: [] },
+  { typescript: 'typescript', typesNode: '@types/node', kysely: 'kysely', skipLibCheck: false, without: ['vox/activity'] },
+  // The oldest kysely's own declarations fail skipLibCheck: false (TS2344 in its query-creator.d.ts),
+  // with or without Vox: here the point is that an app's Kysely of that version fits createVox().
+  { typescript: 'typescript', typesNode: '@types/node', kysely: 'kysely-lowest', skipLibCheck: true, without: ['vox/activity'] },
+] as const;
+
+for (const { typescript, typesNode, kysely, skipLibCheck, without } of compilers) {
+  const version = (dir: string) => (JSON.parse(readFileSync(join(root, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const versions = `TypeScript ${version(typescript)}, @types/node ${version(typesNode)}, kysely ${version(kysely)}`;
+  test(`the published declarations type-check with skipLibCheck: ${skipLibCheck} under ${versions}`, { timeout: 120_000 }, async () => {
+    const app = await appWith(kysely);
+    await mkdir(join(app, 'node_modules', '@types'));
+    await symlink(join(root, 'node_modules', typesNode), join(app, 'node_modules', '@types', 'node'), 'dir');
+    const exportsMap = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
+    const entryPoints = Object.keys(exportsMap)
+      .filter((key) => key !== './package.json')
+      .map((key) => (key === '.' ? 'vox' : `vox/${key.slice(2)}`))
+      .filter((entry) => !(without as readonly string[]).includes(entry));
+    assert.ok(entryPoints.length >= 10, `entry points: ${entryPoints.join(', ')}`);
+    await writeFile(join(app, 'consumer.ts'), consumerSource(entryPoints));
+    const options = { target: 'ES2023', lib: ['ES2023', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck, noEmit: true, types: ['node'] };
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: ['consumer.ts'] }));
+    const tsc = join(root, 'node_modules', typescript, 'bin', 'tsc');
+    const result = await promisify(execFile)(process.execPath, [tsc, '-p', app], { cwd: app }).catch((error: { stdout?: string; stderr?: string }) => error);
+    assert.equal(`${result.stdout ?? ''}${result.stderr ?? ''}`.trim(), '', 'tsc reports no error');
+  });
 }
