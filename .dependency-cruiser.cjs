@@ -10,7 +10,7 @@ const layers = [
   ['manage'],
   ['admin', 'activitypub'],
   ['vox\\.ts'],
-  ['index\\.ts', 'cli', 'testing'],
+  ['index\\.ts', 'cli', 'testing', 'frameworks'],
 ];
 const folder = (names) => `^src/(${names.join('|')})(/|$)`;
 const above = (i) => layers.slice(i + 1).flat();
