@@ -10,13 +10,13 @@ import { basePathOf, callHandler, isUnder, type FetchHandler } from '../http/han
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { answerNode } from './node.ts';
 
-/** What a handler registered with {@link voxFastify} gets as its second argument: Fastify's request and reply. */
+/** What a handler registered with {@link toFastify} gets as its second argument: Fastify's request and reply. */
 export interface FastifyContext {
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
 }
 
-/** Options of {@link voxFastify}. */
+/** Options of {@link toFastify}. */
 export interface FastifyAdapterOptions {
   /** Host name of request URLs when a request has no Host header. @default 'localhost' */
   readonly hostname?: string;
@@ -29,9 +29,9 @@ export interface FastifyAdapterOptions {
  *
  * @example
  * const admin = vox.admin<FastifyContext>({ basePath: '/admin', authorize: (request, context) => staffOf(context?.request.user) });
- * await app.register(voxFastify(admin), { prefix: '/admin' });
+ * await app.register(toFastify(admin), { prefix: '/admin' });
  */
-export function voxFastify(handler: FetchHandler<FastifyContext>, options: FastifyAdapterOptions = {}): FastifyPluginAsync {
+export function toFastify(handler: FetchHandler<FastifyContext>, options: FastifyAdapterOptions = {}): FastifyPluginAsync {
   const basePath = basePathOf(handler);
   return async (instance) => {
     if (basePath !== undefined && !isUnder(basePath, instance.prefix)) {
