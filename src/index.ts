@@ -33,4 +33,5 @@ export type { NotificationInput } from './manage/notifications.ts';
 export type { Admin, AdminOptions, StaffUser } from './admin/types.ts';
 export { toNodeHandler } from './admin/node.ts';
 export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
+export type { FetchFunction, FetchHandler, FetchHandlerObject } from './http/handler.ts';
 export type { RenderLimits } from './render/renderer.ts';
