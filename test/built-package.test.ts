@@ -155,6 +155,44 @@ for (const { name, dir } of kyselies) {
   }
 }
 
+test("every entry point of package.json's exports loads from the built package, and vox/express serves the admin", { timeout: 120_000 }, async () => {
+  const app = await appWith('kysely');
+  const exportsMap = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
+  const entryPoints = Object.keys(exportsMap)
+    .filter((key) => key !== './package.json')
+    .map((key) => (key === '.' ? 'vox' : `vox/${key.slice(2)}`));
+  await writeFile(
+    join(app, 'entries.mjs'),
+    `export const loaded = await Promise.all(${JSON.stringify(entryPoints)}.map(async (entry) => [entry, Object.keys(await import(entry)).length]));
+import express from 'express';
+import { createVox } from 'vox';
+import { toExpress } from 'vox/express';
+export async function adminSession() {
+  const vox = createVox({ database: { dialect: 'sqlite', path: ':memory:' } });
+  await vox.migrate();
+  const app = express().use(express.json()).use('/admin', toExpress(vox.admin({ basePath: '/admin', authorize: () => ({ id: 1, name: 'Sam' }) })));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const response = await fetch('http://127.0.0.1:' + server.address().port + '/admin/api/session');
+    return { status: response.status, user: (await response.json()).user.name };
+  } finally {
+    server.close();
+    await vox.close();
+  }
+}
+`,
+  );
+  const module = (await import(join(app, 'entries.mjs'))) as { loaded: [string, number][]; adminSession(): Promise<{ status: number; user: string }> };
+  assert.deepEqual(
+    module.loaded.filter(([, names]) => names === 0),
+    [],
+    'every entry point exports something',
+  );
+  assert.deepEqual(module.loaded.map(([entry]) => entry), entryPoints);
+  assert.deepEqual(await module.adminSession(), { status: 200, user: 'Sam' });
+});
+
 /** A consumer's file: every entry point of package.json's "exports", and Vox given the app's own Kysely. */
 function consumerSource(entryPoints: readonly string[]): string {
   const imports = entryPoints.map((entry, i) => `import * as entry${i} from '${entry}';`);

@@ -133,6 +133,21 @@ describe('vox/express with any fetch handler', () => {
     assert.deepEqual([...new URLSearchParams(body)], [['name', 'Ann & Bob'], ['tag', 'a'], ['tag', 'b'], ['address[city]', 'Oslo']]);
   });
 
+  test('when the app keeps the raw bytes as req.rawBody (for signatures), the handler gets those bytes, not JSON written again', async () => {
+    const app = express().use(
+      express.json({
+        verify: (request, _response, bytes) => {
+          (request as unknown as { rawBody: Buffer }).rawBody = bytes;
+        },
+      }),
+    );
+    app.use('/echo', toExpress(echo));
+    server = await listen(app);
+    const sent = '{ "b": 1,\n  "a": [2, 3] }';
+    const answer = await fetch(`${server.origin}/echo/signed`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: sent });
+    assert.deepEqual(await answer.json(), { path: '/echo/signed', type: 'application/json; charset=utf-8', body: sent });
+  });
+
   test("a body express.json() parsed is still held to the handler's body limit (413 VOX_BODY_TOO_LARGE)", async () => {
     let read: string | undefined;
     const limited = (request: Request) =>
