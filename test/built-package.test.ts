@@ -129,7 +129,7 @@ const kyselies = [
 ] as const;
 
 for (const { name, dir } of kyselies) {
-  const installed = (JSON.parse(await readFile(join(root, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const installed = (JSON.parse(readFileSync(join(root, 'node_modules', dir, 'package.json'), 'utf8')) as { version: string }).version;
   for (const database of ['sqlite', 'postgres'] as const) {
     const skip = database === 'postgres' && !postgresUrl ? 'VOX_TEST_POSTGRES_URL is not set' : false;
     test(`with the ${name} kysely of its peer range (${installed}) and the app's own Kysely on ${database}, the built package migrates, notifies in the app's transaction and delivers`, { skip, timeout: 120_000 }, async () => {

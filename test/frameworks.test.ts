@@ -86,6 +86,34 @@ describe('vox/fastify', () => {
     }
   });
 
+  test('a streamed answer (Server-Sent Events) arrives chunk by chunk, each before the next is made', async () => {
+    let next: (() => void) | undefined;
+    let count = 0;
+    const events = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (count > 0) await new Promise<void>((resolve) => (next = resolve));
+            controller.enqueue(new TextEncoder().encode(`data: ${++count}\n\n`));
+            if (count === 2) controller.close();
+          },
+        }),
+        { headers: { 'content-type': 'text/event-stream' } },
+      );
+    const app = Fastify();
+    await app.register(toFastify(events), { prefix: '/events' });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const reader = ((await fetch(`${address}/events`)).body as ReadableStream<Uint8Array>).getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), 'data: 1\n\n');
+      next?.();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), 'data: 2\n\n');
+      assert.equal((await reader.read()).done, true);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('registered with a prefix that is not its basePath, it refuses to load (VOX_CONFIGURATION)', async () => {
     const app = Fastify();
     void app.register(toFastify(vox.admin({ basePath: '/admin', authorize: () => null })), { prefix: '/staff' });
