@@ -141,6 +141,35 @@ describe('vox/hono', () => {
   });
 });
 
+/** A form's fields as [name, value] pairs. */
+function fields(form: FormData): string[][] {
+  const pairs: string[][] = [];
+  form.forEach((value, name) => pairs.push([name, String(value)]));
+  return pairs;
+}
+
+describe('vox/hono with any fetch handler', () => {
+  test('a form a middleware read as FormData reaches the handler again: URL-encoded as it was sent, multipart with a boundary of its own', async () => {
+    const app = new Hono();
+    app.use(async (c, next) => {
+      await c.req.formData();
+      await next();
+    });
+    app.all('/echo/*', toHono({ basePath: '/echo', fetch: async (request: Request) => Response.json({ type: request.headers.get('content-type'), form: fields(await request.clone().formData()), text: await request.text() }) }));
+    const encoded = await app.fetch(new Request('http://shop.test/echo/form', { method: 'POST', body: new URLSearchParams([['name', 'Ann & Bob'], ['tag', 'a'], ['tag', 'b']]) }));
+    const first = (await encoded.json()) as { type: string; text: string };
+    assert.equal(first.text, 'name=Ann+%26+Bob&tag=a&tag=b');
+    assert.match(first.type, /^application\/x-www-form-urlencoded/);
+    const multipartForm = new FormData();
+    multipartForm.append('name', 'Ann');
+    multipartForm.append('note', 'Tea & cake');
+    const multipart = await app.fetch(new Request('http://shop.test/echo/form', { method: 'POST', body: multipartForm }));
+    const second = (await multipart.json()) as { type: string; form: string[][] };
+    assert.match(second.type, /^multipart\/form-data; boundary=/);
+    assert.deepEqual(second.form, [['name', 'Ann'], ['note', 'Tea & cake']]);
+  });
+});
+
 describe('vox/next', () => {
   test('the admin as the route handlers of app/admin/[[...path]]/route.ts, called as Next.js calls them', async () => {
     // In Next.js, authorize reads the session from the request's cookies (or with next-auth's auth()).
