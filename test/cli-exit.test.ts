@@ -1,6 +1,7 @@
 // The `vox` command with a config whose Kysely runs on the app's own pg pool: the command exits as
 // soon as its work is done (not after the pool's 10 s idle timeout), with or without the config's
-// `close` hook, and the hook, when there is one, ends the pool's connections before the exit.
+// `close` hook, and the hook, when there is one, ends the pool's connections before the exit; vox
+// worker calls it once it has stopped.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -77,3 +78,28 @@ for (const closing of ['none', 'hook'] as const) {
     }
   });
 }
+
+test("vox worker, stopped with SIGTERM, closes Vox and then calls the config's close hook, leaving no connection", { skip, timeout: 60_000 }, async () => {
+  const { schema, drop } = await createSchema(postgresUrl as string, 'vox_cli');
+  const app = `vox-cli-${randomBytes(4).toString('hex')}`;
+  const env = { VOX_TEST_CLI_SCHEMA: schema, VOX_TEST_CLI_APP: app, VOX_TEST_CLI_CLOSE: 'hook' };
+  try {
+    assert.equal((await vox(['migrate'], env)).code, 0);
+    const child = spawn(process.execPath, [cli, 'worker', '--config', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const started = new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('started')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await started;
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(stdout, /stopping: finishing the jobs in flight\nconfig closed\nvox worker \d+ stopped\n$/);
+    assert.deepEqual(await query('select pid from pg_stat_activity where application_name = $1', [app]), []);
+  } finally {
+    await drop();
+  }
+});
