@@ -11,7 +11,7 @@ const layers = [
   ['admin', 'activitypub', 'feedback', 'inbox', 'preference-center'],
   ['vox-api\\.ts'],
   ['vox\\.ts'],
-  ['index\\.ts', 'cli', 'testing'],
+  ['index\\.ts', 'cli', 'testing', 'frameworks'],
 ];
 const folder = (names) => `^src/(${names.join('|')})(/|$)`;
 const above = (i) => layers.slice(i + 1).flat();

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', '.bench-dist/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', '.bench-dist/', 'node_modules/', 'coverage/', '.vox-test/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

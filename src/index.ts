@@ -46,6 +46,7 @@ export type { PreferenceCenter, PreferenceCenterOptions, RecipientIdentity } fro
 export type { UnsubscribeLinks } from './vocabulary/payload.ts';
 export { toNodeHandler } from './admin/node.ts';
 export type { NodeHandler, NodeHandlerOptions } from './admin/node.ts';
+export type { FetchFunction, FetchHandler, FetchHandlerObject } from './http/handler.ts';
 export type { RenderLimits } from './render/renderer.ts';
 export type { EventBus, InboxActor, InboxCounts, InboxFilter, InboxItem, InboxMark, InboxPage } from './vocabulary/inbox.ts';
 export type { Inbox, InboxListOptions } from './inbox/inbox.ts';

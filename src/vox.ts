@@ -138,14 +138,16 @@ export interface Vox {
   readonly dialect: SqlDialectName;
   /**
    * The admin, where staff write templates, send notifications and one-time messages, manage site
-   * contacts and read the message log: a `fetch(Request)` handler to mount in your web server
-   * (see `toNodeHandler` for Node's http and Express).
+   * contacts and read the message log: a `fetch(Request)` handler to mount in your web server, in
+   * Express, Fastify, Hono or Next.js through `vox/express`, `vox/fastify`, `vox/hono`, `vox/next`
+   * (`toNodeHandler` for Node's http). `Context` is the second argument those adapters pass on to
+   * `authorize`: the framework's request, where the app's middleware put the signed-in user.
    *
    * @example
-   * const admin = vox.admin({ basePath: '/admin', authorize: async (request) => staffOf(request) });
-   * app.all('/admin/*', (c) => admin.fetch(c.req.raw));   // Hono; or app.use('/admin', toNodeHandler(admin)) in Express
+   * const admin = vox.admin<ExpressContext>({ basePath: '/admin', authorize: (request, context) => staffOf(context?.req.user) });
+   * app.use(express.json()).use('/admin', toExpress(admin));   // import { toExpress, type ExpressContext } from 'vox/express'
    */
-  admin(options: AdminOptions): Admin;
+  admin<Context = unknown>(options: AdminOptions<Context>): Admin<Context>;
   /**
    * Delivery feedback: the providers' webhooks, as one `fetch(Request)` handler with a path per
    * provider (`…/twilio`, `…/postmark`, `…/ses`, `…/sendgrid`). See docs/feedback.md.

@@ -100,6 +100,7 @@ describe('database options', () => {
         'vox_rate_limits',
         'vox_site_contact_settings',
         'vox_site_contacts',
+        'vox_suppressions',
         'vox_template_attachments',
         'vox_templates',
       ]);

@@ -9,7 +9,7 @@ import { loadAssets, type AdminAssets } from './assets.ts';
 import { Composer, shown } from './compose.ts';
 import type { AdminDeps } from './context.ts';
 import * as input from './input.ts';
-import { apiError, escape, isApi, outcome, page, type Env } from './http.ts';
+import { apiError, escape, isApi, outcome, page, type Env, type HostEnv } from './http.ts';
 import { logRoutes } from './log-routes.ts';
 import { suppressionRoutes } from './suppression-routes.ts';
 import { OncePerKey } from './once.ts';
@@ -39,7 +39,7 @@ const STATUS_OF: Partial<Record<ErrorCode, 403 | 404 | 413 | 422>> = {
 };
 
 /** The admin's Hono app: the JSON API under /api, the built browser app under /assets, and its HTML shell everywhere else. */
-export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly basePath: string; readonly csrf: CsrfTokens; readonly origins: ReadonlySet<string> }): Hono<Env> {
+export function adminApp<HostContext>(deps: AdminDeps, options: AdminOptions<HostContext> & { readonly basePath: string; readonly csrf: CsrfTokens; readonly origins: ReadonlySet<string> }): Hono<Env> {
   const { registry, store, templates, delivery } = deps;
   const composer = new Composer(deps);
   const { csrf } = options;
@@ -69,7 +69,8 @@ export function adminApp(deps: AdminDeps, options: AdminOptions & { readonly bas
   });
 
   app.use(async (c, next) => {
-    const user = await options.authorize(c.req.raw);
+    // Bindings are unknown to Hono; createAdmin passes the context of the type it was made with.
+    const user = await options.authorize(c.req.raw, (c.env as HostEnv<HostContext> | undefined)?.host);
     if (!user) {
       if (isApi(c)) return c.json(apiError(ErrorCode.invalidInput, 'sign in as staff to use the admin', 'VOX_UNAUTHORIZED'), 401);
       if (options.loginUrl && c.req.method === 'GET') return c.redirect(`${options.loginUrl}${options.loginUrl.includes('?') ? '&' : '?'}next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);

@@ -4,8 +4,11 @@ import type { MessageRecord } from '../vocabulary/records.ts';
 import type { ApiError, MessageSummary, SendOutcome } from './api.ts';
 import type { StaffUser } from './types.ts';
 
-/** What the admin's middleware leaves on each request's context. */
-export type Env = { Variables: { user: StaffUser; userId: string } };
+/** The host's context of a request (from a framework adapter), as the admin's Hono app receives it. */
+export type HostEnv<Context> = { readonly host: Context | undefined };
+
+/** What the admin's middleware leaves on each request's context, and the host's context it was given. */
+export type Env = { Variables: { user: StaffUser; userId: string }; Bindings: HostEnv<unknown> };
 
 export function isApi(c: Context<Env>): boolean {
   return c.req.path.includes('/api/');

@@ -3,6 +3,7 @@ import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import { maxBodyBytesOption, withBodyLimit } from '../http/body-limit.ts';
 import { originsOf } from '../http/same-origin.ts';
 import type { AdminDeps } from './context.ts';
+import type { HostEnv } from './http.ts';
 import { CsrfTokens } from './security.ts';
 import type { Admin, AdminOptions } from './types.ts';
 
@@ -10,9 +11,9 @@ import type { Admin, AdminOptions } from './types.ts';
 const DEFAULT_CSRF_MAX_AGE_MS = 12 * 60 * 60 * 1000;
 
 /** The admin of a Vox instance. Hono and the routes load with the first request, so apps that never mount it do not pay for it. */
-export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
+export function createAdmin<Context>(deps: AdminDeps, options: AdminOptions<Context>): Admin<Context> {
   if (typeof options?.authorize !== 'function') {
-    throw new VoxError(ErrorCode.configuration, 'vox.admin needs authorize(request): the staff user, or null to refuse');
+    throw new VoxError(ErrorCode.configuration, 'vox.admin needs authorize(request, context): the staff user, or null to refuse');
   }
   const basePath = normaliseBasePath(options.basePath ?? '');
   // Made now, so that a secret that is too short fails where the admin is set up, not at its first request.
@@ -20,13 +21,14 @@ export function createAdmin(deps: AdminDeps, options: AdminOptions): Admin {
   const baseUrl = typeof deps.site.baseUrl === 'string' && URL.canParse(deps.site.baseUrl) ? [deps.site.baseUrl] : [];
   const origins = new Set(originsOf([...(options.trustedOrigins ?? []), ...baseUrl], 'vox.admin({ trustedOrigins })'));
   const maxBodyBytes = maxBodyBytesOption(options.maxBodyBytes, 'vox.admin()');
-  let app: Promise<{ fetch(request: Request): Response | Promise<Response> }> | undefined;
+  let app: Promise<{ fetch(request: Request, env: HostEnv<Context>): Response | Promise<Response> }> | undefined;
   return {
     basePath,
-    async fetch(request) {
+    async fetch(request, context) {
       app ??= import('./app.ts').then((module) => module.adminApp(deps, { ...options, basePath, csrf, origins }));
       const hono = await app;
-      return withBodyLimit(request, maxBodyBytes, async (limited) => hono.fetch(limited));
+      // The host's context travels as the Hono app's env, to reach authorize.
+      return withBodyLimit(request, maxBodyBytes, async (limited) => hono.fetch(limited, { host: context }));
     },
   };
 }

@@ -16,8 +16,9 @@ type Listener = (request: IncomingMessage, response: ServerResponse) => Promise<
 /**
  * Mounts the admin in Node's http server or in Express. The admin sees each request's full path
  * (Express's `originalUrl`), so mount it where its `basePath` says. Requests outside `basePath` go
- * to `next` when there is one, and get a 404 otherwise. Mount it before body parsers such as
- * `express.json()`, which would consume the request body the admin reads.
+ * to `next` when there is one, and get a 404 otherwise. It reads the request's body stream itself,
+ * so in Express it must come before body parsers such as `express.json()`: prefer `toExpress` of
+ * `vox/express`, which works after them and passes `{ req, res }` on to `authorize`.
  *
  * @example
  * const admin = vox.admin({ basePath: '/admin', authorize });

@@ -22,8 +22,11 @@ export interface StaffUser {
   readonly contacts?: readonly Contact[];
 }
 
-/** Options of {@link Vox.admin}. */
-export interface AdminOptions {
+/**
+ * Options of {@link Vox.admin}. `Context` is what a framework adapter passes along with each request
+ * (`ExpressContext` of `vox/express`, a Hono `Context`, …), handed to `authorize` as its second argument.
+ */
+export interface AdminOptions<Context = unknown> {
   /**
    * The host application's access check, called for every page and API request: return the staff
    * user, or null to refuse (401). Assets (scripts, styles) are served to anybody.
@@ -34,8 +37,12 @@ export interface AdminOptions {
    *   const user = session?.user;
    *   return user?.isStaff ? { id: user.id, name: user.name, email: user.email, session: session.id } : null;
    * }
+   *
+   * @example
+   * // Mounted with vox/express: the second argument holds Express's req, with express-session's session.
+   * vox.admin<ExpressContext>({ authorize: (request, context) => staffOf(context?.req.session.user) })
    */
-  readonly authorize: (request: Request) => Awaitable<StaffUser | null | undefined>;
+  readonly authorize: (request: Request, context: Context | undefined) => Awaitable<StaffUser | null | undefined>;
   /** Where the admin is mounted; requests reach it with their full path. @default '' (the root) */
   readonly basePath?: string;
   /**
@@ -68,10 +75,16 @@ export interface AdminOptions {
   readonly onError?: (error: unknown, request: Request) => void;
 }
 
-/** The admin: a `fetch` handler, mountable in any server that speaks Request and Response. */
-export interface Admin {
+/**
+ * The admin: a `fetch` handler, mountable in any server that speaks Request and Response, and in
+ * Express, Fastify, Hono and Next.js through `vox/express`, `vox/fastify`, `vox/hono`, `vox/next`.
+ */
+export interface Admin<Context = unknown> {
   /** Where it is mounted, without a trailing slash (`''` for the root). */
   readonly basePath: string;
-  /** Answers one request whose path starts with {@link Admin.basePath}. */
-  fetch(request: Request): Promise<Response>;
+  /**
+   * Answers one request whose path starts with {@link Admin.basePath}. `context` (the framework's
+   * request, from an adapter) is passed on to `authorize`.
+   */
+  readonly fetch: (request: Request, context?: Context) => Promise<Response>;
 }

@@ -9,26 +9,43 @@ import { errorText } from '../vocabulary/errors.ts';
 
 const CONFIG_FILES = ['vox.config.ts', 'vox.config.mts', 'vox.config.js', 'vox.config.mjs'];
 
+/** What a config module gives the command: its Vox instance, and its own `close` hook when it exports one. */
+interface LoadedConfig {
+  readonly vox: Vox;
+  /** The config's `export async function close()`: ends what the config opened (a pg pool behind its Kysely). */
+  readonly close?: () => unknown;
+}
+
 /** Loads the app's Vox instance: the config module's default export, or what its default function returns. */
-async function loadVox(configPath: string | undefined): Promise<Vox> {
+async function loadConfig(configPath: string | undefined): Promise<LoadedConfig> {
   const path = configPath ? resolve(configPath) : CONFIG_FILES.map((f) => resolve(f)).find((f) => existsSync(f));
   if (!path || !existsSync(path)) {
     throw new Error(configPath ? `config file ${configPath} does not exist` : `no ${CONFIG_FILES.join(' / ')} in ${process.cwd()}; pass --config FILE`);
   }
-  const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  const module = (await import(pathToFileURL(path).href)) as { default?: unknown; close?: unknown };
   const exported = typeof module.default === 'function' ? await (module.default as () => unknown)() : module.default;
   if (!exported || typeof (exported as Vox).migrate !== 'function') {
     throw new Error(`${path} must default-export a Vox instance (createVox(...)) or a function returning one`);
   }
-  return exported as Vox;
+  if (module.close !== undefined && typeof module.close !== 'function') throw new Error(`${path}: its export close must be a function`);
+  return { vox: exported as Vox, ...(module.close ? { close: module.close as () => unknown } : {}) };
+}
+
+/** Closes the Vox instance, then what the config opened; the command exits afterwards either way. */
+async function closeConfig(config: LoadedConfig): Promise<void> {
+  try {
+    await config.vox.close();
+  } finally {
+    await config.close?.();
+  }
 }
 
 async function withVox(options: { config?: string }, work: (vox: Vox) => Promise<number>): Promise<void> {
-  const vox = await loadVox(options.config);
+  const config = await loadConfig(options.config);
   try {
-    process.exitCode = await work(vox);
+    process.exitCode = await work(config.vox);
   } finally {
-    await vox.close();
+    await closeConfig(config);
   }
 }
 
@@ -89,11 +106,12 @@ program
   .description('run a worker: fan issues out and send messages until SIGTERM or SIGINT')
   .addOption(config)
   .action(async (options: { config?: string }) => {
-    const vox = await loadVox(options.config);
+    const config = await loadConfig(options.config);
+    const { vox } = config;
     try {
       vox.start();
     } catch (error) {
-      await vox.close();
+      await closeConfig(config);
       throw error;
     }
     console.log(`vox worker ${process.pid} started (${vox.dialect})`);
@@ -112,7 +130,7 @@ program
     process.once('SIGINT', now);
     const finished = await vox.stop();
     if (!finished) console.log(`vox worker ${process.pid}: the jobs in flight did not finish in time; their messages go to another worker when their leases run out`);
-    await vox.close();
+    await closeConfig(config);
     console.log(`vox worker ${process.pid} stopped`);
     // The app's config may hold other connections (a mail transport pool); the worker is done.
     process.exit(0);
@@ -124,6 +142,7 @@ program
     console.error(`vox: ${errorText(error)}`);
     process.exitCode = 1;
   })
-  // The app's config may hold connections Vox did not open (a pooled mail transport), which
-  // would keep the process alive after the command is done.
+  // The app's config may hold connections Vox did not open (a pg pool behind its own Kysely, a
+  // pooled mail transport) and exports no close hook for them: they would keep the process alive
+  // after the command is done (a pg pool for its 10 s idle timeout).
   .finally(() => process.exit());

@@ -16,7 +16,7 @@ import type { IssueResult, IssueTicket, ResendOutcome, TransactionLike } from '.
 import type { NotificationRecord } from '../vocabulary/records.ts';
 import { Composer } from './composing.ts';
 import type { IssueObjects } from './context.ts';
-import { Engine, type DeliverySettings } from './engine.ts';
+import { Engine, type DeliveryEvents, type DeliverySettings } from './engine.ts';
 import { DigestCloser } from './digests.ts';
 import { FanOut, LiveObjects } from './fan-out.ts';
 import { Feedback } from './feedback.ts';
@@ -47,7 +47,7 @@ export class Delivery {
   }
 
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
-  get events(): EventEmitter {
+  get events(): EventEmitter<DeliveryEvents> {
     return this.#engine.events;
   }
 

@@ -30,6 +30,13 @@ export interface DeliverySettings {
 }
 
 /** The components and settings every part of delivery works with. */
+
+/**
+ * The events of {@link Engine.events}, named: an emitter typed by inference was declared as
+ * `EventEmitter<[never]>`, which @types/node 26 refuses in the published declarations.
+ */
+export type DeliveryEvents = { progress: [] };
+
 export class Engine {
   readonly registry: Registry;
   readonly store: Store;
@@ -39,7 +46,7 @@ export class Engine {
   readonly dialect: SqlDialectName;
   readonly settings: DeliverySettings;
   /** Emits `progress` whenever this process changes an issue or a message, to wake settled(). */
-  readonly events = new EventEmitter();
+  readonly events = new EventEmitter<DeliveryEvents>();
 
   constructor(registry: Registry, store: Store, renderer: Renderer, backends: ReadonlyMap<string, Backend>, queue: Queue, dialect: SqlDialectName, settings: DeliverySettings) {
     this.registry = registry;

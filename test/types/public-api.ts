@@ -2,6 +2,8 @@
 // this file, and each `@ts-expect-error` fails the check if the line below it ever compiles.
 import type { Kysely, Transaction } from 'kysely';
 import { createVox, type TransactionLike } from '../../src/index.ts';
+import { toExpress, type ExpressContext } from '../../src/frameworks/express.ts';
+import { toFastify, type FastifyContext } from '../../src/frameworks/fastify.ts';
 
 interface User {
   id: number;
@@ -97,3 +99,12 @@ vox.inboxHandler({ model: Users, authenticate: () => user });
 vox.inboxHandler({ model: Users, authenticate: () => order });
 // @ts-expect-error -- not a mark.
 void vox.inbox(Users, user).mark('all', 'liked');
+// Framework adapters: the admin's authorize sees the framework's request, typed by vox.admin<Context>().
+const expressAdmin = vox.admin<ExpressContext>({ authorize: (_request, context) => (context?.req.session ? { id: 1, name: 'Sam' } : null) });
+toExpress(expressAdmin);
+// An admin that takes no context (authorize(request) alone) fits every adapter.
+toFastify(vox.admin({ authorize: () => null }));
+// @ts-expect-error -- an admin whose authorize expects Fastify's request cannot be mounted in Express.
+toExpress(vox.admin<FastifyContext>({ authorize: (_request, context) => (context?.request.id ? null : null) }));
+// @ts-expect-error -- Express's request has no `request` field: the context is { req, res }.
+vox.admin<ExpressContext>({ authorize: (_request, context) => (context?.request ? null : null) });

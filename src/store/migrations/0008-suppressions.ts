@@ -1,7 +1,6 @@
 /** Migration 0008: the suppression list (addresses per protocol that no message may go to). */
-import type { Migration } from 'kysely/migration';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 export function suppressions(dialect: SqlDialectName): Migration {
   return {

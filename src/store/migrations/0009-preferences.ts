@@ -2,9 +2,8 @@
  * Migration 0009: recipients' preferences (one row per recipient, level, subject and protocol) and
  * what notifications declare for them (category with its label, defaults per protocol).
  */
-import type { Migration } from 'kysely/migration';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 export function preferences(dialect: SqlDialectName): Migration {
   return {

@@ -4,9 +4,8 @@
  * message id, by which webhooks find the message they report on.
  */
 import { sql } from 'kysely';
-import type { Migration } from 'kysely/migration';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 export function messageEvents(dialect: SqlDialectName): Migration {
   return {

@@ -1,7 +1,6 @@
 /** Migration 0011: the in-app inbox's items, one per recipient per message, with seen, read and archived times. */
-import type { Migration } from 'kysely/migration';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 export function inbox(dialect: SqlDialectName): Migration {
   return {

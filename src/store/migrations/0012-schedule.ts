@@ -1,7 +1,6 @@
 /** Migration 0012: scheduled issues (a time before which no worker fans them out) and keys to cancel them by. */
-import type { Migration } from 'kysely/migration';
 import { sql } from 'kysely';
-import type { AnyDb } from './kit.ts';
+import type { AnyDb, Migration } from './kit.ts';
 
 export function schedule(): Migration {
   return {

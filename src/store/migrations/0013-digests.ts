@@ -1,8 +1,7 @@
 /** Migration 0013: digests (a recipient's events gathered until the digest closes) and their events. */
-import type { Migration } from 'kysely/migration';
 import { sql } from 'kysely';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 export function digests(dialect: SqlDialectName): Migration {
   return {

@@ -1,6 +1,5 @@
 /** Migration 0014: per recipient and notification, how many messages went out in the current throttle window. */
-import type { Migration } from 'kysely/migration';
-import type { AnyDb } from './kit.ts';
+import type { AnyDb, Migration } from './kit.ts';
 
 export function throttles(): Migration {
   return {

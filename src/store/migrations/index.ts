@@ -1,6 +1,6 @@
 /** Migrations of Vox's tables, for SQLite and PostgreSQL. */
 import { sql, type Kysely } from 'kysely';
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import type { Migrator as KyselyMigrator, MigrationResultSet } from 'kysely/migration';
 import { ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
 import type { VoxDatabase } from '../schema.ts';
@@ -11,7 +11,7 @@ import { inbox } from './0011-inbox.ts';
 import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
-import { idTable, type AnyDb } from './kit.ts';
+import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 /**
  * Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. From 0008 on, each
@@ -314,6 +314,7 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
   // pin it to ours (the configured one, else the current one) so that another schema's Vox tables
   // are never mistaken for ours.
   const schema = configured ?? (dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined);
+  const Migrator = await loadMigrator();
   const migrator = new Migrator({
     db,
     ...(schema ? { migrationTableSchema: schema } : {}),
@@ -340,4 +341,19 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
 function isOtherSchemaDropped(error: unknown, ours: string | undefined): boolean {
   const e = error as { code?: unknown; message?: unknown };
   return e.code === '3F000' && typeof e.message === 'string' && ours !== undefined && !e.message.includes(`"${ours}"`);
+}
+
+/**
+ * Kysely's Migrator, from where the installed kysely keeps it: `kysely/migration` since 0.29, the
+ * main module before (0.29 keeps only a type error there). Vox takes kysely as a peer, so either.
+ */
+async function loadMigrator(): Promise<typeof KyselyMigrator> {
+  try {
+    return (await import('kysely/migration')).Migrator;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw error;
+    const main = (await import('kysely')) as unknown as { Migrator?: typeof KyselyMigrator };
+    if (!main.Migrator) throw new VoxError(ErrorCode.configuration, 'the installed kysely has no Migrator: install kysely 0.28 or later', { cause: error });
+    return main.Migrator;
+  }
 }
