@@ -9,9 +9,10 @@
 // `types-node-latest` aliases) and under the TypeScript and @types/node Vox is built with.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type * as Index from '../src/index.ts';
@@ -29,6 +30,12 @@ before(async () => {
   await mkdir(join(root, '.vox-test'), { recursive: true });
   out = await mkdtemp(join(root, '.vox-test', 'built-'));
   await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(out, 'dist')]);
+  // `npm run build` also bundles the browser parts into dist/: the admin's app and <vox-inbox>. Their
+  // builds (npm test's pretest) are reused, made first when stale, as a package ships them.
+  for (const part of ['admin-ui', 'inbox-element']) {
+    await promisify(execFile)(process.execPath, [join(root, part, 'build.ts')]);
+    await cp(join(root, 'dist', part), join(out, 'dist', part), { recursive: true });
+  }
 });
 
 after(async () => {
@@ -71,7 +78,7 @@ interface AppRun {
 // An application as a user writes it, in plain JavaScript: its own Kysely over SQLite or PostgreSQL,
 // Vox given that instance, a notification issued inside the application's transaction.
 const APP = `
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createVox, nodeSqliteDialect } from 'vox';
@@ -158,12 +165,17 @@ for (const { name, dir } of kyselies) {
 test("every entry point of package.json's exports loads from the built package, and vox/express serves the admin", { timeout: 120_000 }, async () => {
   const app = await appWith('kysely');
   const exportsMap = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports;
-  const entryPoints = Object.keys(exportsMap)
+  // vox/inbox-element is a custom element for browsers (it extends HTMLElement): Node cannot load it,
+  // so here it is only looked up; its declarations are checked below and the browser tests run it.
+  const BROWSER_ONLY = new Set(['vox/inbox-element']);
+  const entryNames = Object.keys(exportsMap)
     .filter((key) => key !== './package.json')
     .map((key) => (key === '.' ? 'vox' : `vox/${key.slice(2)}`));
+  const entryPoints = entryNames.filter((entry) => !BROWSER_ONLY.has(entry));
   await writeFile(
     join(app, 'entries.mjs'),
     `export const loaded = await Promise.all(${JSON.stringify(entryPoints)}.map(async (entry) => [entry, Object.keys(await import(entry)).length]));
+export const browserEntries = ${JSON.stringify([...BROWSER_ONLY])}.map((entry) => import.meta.resolve(entry));
 import express from 'express';
 import { createVox } from 'vox';
 import { toExpress } from 'vox/express';
@@ -183,13 +195,15 @@ export async function adminSession() {
 }
 `,
   );
-  const module = (await import(join(app, 'entries.mjs'))) as { loaded: [string, number][]; adminSession(): Promise<{ status: number; user: string }> };
+  const module = (await import(join(app, 'entries.mjs'))) as { loaded: [string, number][]; browserEntries: string[]; adminSession(): Promise<{ status: number; user: string }> };
   assert.deepEqual(
     module.loaded.filter(([, names]) => names === 0),
     [],
     'every entry point exports something',
   );
   assert.deepEqual(module.loaded.map(([entry]) => entry), entryPoints);
+  assert.equal(module.browserEntries.length, BROWSER_ONLY.size);
+  for (const url of module.browserEntries) assert.ok(existsSync(fileURLToPath(url)), `${url} is in the package`);
   assert.deepEqual(await module.adminSession(), { status: 200, user: 'Sam' });
 });
 

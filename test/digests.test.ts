@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -200,6 +201,28 @@ for (const place of places) {
       await until(() => mails().length >= 2, 10_000, 'a digest per article');
       assert.deepEqual(mails().map((m) => m.parsed.subject).sort(), ['Comments on Spring news', 'Comments on Summer news']);
       assert.match(String(mails().find((m) => m.parsed.subject === 'Comments on Summer news')?.parsed.html), /2 comments on Summer news by bob, cy:/);
+    });
+
+    test('a digest left closing by a worker that died is closed by another once its lease runs out', async () => {
+      const db = await place.open();
+      drops.push(db.drop);
+      const { comment } = await blog({ window: 60_000 }, { database: db.database });
+      await (await comment(ARTICLES[0] as Article, 'ann', 'orphaned')).settled();
+      // As a worker killed after it claimed the digest leaves it: closing, its lease over.
+      const past = new Date(Date.now() - 1000).toISOString();
+      const fixture = db.fixture;
+      if (fixture.dialect === 'sqlite') {
+        const file = new DatabaseSync(fixture.path);
+        assert.equal(file.prepare("update vox_digests set status = 'closing', due_at = ?, locked_until = ?").run(past, past).changes, 1);
+        file.close();
+      } else {
+        const client = new pg.Client({ connectionString: fixture.url, options: `-c search_path=${fixture.schema}` });
+        await client.connect();
+        assert.equal((await client.query("update vox_digests set status = 'closing', due_at = $1, locked_until = $1", [past])).rowCount, 1);
+        await client.end();
+      }
+      await until(() => mails().length >= 1, 10_000, 'the orphaned digest');
+      assert.match(String(mails()[0]?.parsed.html), /ann commented on Spring news/);
     });
 
     test("a template's own digest replaces the notification's; false sends at once", async () => {

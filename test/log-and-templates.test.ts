@@ -95,7 +95,7 @@ describe('templates, attachment names and the message log', () => {
 
     const issue = await vox.issues.get(cancelled.issueId);
     assert.deepEqual([issue?.status, issue?.notification, issue?.attempts, issue?.error], ['done', 'party.event.cancelled', 1, null]);
-    assert.deepEqual(issue?.messages, { queued: 0, sending: 0, sent: 1, retrying: 0, failed: 1, delivered: 0, bounced: 0, complained: 0 });
+    assert.deepEqual(issue?.messages, { queued: 0, sending: 0, sent: 1, retrying: 0, failed: 1, skipped: 0, delivered: 0, bounced: 0, complained: 0 });
     assert.deepEqual([issue?.object.model, issue?.object.id, issue?.object.snapshot], ['party.event', '1', { id: 1, title: 'Picnic' }]);
     assert.equal(await vox.issues.get(cancelled.issueId + 100), undefined);
   });

@@ -114,14 +114,16 @@ program
       await closeConfig(config);
       throw error;
     }
-    console.log(`vox worker ${process.pid} started (${vox.dialect})`);
     // The worker's own timers do not keep a process alive (an app that embeds Vox must be able to
-    // exit), so the command holds it open until it is told to stop.
+    // exit), so the command holds it open until it is told to stop. The signals are listened for
+    // before the command says it started: a supervisor may stop it as soon as it reads that line.
     const alive = setInterval(() => {}, 2 ** 30);
-    await new Promise<void>((resolve) => {
+    const stopping = new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
+    console.log(`vox worker ${process.pid} started (${vox.dialect})`);
+    await stopping;
     clearInterval(alive);
     console.log(`vox worker ${process.pid} stopping: finishing the jobs in flight`);
     // A second signal stops at once; the leases of what was in flight hand it to another worker.

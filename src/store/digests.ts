@@ -139,9 +139,15 @@ export class DigestRows {
       .execute();
   }
 
-  /** Whether any digest is due now. */
+  /** Whether any digest is due now, or was left closing by a worker whose lease ran out (a crash). */
   async hasDue(): Promise<boolean> {
-    const row = await this.db.selectFrom('vox_digests').select('id').where('status', '=', 'open').where('due_at', '<=', now()).limit(1).executeTakeFirst();
+    const at = now();
+    const row = await this.db
+      .selectFrom('vox_digests')
+      .select('id')
+      .where((w) => w.or([w.and([w('status', '=', 'open'), w('due_at', '<=', at)]), w.and([w('status', '=', 'closing'), w('locked_until', '<', at)])]))
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
