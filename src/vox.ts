@@ -36,6 +36,7 @@ import { Inboxes, type Inbox } from './inbox/inbox.ts';
 import { openEventBus } from './inbox/bus.ts';
 import { createInboxHandler, type InboxHandler, type InboxHandlerOptions } from './inbox/handler.ts';
 import type { Issues, Messages, Notifications } from './vox-api.ts';
+import { quietHoursSettings, type QuietHoursOptions } from './vocabulary/quiet-hours.ts';
 
 export type { Issues, Messages, Notifications } from './vox-api.ts';
 
@@ -46,6 +47,11 @@ export interface VoxOptions<DB = unknown> {
   /** Enabled backends; templates can only use these. @default [] */
   readonly backends?: readonly Backend[];
   readonly site?: SiteOptions;
+  /**
+   * Hours in which messages wait, in each recipient's time zone (docs/digests.md, "Quiet hours").
+   * Checked here: a bad time or an unknown zone throws `VOX_INVALID_SCHEDULE`.
+   */
+  readonly quietHours?: QuietHoursOptions;
   /**
    * Where recipients unsubscribe and choose what they receive: the secrets that sign the links and
    * where `vox.preferenceCenter()` is mounted. With it, messages to recipients of a model get
@@ -228,6 +234,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
     ...(links ? { links } : {}),
+    ...(options.quietHours ? { quietHours: quietHoursSettings(options.quietHours) } : {}),
   });
   const worker = options.worker === false ? undefined : new Worker(delivery, store, queue, options.worker, options.logger);
   const startWorker = () => {

@@ -9,6 +9,7 @@ import type { SqlDialectName } from '../vocabulary/database.ts';
 import type { BackendLimits } from './limits.ts';
 import type { RecipientLinks } from './links.ts';
 import type { RetryPolicy } from './retry.ts';
+import type { QuietHoursSettings } from '../vocabulary/quiet-hours.ts';
 
 /** Settings the delivery engine needs from createVox. */
 export interface DeliverySettings {
@@ -17,6 +18,8 @@ export interface DeliverySettings {
   /** Most bytes of JSON in the snapshot of an issue's object, actor or target. */
   readonly snapshotBytes: number;
   readonly retry: Required<RetryPolicy>;
+  /** Quiet hours, when configured: messages due in them wait (see delivery/quiet-hours.ts). */
+  readonly quietHours?: QuietHoursSettings;
   /** Per-backend limits, by backend id. */
   readonly backendLimits: Readonly<Record<string, BackendLimits>>;
   /** How long a worker may hold an issue or a message before others take it to be lost. */

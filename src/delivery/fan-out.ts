@@ -10,6 +10,7 @@ import { contactsOf, notificationRef, resolveAttachments, viewOf, type IssueObje
 import { effectiveDigest } from '../vocabulary/digest.ts';
 import { DigestGatherer, singleEventDigest } from './digests.ts';
 import { overflowDigest, throttled } from './throttling.ts';
+import { releaseAt } from './quiet-hours.ts';
 import type { Engine } from './engine.ts';
 import { unsubscribeTopic } from './links.ts';
 import { failureOf, messageKey, unknownBackend } from './outcomes.ts';
@@ -19,7 +20,7 @@ import { shareTheLoop } from './turns.ts';
 
 /** What a channel resolver stream yields: a recipient with its contacts, or why one could not be had. */
 type RecipientItem =
-  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly recipient: Screenable['recipient'] }
+  | { readonly kind: 'recipient'; readonly view: () => Promise<View>; readonly contacts: readonly Contact[]; readonly recipient: Screenable['recipient']; readonly zone?: unknown }
   | { readonly kind: 'failure'; readonly error: VoxError; readonly key: string };
 
 /** What one issue is about, during its fan-out. */
@@ -32,7 +33,7 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks; readonly holdUntil?: number }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string }
   | { readonly kind: 'skipped'; readonly to: readonly Contact[]; readonly error: VoxError; readonly key: string };
 
@@ -213,7 +214,10 @@ export class FanOut {
           const linked = item.recipient && links?.forRecipient(topic, item.recipient.model, item.recipient.id, contact);
           const own = { recipient, contact: { ...contact }, ...linked?.variables };
           if (gatherer) await gatherer.add(contact, address, own);
-          else await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}) });
+          else {
+            const holdUntil = releaseAt(this.#engine.settings.quietHours, { required: state.notification.required, category: state.notification.category?.key ?? null }, item.zone);
+            await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}), ...(holdUntil === undefined ? {} : { holdUntil }) });
+          }
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });
         }
@@ -259,7 +263,8 @@ export class FanOut {
             identity = `${recipientModel.name}:${id}`;
             const contacts = await contactsOf(contactsFn(object, ref), protocol, '');
             let view: Promise<View> | undefined;
-            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, recipient: { model: recipientModel.name, id } };
+            const zone = recipientModel.options.timezone?.(object);
+            yield { kind: 'recipient', view: () => (view ??= viewOf(recipientModel, object)), contacts, recipient: { model: recipientModel.name, id }, zone };
           } catch (error) {
             yield { kind: 'failure', error: new VoxError(ErrorCode.contacts, `contacts of ${identity} failed: ${errorText(error)}`, { cause: error }), key: `${prefix}:contacts:${identity}` };
           }
@@ -309,6 +314,7 @@ export class FanOut {
     if (composed instanceof Error) {
       return { ...origin, to: plan.to, renderContext: { ...state.variables, ...plan.own }, status: 'failed', ...failureOf(composed), permanent: true, idempotencyKey };
     }
-    return { ...origin, to: plan.to, from: composed.from ?? null, payload: composed.payload, status: 'queued', idempotencyKey };
+    const held = plan.kind === 'send' && plan.holdUntil !== undefined ? { nextAttemptAt: new Date(plan.holdUntil).toISOString() } : {};
+    return { ...origin, to: plan.to, from: composed.from ?? null, payload: composed.payload, status: 'queued', idempotencyKey, ...held };
   }
 }

@@ -102,8 +102,9 @@ export function messageRow(message: NewMessage, timestamp: string): Insertable<M
     permanent: flag(message.permanent ?? false),
     provider_message_id: null,
     idempotency_key: message.idempotencyKey,
-    next_attempt_at: message.status === 'queued' ? timestamp : (message.nextAttemptAt ?? null),
-    due_at: message.status === 'queued' ? timestamp : message.status === 'retrying' ? (message.nextAttemptAt ?? timestamp) : null,
+    // A queued message is due at once, unless it is held (quiet hours) until its nextAttemptAt.
+    next_attempt_at: message.status === 'queued' ? (message.nextAttemptAt ?? timestamp) : (message.nextAttemptAt ?? null),
+    due_at: message.status === 'queued' || message.status === 'retrying' ? (message.nextAttemptAt ?? timestamp) : null,
     locked_until: null,
     sent_at: null,
     created_at: timestamp,

@@ -216,11 +216,12 @@ async function dueWork(vox: Vox, unfanned: Set<number>): Promise<string | undefi
       return `issue ${id} (${issue.notification}) ${state}`;
     }
   }
-  for (const status of ['queued', 'sending'] as const) {
-    const [message] = await vox.messages.list({ status, limit: 1 });
-    if (message) return `message ${message.id} (${message.backend}) is ${status}`;
-  }
   const now = new Date().toISOString();
+  const [sending] = await vox.messages.list({ status: 'sending', limit: 1 });
+  if (sending) return `message ${sending.id} (${sending.backend}) is sending`;
+  // A message held by quiet hours is queued until its nextAttemptAt: not due before then.
+  const queued = (await vox.messages.list({ status: 'queued' })).find((m) => m.nextAttemptAt === null || m.nextAttemptAt <= now);
+  if (queued) return `message ${queued.id} (${queued.backend}) is queued`;
   const retry = (await vox.messages.list({ status: 'retrying' })).find((m) => m.nextAttemptAt !== null && m.nextAttemptAt <= now);
   return retry ? `message ${retry.id} (${retry.backend}) is due for a retry after: ${retry.error ?? 'a failure'}` : undefined;
 }

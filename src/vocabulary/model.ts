@@ -235,6 +235,11 @@ export interface ModelOptions<T, N extends NotificationsSpec, M = Readonly<Recor
   readonly toActivity?: (object: T, notification: NotificationRef) => ActivityObject;
   /** Makes the objects ActivityPub actors; see {@link ActorSpec}. */
   readonly actor?: ActorSpec<T>;
+  /**
+   * The recipient's time zone (an IANA name such as `Europe/Berlin`), for quiet hours
+   * (`createVox({ quietHours })`); an unknown or missing zone counts as the quiet hours' own.
+   */
+  readonly timezone?: (object: T) => string | null | undefined;
   readonly notifications?: N;
   readonly channels?: ChannelsSpec<T, M>;
   /** Contacts per protocol. */
