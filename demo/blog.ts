@@ -264,7 +264,7 @@ const commentSchema = z.object({ id: z.number(), poster: z.string(), body: z.str
  * `@author`), so a comment also lands in the author's in-app inbox and, as the author's post, with
  * the author's followers.
  */
-export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: ActivityPub) {
+export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: ActivityPub, options: { readonly commentDigestMs: number }) {
   const ids = (keys: readonly string[]) => keys.map(Number);
 
   const User = vox.model('auth.user', {
@@ -332,7 +332,15 @@ export function registerBlogModels(vox: Vox, db: Kysely<BlogDatabase>, ap: Activ
     display: (c) => `${c.poster} on ${c.article.title}`,
     schema: commentSchema,
     // Comments are public on the blog: the author's post about one is too, but kept out of public timelines.
-    notifications: { posted: { description: 'A comment was posted on an article', activityVisibility: 'unlisted' } },
+    // Comments on one article within the window reach its author as one digest email (the in-app and
+    // activity templates turn the digest off for themselves: they show each comment at once).
+    notifications: {
+      posted: {
+        description: 'A comment was posted on an article',
+        activityVisibility: 'unlisted',
+        ...(options.commentDigestMs > 0 ? { digest: { window: options.commentDigestMs, key: ({ object }: { object: unknown }) => (object as Comment).article.slug, items: { keep: 'first' as const, count: 5 } } } : {}),
+      },
+    },
     channels: {
       articleAuthor: { label: 'Article author', recipients: User, resolve: (c) => [c.article.author] },
     },

@@ -4,7 +4,7 @@ import { followableAt } from './addresses.ts';
 import { AUTHOR, SITE_CONTACT, SUBSCRIBER } from './blog.ts';
 import { startDemo } from './server.ts';
 
-const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST] [--base-url URL] [--public]
+const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST] [--base-url URL] [--public] [--comment-digest SECONDS]
 
   --db FILE       keep the blog's data in this SQLite file (default: in memory, gone when you stop)
   --port PORT     default 8000
@@ -12,12 +12,15 @@ const USAGE = `Usage: npm run demo -- [--db FILE] [--port PORT] [--host HOST] [-
   --base-url URL  the blog's public address, when an https proxy serves it there: Mastodon can
                   follow the author only at a public https host name; needs --public
   --public        let other machines reach the demo: its mail viewer shows every email, with each
-                  subscriber's comment token, to anybody who can reach it`;
+                  subscriber's comment token, to anybody who can reach it
+  --comment-digest SECONDS
+                  comments on one article within this many seconds reach its author as one
+                  email (default 30; 0 sends each comment at once)`;
 
-let values: { db?: string; port?: string; host?: string; 'base-url'?: string; public?: boolean; help?: boolean };
+let values: { db?: string; port?: string; host?: string; 'base-url'?: string; public?: boolean; 'comment-digest'?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
-    options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' }, public: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' }, public: { type: 'boolean' }, 'comment-digest': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   }));
 } catch (error) {
   console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -33,6 +36,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const digestSeconds = values['comment-digest'] === undefined ? 30 : Number(values['comment-digest']);
+if (!Number.isFinite(digestSeconds) || digestSeconds < 0 || digestSeconds > 86_400) {
+  console.error(`--comment-digest must be a number of seconds from 0 to 86400, not ${JSON.stringify(values['comment-digest'])}`);
+  process.exit(2);
+}
+
 let demo: Awaited<ReturnType<typeof startDemo>>;
 try {
   demo = await startDemo({
@@ -43,6 +52,7 @@ try {
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values['base-url'] === undefined ? {} : { baseUrl: values['base-url'] }),
     public: values.public === true,
+    commentDigestMs: Math.round(digestSeconds * 1000),
   });
 } catch (error) {
   const code = (error as { code?: string }).code;

@@ -43,11 +43,14 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
     notification: 'blog.comment.posted',
     backend: 'email-html',
     recipients: ['c:articleAuthor'],
-    subject: 'New comment on {{ object.article.title }}',
+    // One email per article for the comments of the digest's window (docs/digests.md); a lone comment reads as before.
+    subject: '{% if digest.count > 1 %}{{ digest.count }} new comments{% else %}New comment{% endif %} on {{ object.article.title }}',
     content: [
       '<p>Hi {{ recipient.name }},</p>',
-      '<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>:</p>',
-      '<blockquote>{{ object.body }}</blockquote>',
+      '{% if digest.count > 1 %}<p>{{ digest.count }} comments on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}">{{ object.article.title }}</a>:</p>',
+      '<ul>{% for item in digest.items %}<li>{{ item.object.poster }}: {{ item.object.body | truncate: 80 }}</li>{% endfor %}</ul>{% if digest.truncated %}<p>and {{ digest.left_out }} more.</p>{% endif %}',
+      '{% else %}<p>{{ object.poster }} commented on your article <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>:</p>',
+      '<blockquote>{{ object.body }}</blockquote>{% endif %}',
     ].join('\n'),
   });
   // The same comment in the author's in-app inbox: the bell at the top of every page (vox.inboxHandler, <vox-inbox>).
@@ -55,6 +58,7 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
     notification: 'blog.comment.posted',
     backend: 'in-app',
     recipients: ['c:articleAuthor'],
+    digest: false,
     content: [
       'title: {{ object.poster }} commented on {{ object.article.title }}',
       'body: {{ object.body }}',
@@ -68,6 +72,7 @@ export async function seedBlog(vox: Vox, db: Kysely<BlogDatabase>): Promise<bool
     notification: 'blog.comment.posted',
     backend: 'activity',
     recipients: ['c:articleAuthor'],
+    digest: false,
     subject: 'New comment on {{ object.article.title }}',
     content: '<p>{{ object.poster }} commented on <a href="{{ site.baseUrl }}/articles/{{ object.article.slug }}#comment-{{ object.id }}">{{ object.article.title }}</a>: {{ object.body }}</p>',
   });

@@ -48,6 +48,11 @@ export interface DemoOptions {
    * unless its host is a loopback address. @default the address it listens on
    */
   readonly baseUrl?: string;
+  /**
+   * Comments reach the article's author as one digest email per article within this many
+   * milliseconds of the first; 0 sends each comment at once. @default 30_000
+   */
+  readonly commentDigestMs?: number;
   /** Where the demo prints one line per email. @default console.log */
   readonly log?: (line: string) => void;
   /**
@@ -135,7 +140,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     preferenceCenter: { secrets: [await blogData.preferenceSecret(db)], path: '/notifications' },
   });
   try {
-    const models = registerBlogModels(vox, db, ap);
+    const models = registerBlogModels(vox, db, ap, { commentDigestMs: options.commentDigestMs ?? 30_000 });
     await vox.migrate();
     await vox.sync();
     await seedBlog(vox, db);

@@ -19,6 +19,7 @@ describe('the demo on first run', () => {
     await ensureAdminUi();
     demo = await startDemo({
       port: 0,
+      commentDigestMs: 300,
       log: () => {},
       admin: ({ vox, basePath, staffOf }) => vox.admin({ basePath, authorize: staffOf, loginUrl: '/login', title: 'Vox demo admin' }),
     });

@@ -17,7 +17,7 @@ describe('the demo blog over HTTP', () => {
   const logged: string[] = [];
 
   before(async () => {
-    demo = await startDemo({ port: 0, log: (line) => logged.push(line) });
+    demo = await startDemo({ port: 0, commentDigestMs: 300, log: (line) => logged.push(line) });
   });
   after(() => demo.close());
 
@@ -278,7 +278,7 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
   const problems: string[] = [];
 
   before(async () => {
-    demo = await startDemo({ port: 0, log: () => {} });
+    demo = await startDemo({ port: 0, commentDigestMs: 300, log: () => {} });
     browser = await launchChromium(chromiumPath as string);
     page = await browser.newPage();
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
