@@ -3,22 +3,16 @@
 // declarations, and a worker killed while closing digests. SQLite and PostgreSQL, real SMTP.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import pg from 'pg';
-import { createVox, ErrorCode, VoxError, type DatabaseOptions, type DigestSpec, type Vox } from '../src/index.ts';
+import { createVox, ErrorCode, VoxError, type DatabaseOptions, type DigestSpec } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
-import type { FixtureDatabase } from './fixtures/news.ts';
 import { newsApp, setUpNews } from './fixtures/news.ts';
-import { createSchema } from './support/databases.ts';
+import { sharedDatabases } from './support/shared-databases.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
-import { startSmtp, type TestSmtp } from './support/smtp.ts';
+import { voxSuite } from './support/vox-suite.ts';
 import { startWorker, until } from './support/workers.ts';
-
-const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 
 interface User {
   readonly id: number;
@@ -46,40 +40,6 @@ const TEMPLATE = [
   '{% if digest.truncated %}<p>and {{ digest.left_out }} more</p>{% endif %}{% endif %}',
 ].join('');
 
-/** Each database, opened as often as a test needs (as separate processes would). */
-const places = [
-  {
-    name: 'sqlite',
-    skip: false as const,
-    async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'vox-digest-'));
-      const fixture: FixtureDatabase = { dialect: 'sqlite', path: join(dir, 'vox.db') };
-      return { fixture, database: (): DatabaseOptions => fixture, drop: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: postgresUrl ? (false as const) : 'VOX_TEST_POSTGRES_URL is not set',
-    async open() {
-      const { schema, drop } = await createSchema(postgresUrl as string, 'vox_digest');
-      const pools: pg.Pool[] = [];
-      const fixture: FixtureDatabase = { dialect: 'postgres', url: postgresUrl as string, schema };
-      return {
-        fixture,
-        database: (): DatabaseOptions => {
-          const pool = new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: 4 });
-          pools.push(pool);
-          return { dialect: 'postgres', pool };
-        },
-        drop: async () => {
-          await Promise.all(pools.splice(0).map((p) => p.end().catch(() => {})));
-          await drop();
-        },
-      };
-    },
-  },
-];
-
 const withCode = (code: string) => (error: unknown) => {
   assert.ok(error instanceof VoxError, `expected a VoxError, got ${String(error)}`);
   assert.equal(error.code, code, error.message);
@@ -89,32 +49,19 @@ const withCode = (code: string) => (error: unknown) => {
 const idOf = (name: string) => [...name].reduce((n, c) => n * 31 + c.charCodeAt(0), 7) % 1_000_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-for (const place of places) {
+for (const place of sharedDatabases) {
   describe(`digests (${place.name})`, { skip: place.skip }, () => {
-    let smtp: TestSmtp;
-    const opened: Vox[] = [];
-    const drops: (() => Promise<void>)[] = [];
-
-    before(async () => {
-      smtp = await startSmtp();
-    });
-    afterEach(async () => {
-      for (const vox of opened.splice(0)) await vox.close();
-      for (const drop of drops.splice(0)) await drop();
-      smtp.received.splice(0);
-    });
-    after(() => smtp.close());
+    const suite = voxSuite();
 
     /** A blog whose comments reach the article's author as a digest declared by `digest`. */
     async function blog(digest: DigestSpec, options: { database?: () => DatabaseOptions; setUp?: boolean } = {}) {
       let database = options.database;
       if (!database) {
-        const db = await place.open();
-        drops.push(db.drop);
+        const db = await place.open('vox_digest');
+        suite.dropAfter(db.drop);
         database = db.database;
       }
-      const vox = createVox({ database: database(), backends: [htmlEmail({ transport: smtp.transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 } });
-      opened.push(vox);
+      const vox = suite.keep(createVox({ database: database(), backends: [htmlEmail({ transport: suite.smtp().transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 } }));
       const Users = vox.model('blog.user', { id: (u: User) => u.id, contacts: { email: (u) => ({ name: u.name, protocol: 'email', address: u.email }) } });
       vox.model('blog.comment', { id: (c: Comment) => c.text });
       const Articles = vox.model('blog.article', {
@@ -131,7 +78,7 @@ for (const place of places) {
       return { vox, comment, database };
     }
 
-    const mails = () => smtp.received.filter((m) => m.envelopeTo.includes(AUTHOR.email));
+    const mails = () => suite.smtp().received.filter((m) => m.envelopeTo.includes(AUTHOR.email));
 
     test('comments within the window become one email per article, listing them; a lone comment reads as one', async () => {
       const { vox, comment } = await blog({ window: 800, key: 'object' });
@@ -180,8 +127,8 @@ for (const place of places) {
     });
 
     test('with two workers, each digest is written and sent once', async () => {
-      const db = await place.open();
-      drops.push(db.drop);
+      const db = await place.open('vox_digest');
+      suite.dropAfter(db.drop);
       // A window long enough for all thirty comments to be issued, even on a busy machine.
       const a = await blog({ window: 3000, key: 'actor' }, { database: db.database });
       const b = await blog({ window: 3000, key: 'actor' }, { database: db.database, setUp: false });
@@ -204,8 +151,8 @@ for (const place of places) {
     });
 
     test('a digest left closing by a worker that died is closed by another once its lease runs out', async () => {
-      const db = await place.open();
-      drops.push(db.drop);
+      const db = await place.open('vox_digest');
+      suite.dropAfter(db.drop);
       const { comment } = await blog({ window: 60_000 }, { database: db.database });
       await (await comment(ARTICLES[0] as Article, 'ann', 'orphaned')).settled();
       // As a worker killed after it claimed the digest leaves it: closing, its lease over.
@@ -255,8 +202,7 @@ for (const place of places) {
     test('declarations that cannot work are refused with VOX_INVALID_DIGEST at vox.model()', async () => {
       const bad: unknown[] = [{ window: 0 }, { window: -5 }, { window: 1.5 }, { window: 1000, mode: 'sliding', maxWait: 500 }, { window: 1000, maxWait: 5000 }, { window: 1000, key: 'author' }, { window: 1000, maxItems: 1 }, { window: 1000, items: { keep: 'middle', count: 3 } }];
       for (const digest of bad) await assert.rejects(blog(digest as DigestSpec, { setUp: false }), withCode(ErrorCode.invalidDigest), JSON.stringify(digest));
-      const vox = createVox({ database: { dialect: 'sqlite', path: ':memory:' }, worker: false });
-      opened.push(vox);
+      const vox = suite.keep(createVox({ database: { dialect: 'sqlite', path: ':memory:' }, worker: false }));
       assert.throws(() => vox.model('shop.order', { id: (o: { id: number }) => o.id, notifications: { reset: { description: 'Password reset', required: true, digest: { window: 1000 } } } }), withCode(ErrorCode.invalidDigest));
     });
   });
@@ -264,7 +210,7 @@ for (const place of places) {
   describe(`digests closed by a worker killed on the way (${place.name})`, { skip: place.skip }, () => {
     test('every digest reaches every reader, each digest one row of the log', { timeout: 120_000 }, async (t) => {
       const READERS = 300;
-      const db = await place.open();
+      const db = await place.open('vox_digest');
       const sink = await startSmtpSink();
       const env = { VOX_FIXTURE_DIGEST_MS: '300' };
       process.env.VOX_FIXTURE_DIGEST_MS = '300';

@@ -2,11 +2,11 @@
 // the log, queued until they end, then goes out; a recipient whose own zone is outside them gets it
 // at once; a required notification is never held. SQLite and PostgreSQL, a real SMTP server.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { createVox, ErrorCode, VoxError, type Vox } from '../src/index.ts';
+import { describe, test } from 'node:test';
+import { createVox, ErrorCode, VoxError } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { databases } from './support/databases.ts';
-import { startSmtp, type TestSmtp } from './support/smtp.ts';
+import { voxSuite } from './support/vox-suite.ts';
 import { until } from './support/workers.ts';
 
 interface Member {
@@ -22,31 +22,20 @@ const clock = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 
 
 for (const database of databases) {
   describe(`quiet hours (${database.name})`, { skip: database.skip }, () => {
-    let smtp: TestSmtp;
-    const opened: Vox[] = [];
-    const drops: (() => Promise<void>)[] = [];
-    before(async () => {
-      smtp = await startSmtp();
-    });
-    afterEach(async () => {
-      for (const vox of opened.splice(0)) await vox.close();
-      for (const drop of drops.splice(0)) await drop();
-      smtp.received.splice(0);
-    });
-    after(() => smtp.close());
+    const suite = voxSuite();
 
     test('held until they end in the recipient zone, then sent; not held elsewhere, nor when required', async () => {
       const created = await database.create();
-      drops.push(created.drop);
+      suite.dropAfter(created.drop);
+      const smtp = suite.smtp();
       // Quiet from an hour ago until 4 s from now, in UTC.
       const end = Date.now() + 4000;
-      const vox = createVox({
+      const vox = suite.keep(createVox({
         database: created.options,
         backends: [htmlEmail({ transport: smtp.transport, from: 'club@example.org' })],
         worker: { sweepIntervalMs: 100 },
         quietHours: { start: clock(-3_600_000), end: clock(4000), jitterMs: 300 },
-      });
-      opened.push(vox);
+      }));
       const Members = vox.model('club.member', { id: (m: Member) => m.email, contacts: { email: (m) => m.email }, timezone: (m) => m.zone });
       const Club = vox.model('club.club', {
         id: (c: { id: number }) => c.id,

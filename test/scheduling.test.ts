@@ -2,53 +2,16 @@
 // once and fanned out when due, by exactly one of two workers, after a restart too; a key cancels it.
 // On SQLite (one file, two processes' worth of Vox) and PostgreSQL, with a real SMTP server.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createVox, ErrorCode, VoxError, type DatabaseOptions, type Vox } from '../src/index.ts';
+import { createVox, ErrorCode, VoxError, type Vox } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
-import { createSchema } from './support/databases.ts';
+import { sharedDatabases, type SharedDatabase } from './support/shared-databases.ts';
 import { startSmtp, type TestSmtp } from './support/smtp.ts';
-
-const postgresUrl = process.env.VOX_TEST_POSTGRES_URL;
 
 interface Reminder {
   readonly id: number;
   readonly email: string;
 }
-
-/** Ways to open one database several times, as separate processes would. */
-const places: { name: string; skip: string | false; open(): Promise<{ database(): DatabaseOptions; drop(): Promise<void> }> }[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    async open() {
-      const dir = await mkdtemp(join(tmpdir(), 'vox-schedule-'));
-      return { database: () => ({ dialect: 'sqlite', path: join(dir, 'vox.db') }), drop: () => rm(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: postgresUrl ? false : 'VOX_TEST_POSTGRES_URL is not set',
-    async open() {
-      const { schema, drop } = await createSchema(postgresUrl as string, 'vox_schedule');
-      const pools: pg.Pool[] = [];
-      return {
-        database: () => {
-          const pool = new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}`, max: 4 });
-          pools.push(pool);
-          return { dialect: 'postgres', pool };
-        },
-        drop: async () => {
-          await Promise.all(pools.splice(0).map((p) => p.end().catch(() => {})));
-          await drop();
-        },
-      };
-    },
-  },
-];
 
 const withCode = (code: string) => (error: unknown) => {
   assert.ok(error instanceof VoxError, `expected a VoxError, got ${String(error)}`);
@@ -56,15 +19,15 @@ const withCode = (code: string) => (error: unknown) => {
   return true;
 };
 
-for (const place of places) {
+for (const place of sharedDatabases) {
   describe(`scheduled issues (${place.name})`, { skip: place.skip }, () => {
     let smtp: TestSmtp;
-    let db: Awaited<ReturnType<(typeof places)[number]['open']>>;
+    let db: SharedDatabase;
     const opened: Vox[] = [];
 
     before(async () => {
       smtp = await startSmtp();
-      db = await place.open();
+      db = await place.open('vox_schedule');
       const first = await app();
       await first.vox.migrate();
       await first.vox.sync();

@@ -2,11 +2,11 @@
 // window; what is over is skipped and logged with VOX_THROTTLED, or gathered into one digest that
 // closes when the window ends. SQLite and PostgreSQL, a real SMTP server.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { createVox, ErrorCode, VoxError, type ThrottleSpec, type Vox } from '../src/index.ts';
+import { describe, test } from 'node:test';
+import { createVox, ErrorCode, VoxError, type ThrottleSpec } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { databases } from './support/databases.ts';
-import { startSmtp, type TestSmtp } from './support/smtp.ts';
+import { voxSuite } from './support/vox-suite.ts';
 import { until } from './support/workers.ts';
 
 interface Article {
@@ -16,25 +16,13 @@ interface Article {
 
 for (const database of databases) {
   describe(`throttles (${database.name})`, { skip: database.skip }, () => {
-    let smtp: TestSmtp;
-    const opened: Vox[] = [];
-    const drops: (() => Promise<void>)[] = [];
-    before(async () => {
-      smtp = await startSmtp();
-    });
-    afterEach(async () => {
-      for (const vox of opened.splice(0)) await vox.close();
-      for (const drop of drops.splice(0)) await drop();
-      smtp.received.splice(0);
-    });
-    after(() => smtp.close());
+    const suite = voxSuite();
 
     /** Each comment emails two followers; `throttle` limits how many each may get. */
     async function blog(throttle: ThrottleSpec) {
       const created = await database.create();
-      drops.push(created.drop);
-      const vox = createVox({ database: created.options, backends: [htmlEmail({ transport: smtp.transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 } });
-      opened.push(vox);
+      suite.dropAfter(created.drop);
+      const vox = suite.keep(createVox({ database: created.options, backends: [htmlEmail({ transport: suite.smtp().transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 } }));
       const Follower = vox.model('blog.follower', { id: (email: string) => email, contacts: { email: (email) => email } });
       const Articles = vox.model('blog.article', {
         id: (a: Article) => a.slug,
@@ -52,7 +40,7 @@ for (const database of databases) {
       });
       return { vox, comment: (title: string) => Articles.notify({ slug: title.toLowerCase(), title }, 'commented') };
     }
-    const to = (address: string) => smtp.received.filter((m) => m.envelopeTo.includes(address));
+    const to = (address: string) => suite.smtp().received.filter((m) => m.envelopeTo.includes(address));
 
     test('over the limit, messages are skipped and logged with VOX_THROTTLED; each recipient counts alone', async () => {
       const { vox, comment } = await blog({ limit: 2, window: 60_000 });
@@ -82,8 +70,7 @@ for (const database of databases) {
     });
 
     test('throttles that cannot work are refused at vox.model() with VOX_INVALID_DIGEST', () => {
-      const vox = createVox({ database: { dialect: 'sqlite', path: ':memory:' }, worker: false });
-      opened.push(vox);
+      const vox = suite.keep(createVox({ database: { dialect: 'sqlite', path: ':memory:' }, worker: false }));
       const bad: unknown[] = [{ limit: 0, window: 1000 }, { limit: 2, window: 0 }, { limit: 2, window: 1000, over: 'queue' }];
       for (const [i, throttle] of bad.entries()) {
         assert.throws(() => vox.model(`m${i}.x`, { id: (o: { id: number }) => o.id, notifications: { n: { description: 'n', throttle: throttle as ThrottleSpec } } }), (e: unknown) => e instanceof VoxError && e.code === ErrorCode.invalidDigest);
