@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { htmlEmail, type MailTransport } from '../src/backends/email/index.ts';
+import { htmlEmail } from '../src/backends/email/index.ts';
 import type { FeedbackHandler, Vox } from '../src/index.ts';
 import { databases } from './support/databases.ts';
-import { emailShop, readableDatabase, stateOf } from './support/feedback.ts';
+import { answerLater, emailShop, readableDatabase, stateOf } from './support/feedback.ts';
 import { startSmtp, type TestSmtp } from './support/smtp.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -41,18 +41,11 @@ describe('SendGrid event webhook', () => {
       let db: Awaited<ReturnType<typeof readableDatabase>>;
       let send: (orderId: number, email: string) => Promise<{ id: number; providerMessageId: string }>;
       let sent: { id: number; providerMessageId: string };
-      let beforeAnswer: ((messageId: string) => Promise<void>) | undefined;
+      let held: ReturnType<typeof answerLater>;
       beforeEach(async () => {
-        beforeAnswer = undefined;
         db = await readableDatabase(database);
-        const transport: MailTransport = {
-          sendMail: async (mail) => {
-            const info = await smtp.transport.sendMail(mail);
-            if (beforeAnswer && info.messageId) await beforeAnswer(info.messageId);
-            return info;
-          },
-        };
-        ({ vox, send } = await emailShop(db.options, htmlEmail({ transport, raw: true, from: 'shop@example.org' }), { subject: 'Shipped', content: '<p>Order {{ object.id }} is on its way</p>' }));
+        held = answerLater(smtp);
+        ({ vox, send } = await emailShop(db.options, htmlEmail({ transport: held.transport, raw: true, from: 'shop@example.org' }), { subject: 'Shipped', content: '<p>Order {{ object.id }} is on its way</p>' }));
         feedback = vox.feedback({ sendgrid: { publicKey: shown(pair.publicKey) } });
         sent = await send(42, 'ann@example.org');
         assert.ok(smtp.received.some((m) => `<${m.parsed.messageId}>` === sent.providerMessageId || m.parsed.messageId === sent.providerMessageId), 'the mail reached the SMTP server');
@@ -142,10 +135,9 @@ describe('SendGrid event webhook', () => {
 
       test('an event that arrives before Vox has written the sent record is applied once it is', async () => {
         let early: unknown;
-        beforeAnswer = async (messageId) => {
-          beforeAnswer = undefined;
+        held.beforeAnswer(async (messageId) => {
           early = await ok(await post([event('delivered', messageId, 'carol@example.org')]));
-        };
+        });
         const late = await send(44, 'carol@example.org');
         assert.deepEqual(early, { recorded: 1, duplicates: 0, orphans: 1 });
         await waitFor(async () => (await vox.messages.get(late.id))?.status === 'delivered', { what: 'the early delivery to be applied' });

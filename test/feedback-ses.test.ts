@@ -13,10 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { htmlEmail, type MailTransport } from '../src/backends/email/index.ts';
+import { htmlEmail } from '../src/backends/email/index.ts';
 import type { FeedbackHandler, Vox } from '../src/index.ts';
 import { databases } from './support/databases.ts';
-import { emailShop, readableDatabase, stateOf } from './support/feedback.ts';
+import { answerLater, emailShop, readableDatabase, stateOf } from './support/feedback.ts';
 import { startHttpPeer, type HttpPeer } from './support/http-peer.ts';
 import { startSmtp, type TestSmtp } from './support/smtp.ts';
 import { waitFor } from './support/wait.ts';
@@ -90,19 +90,11 @@ describe('Amazon SES through SNS', () => {
       let db: Awaited<ReturnType<typeof readableDatabase>>;
       let send: (orderId: number, email: string) => Promise<{ id: number; providerMessageId: string }>;
       let sent: { id: number; providerMessageId: string };
-      let beforeAnswer: ((messageId: string) => Promise<void>) | undefined;
+      let held: ReturnType<typeof answerLater>;
       beforeEach(async () => {
-        beforeAnswer = undefined;
         db = await readableDatabase(database);
-        // The SMTP server's answer reaches Vox only after `beforeAnswer`: a report can come first.
-        const transport: MailTransport = {
-          sendMail: async (mail) => {
-            const info = await smtp.transport.sendMail(mail);
-            if (beforeAnswer && info.messageId) await beforeAnswer(info.messageId);
-            return info;
-          },
-        };
-        ({ vox, send } = await emailShop(db.options, htmlEmail({ transport, raw: true, from: 'shop@example.org' }), { subject: 'Shipped', content: '<p>Order {{ object.id }} is on its way</p>' }));
+        held = answerLater(smtp);
+        ({ vox, send } = await emailShop(db.options, htmlEmail({ transport: held.transport, raw: true, from: 'shop@example.org' }), { subject: 'Shipped', content: '<p>Order {{ object.id }} is on its way</p>' }));
         feedback = vox.feedback({ ses: { topicArns: [topicArn], fetchFromSns: fromLocalSns } });
         sent = await send(42, 'ann@example.org');
       });
@@ -187,10 +179,9 @@ describe('Amazon SES through SNS', () => {
 
       test('a bounce that arrives before Vox has written the sent record is applied once it is', async () => {
         let early: unknown;
-        beforeAnswer = async (messageId) => {
-          beforeAnswer = undefined;
+        held.beforeAnswer(async (messageId) => {
           early = await ok(await post(feedback, envelope({ Message: JSON.stringify(notification('sesBounce', messageId, 'carol@example.org')) })));
-        };
+        });
         const late = await send(44, 'carol@example.org');
         assert.deepEqual(early, { recorded: 1, duplicates: 0, orphans: 1 });
         await waitFor(async () => (await vox.messages.get(late.id))?.status === 'bounced', { what: 'the early bounce to be applied' });

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { contact, createVox, type Backend, type DatabaseOptions, type Vox } from '../../src/index.ts';
+import type { MailTransport } from '../../src/backends/email/index.ts';
 import type { TestDatabase } from './databases.ts';
+import type { TestSmtp } from './smtp.ts';
 
 /** A relay: forwards every request to `target` and, before answering, hands the answer to `beforeAnswer`. */
 export interface Relay {
@@ -113,4 +115,24 @@ export async function emailShop(options: DatabaseOptions, backend: Backend, temp
     return { id: message.id, providerMessageId: message.providerMessageId, issueId: ticket.issueId, settled: ticket.settled };
   };
   return { vox, send };
+}
+
+/**
+ * The test SMTP server's transport, except that its answer reaches Vox only after the hook set with
+ * `beforeAnswer` (once) has run with the message's Message-ID: a provider's report can come first.
+ */
+export function answerLater(smtp: TestSmtp): { readonly transport: MailTransport; beforeAnswer(hook: ((messageId: string) => Promise<void>) | undefined): void } {
+  let hook: ((messageId: string) => Promise<void>) | undefined;
+  return {
+    transport: {
+      sendMail: async (mail) => {
+        const info = await smtp.transport.sendMail(mail);
+        const once = hook;
+        hook = undefined;
+        if (once && info.messageId) await once(info.messageId);
+        return info;
+      },
+    },
+    beforeAnswer: (next) => void (hook = next),
+  };
 }
