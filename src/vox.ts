@@ -179,7 +179,7 @@ export interface Vox {
    * const inbox = vox.inboxHandler({ basePath: '/inbox', model: User, authenticate: (request) => userOf(request) });
    * app.use('/inbox', toNodeHandler(inbox));   // Express
    */
-  inboxHandler<T>(options: InboxHandlerOptions<T>): InboxHandler<T>;
+  inboxHandler<T, Context = unknown>(options: InboxHandlerOptions<T, Context>): InboxHandler<T, Context>;
   /**
    * The preference center of `createVox({ preferenceCenter })`: one-click unsubscribe and the
    * recipients' preference page, a `fetch(Request)` handler to mount at its `path`.
@@ -188,7 +188,7 @@ export interface Vox {
    * const center = vox.preferenceCenter({ authenticate: async (request) => subscriberOf(request) });
    * app.all('/notifications/*', (c) => center.fetch(c.req.raw));
    */
-  preferenceCenter(options?: PreferenceCenterOptions): PreferenceCenter;
+  preferenceCenter<Context = unknown>(options?: PreferenceCenterOptions<Context>): PreferenceCenter<Context>;
   /** Starts this process's worker (notify() does it too, unless `worker: false`). */
   start(): void;
   /**

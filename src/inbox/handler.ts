@@ -15,16 +15,17 @@ import { openStream } from './stream.ts';
 import { checkedSecrets, signToken, verifyToken } from './tokens.ts';
 
 /** Options of `vox.inboxHandler()`. */
-export interface InboxHandlerOptions<T> {
+export interface InboxHandlerOptions<T, Context = unknown> {
   /** Where the handler is mounted, without a trailing slash, e.g. `/inbox`. @default '' */
   readonly basePath?: string;
   /** The model of the recipients: `authenticate` returns its objects, `token()` takes them. */
   readonly model: ModelReference<T>;
   /**
    * The signed-in recipient of a request, from the host app's session (a cookie), or null when
-   * nobody is signed in. Requests that carry a recipient token do not call it.
+   * nobody is signed in. Requests that carry a recipient token do not call it. `context` is what a
+   * framework adapter (`vox/express`, …) passes along: the framework's request, with `req.user`.
    */
-  readonly authenticate?: (request: Request) => Awaitable<T | null | undefined>;
+  readonly authenticate?: (request: Request, context: Context | undefined) => Awaitable<T | null | undefined>;
   /** Recipient tokens, for a front end on another origin. */
   readonly tokens?: {
     /** HMAC secrets of at least 32 characters; the first signs, all verify (rotate by prepending). */
@@ -45,11 +46,11 @@ export interface InboxHandlerOptions<T> {
 }
 
 /** The mounted handler. */
-export interface InboxHandler<T> {
+export interface InboxHandler<T, Context = unknown> {
   /** Where it is mounted (`''` for the root). */
   readonly basePath: string;
-  /** Answers one request whose path starts with {@link InboxHandler.basePath}. */
-  fetch(request: Request): Promise<Response>;
+  /** Answers one request whose path starts with {@link InboxHandler.basePath}; a framework adapter passes its request as `context`. */
+  readonly fetch: (request: Request, context?: Context) => Promise<Response>;
   /** A recipient token for a front end on another origin (needs `tokens`). */
   token(recipient: T, options?: { readonly ttlSeconds?: number }): Promise<string>;
   /** Event streams open in this process. */
@@ -71,7 +72,7 @@ class HttpError extends Error {
   }
 }
 
-export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOptions<T>): InboxHandler<T> {
+export function createInboxHandler<T, Context = unknown>(inboxes: Inboxes, options: InboxHandlerOptions<T, Context>): InboxHandler<T, Context> {
   if (!options?.model?.name) throw new VoxError(ErrorCode.configuration, 'inboxHandler needs model: the model of the recipients (a handle from vox.model())');
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   if (basePath !== '' && !basePath.startsWith('/')) throw new VoxError(ErrorCode.configuration, `inboxHandler: basePath must start with / (not ${JSON.stringify(basePath)})`);
@@ -86,7 +87,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
   let streams = 0;
 
   /** The recipient's key, and whether the request used the cookie session (so its writes must be same-origin). */
-  const recipientOf = async (request: Request, url: URL): Promise<{ key: string; session: boolean; expires?: number }> => {
+  const recipientOf = async (request: Request, url: URL, context: Context | undefined): Promise<{ key: string; session: boolean; expires?: number }> => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
     const token = bearer ?? url.searchParams.get('token') ?? undefined;
     if (token !== undefined) {
@@ -94,15 +95,15 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
       if (!claims) throw new HttpError(401, ErrorCode.unauthorized, 'the recipient token is not valid or has expired');
       return { key: claims.recipient, session: false, expires: claims.expires * 1000 };
     }
-    const recipient = await options.authenticate?.(request);
+    const recipient = await options.authenticate?.(request, context);
     if (recipient === null || recipient === undefined) throw new HttpError(401, ErrorCode.unauthorized, 'sign in first, or send a recipient token');
     return { key: await inboxes.keyOf(options.model, recipient), session: true };
   };
 
-  const route = async (request: Request, url: URL, path: string): Promise<Response> => {
+  const route = async (request: Request, url: URL, path: string, context: Context | undefined): Promise<Response> => {
     if (path === '/vox-inbox.js' && (request.method === 'GET' || request.method === 'HEAD')) return elementScript();
     const method = request.method === 'HEAD' ? 'GET' : request.method;
-    const { key, session, expires } = await recipientOf(request, url);
+    const { key, session, expires } = await recipientOf(request, url, context);
     if (method === 'POST' && session) {
       const refusal = crossOriginRefusal(request, trusted);
       if (refusal) throw new HttpError(403, ErrorCode.csrf, refusal);
@@ -169,7 +170,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
       if (!Number.isSafeInteger(ttl) || ttl < 1) throw new VoxError(ErrorCode.invalidInput, `ttlSeconds must be a whole number above 0, not ${String(ttl)}`);
       return signToken(secrets, await inboxes.keyOf(options.model, recipient), ttl);
     },
-    async fetch(request) {
+    async fetch(request, context) {
       const url = new URL(request.url);
       const origin = request.headers.get('origin');
       const corsHeaders: Record<string, string> = origin !== null && cors.has(origin) ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
@@ -183,7 +184,7 @@ export function createInboxHandler<T>(inboxes: Inboxes, options: InboxHandlerOpt
         });
       }
       const response = await withBodyLimit(request, maxBodyBytes, (limited) =>
-        route(limited, url, path).catch((error: unknown) => {
+        route(limited, url, path, context).catch((error: unknown) => {
           if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message);
           if (error instanceof VoxError && error.code === ErrorCode.bodyTooLarge) throw error;
           // The request's fault (404, 400), or the app's set-up (a model without in-app contacts: 500).

@@ -20,13 +20,14 @@ export interface RecipientIdentity {
 }
 
 /** Options of `vox.preferenceCenter()`. */
-export interface PreferenceCenterOptions {
+export interface PreferenceCenterOptions<Context = unknown> {
   /**
    * The recipient signed in to the host app, from the request's cookies (or null): it may open
    * `<path>/` and save its preferences without a link from a message. Writes this way are taken
-   * only from pages of the site itself (`Origin`, else `Referer`). @default nobody: links only
+   * only from pages of the site itself (`Origin`, else `Referer`). `context` is what a framework
+   * adapter (`vox/express`, …) passes along: the framework's request. @default nobody: links only
    */
-  readonly authenticate?: (request: Request) => RecipientIdentity | null | undefined | Promise<RecipientIdentity | null | undefined>;
+  readonly authenticate?: (request: Request, context: Context | undefined) => RecipientIdentity | null | undefined | Promise<RecipientIdentity | null | undefined>;
   /** Origins besides the request's own whose pages may post the forms (a proxy's public origin). @default none */
   readonly trustedOrigins?: readonly string[];
   /** Largest request body read. @default 65536 */
@@ -34,10 +35,11 @@ export interface PreferenceCenterOptions {
 }
 
 /** The handler, and unsubscribing by a token received some other way (the `mailto:` of `List-Unsubscribe`). */
-export interface PreferenceCenter {
+export interface PreferenceCenter<Context = unknown> {
   /** The path it answers below, e.g. `/notifications`. */
   readonly basePath: string;
-  fetch(request: Request): Promise<Response>;
+  /** A framework adapter passes its request as `context`, for `authenticate`. */
+  readonly fetch: (request: Request, context?: Context) => Promise<Response>;
   /**
    * Unsubscribes as the token says, for a token the host took from an email sent to the `mailto`
    * address (its subject is `unsubscribe <token>`). False when the token is not valid.
@@ -57,7 +59,7 @@ const HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** Builds the handler over `links` (the settings of `createVox({ preferenceCenter })`). */
-export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCenterDeps, options: PreferenceCenterOptions = {}): PreferenceCenter {
+export function createPreferenceCenter<Context = unknown>(links: RecipientLinks, deps: PreferenceCenterDeps, options: PreferenceCenterOptions<Context> = {}): PreferenceCenter<Context> {
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') {
     throw new VoxError(ErrorCode.configuration, 'vox.preferenceCenter({ authenticate }) must be a function of the request returning { model, id } or null');
   }
@@ -85,7 +87,7 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
     return medium;
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, context: Context | undefined): Promise<Response> {
     const url = new URL(request.url);
     const json = wantsJson(request);
     if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return failure(json, 404, ErrorCode.notFound, 'not found');
@@ -126,7 +128,7 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
       if (!named) return invalidToken(json);
       recipient = { model: named.model, id: named.id, address: named.address };
     } else {
-      const identity = options.authenticate ? await options.authenticate(request) : undefined;
+      const identity = options.authenticate ? await options.authenticate(request, context) : undefined;
       if (!identity) return json ? failure(json, 401, 'VOX_UNAUTHORIZED', 'sign in, or open the link of one of your messages') : htmlResponse(401, signInPage());
       recipient = { model: identity.model, id: String(identity.id) };
     }
@@ -156,10 +158,10 @@ export function createPreferenceCenter(links: RecipientLinks, deps: PreferenceCe
 
   return {
     basePath,
-    async fetch(request) {
+    async fetch(request, context) {
       return withBodyLimit(request, maxBodyBytes, async (limited) => {
         try {
-          return await handle(limited);
+          return await handle(limited, context);
         } catch (error) {
           const json = wantsJson(request);
           if (error instanceof VoxError && error.code === ErrorCode.bodyTooLarge) throw error;
