@@ -35,8 +35,8 @@ describe('the admin in Chromium', { skip: skipWithoutChromium }, () => {
     // Signing in: the host app's login page, then back to the admin.
     await page.goto(`${app.url}/admin/`);
     await page.waitForURL(/\/login\?next=/);
-    await page.getByLabel('Email').fill('author@example.org');
-    await page.getByLabel('Password').fill('password');
+    await page.getByLabel('Email').pressSequentially('author@example.org');
+    await page.getByLabel('Password').pressSequentially('password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
 
@@ -45,8 +45,8 @@ describe('the admin in Chromium', { skip: skipWithoutChromium }, () => {
     await page.getByRole('link', { name: 'Site contacts' }).click();
     await page.getByRole('button', { name: 'Add a site contact' }).click();
     const form = page.getByRole('form', { name: 'New site contact' });
-    await form.getByLabel('Name').fill('Broken inbox');
-    await form.getByLabel('Address').fill('broken@example.org');
+    await form.getByLabel('Name').pressSequentially('Broken inbox');
+    await form.getByLabel('Address').pressSequentially('broken@example.org');
     await form.getByRole('button', { name: 'Add site contact' }).click();
     await page.getByRole('cell', { name: 'broken@example.org' }).waitFor();
 
@@ -76,7 +76,7 @@ describe('the admin in Chromium', { skip: skipWithoutChromium }, () => {
 
     // Preview with a real subscriber found by search.
     await page.getByRole('radio', { name: 'Real objects' }).check();
-    await page.getByRole('searchbox', { name: 'Search Subscriber' }).fill('sam');
+    await page.getByRole('searchbox', { name: 'Search Subscriber' }).pressSequentially('sam');
     await page.getByRole('button', { name: 'Sam Subscriber <sam@example.org>' }).click();
     await subject.filter({ hasText: 'New subscriber: Sam Subscriber' }).waitFor();
     await preview.getByText('Their token: sam-token').waitFor();
@@ -87,7 +87,7 @@ describe('the admin in Chromium', { skip: skipWithoutChromium }, () => {
 
     // Issue the notification for Nina.
     await page.getByRole('link', { name: 'Subscriber: created' }).click();
-    await page.getByRole('searchbox', { name: 'Search Subscriber' }).fill('nina');
+    await page.getByRole('searchbox', { name: 'Search Subscriber' }).pressSequentially('nina');
     await page.getByRole('checkbox', { name: 'Nina New <nina@example.org>' }).check();
     await page.getByRole('button', { name: 'Send notification' }).click();
     await page.getByRole('status').getByText('Sent the notification').waitFor();

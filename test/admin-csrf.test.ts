@@ -108,8 +108,8 @@ describe('the admin in Chromium when its CSRF token expires', { skip: skipWithou
     await page.getByRole('link', { name: 'Site contacts' }).click();
     await page.getByRole('button', { name: 'Add a site contact' }).click();
     const form = page.getByRole('form', { name: 'New site contact' });
-    await form.getByLabel('Name').fill('Late editor');
-    await form.getByLabel('Address').fill('late@example.org');
+    await form.getByLabel('Name').pressSequentially('Late editor');
+    await form.getByLabel('Address').pressSequentially('late@example.org');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await form.getByRole('button', { name: 'Add site contact' }).click();
     await page.getByRole('cell', { name: 'late@example.org' }).waitFor();

@@ -303,12 +303,12 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
     // 1. The author logs in and posts an article.
     await page.goto(`${demo.url}/`);
     await page.locator('header').getByRole('link', { name: 'Log in' }).click();
-    await page.getByLabel('Email').fill('author@example.org');
-    await page.getByLabel('Password').fill('password');
+    await page.getByLabel('Email').pressSequentially('author@example.org');
+    await page.getByLabel('Password').pressSequentially('password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('header').getByRole('link', { name: 'New article' }).click();
-    await page.getByLabel('Title').fill('Notes from the walkthrough');
-    await page.getByLabel('Text').fill('Vox sent this to every subscriber.\n\nComments go to the author.');
+    await page.getByLabel('Title').pressSequentially('Notes from the walkthrough');
+    await page.getByLabel('Text').pressSequentially('Vox sent this to every subscriber.\n\nComments go to the author.');
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByRole('heading', { level: 1, name: 'Notes from the walkthrough' }).waitFor();
     assert.match(await page.getByRole('status').innerText(), /Published/);
@@ -328,7 +328,7 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
     await mailHtml().getByRole('link', { name: 'Notes from the walkthrough' }).click();
     await page.waitForURL(/\/articles\/notes-from-the-walkthrough\?token=/);
     assert.match(await page.locator('#add-comment').innerText(), /Commenting as Sam Subscriber/);
-    await page.getByLabel('Comment').fill('Thanks, a clear walkthrough!');
+    await page.getByLabel('Comment').pressSequentially('Thanks, a clear walkthrough!');
     await page.getByRole('button', { name: 'Post comment' }).click();
     await page.getByRole('status').getByText('your comment is posted').waitFor();
     assert.match(await page.locator('#comments').innerText(), /Sam Subscriber[\s\S]*Thanks, a clear walkthrough!/);
@@ -343,8 +343,8 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
 
     // 5. A new subscriber confirms the address by the emailed link; then the site contact is told.
     await page.locator('header').getByRole('link', { name: 'Articles' }).click();
-    await page.getByLabel('Name').fill('Nina New');
-    await page.getByLabel('Email').fill('nina@example.org');
+    await page.getByLabel('Name').pressSequentially('Nina New');
+    await page.getByLabel('Email').pressSequentially('nina@example.org');
     await page.getByRole('button', { name: 'Subscribe' }).click();
     await page.getByRole('status').getByText('Vox has sent a confirmation email').waitFor();
     await openMail('Please confirm your subscription to Vox demo blog');
@@ -376,8 +376,8 @@ describe('the walkthrough in Chromium', { skip: skipWithoutChromium }, () => {
     await page.getByRole('status').getByText('You will no longer receive New articles emails at sam@example.org.').waitFor();
     // The next article goes to Nina, not to Sam; the log says why.
     await page.goto(`${demo.url}/articles/new`);
-    await page.getByLabel('Title').fill('After Sam left');
-    await page.getByLabel('Text').fill('Only Nina gets this.');
+    await page.getByLabel('Title').pressSequentially('After Sam left');
+    await page.getByLabel('Text').pressSequentially('Only Nina gets this.');
     await page.getByRole('button', { name: 'Publish' }).click();
     await demo.mails.waitFor((m) => m.subject === 'New article: After Sam left' && m.to.includes('nina@example.org'));
     const skipped = await waitFor(async () => (await demo.vox.messages.list({ status: 'skipped', address: 'sam@example.org' }))[0], { what: "Sam's skipped message" });
