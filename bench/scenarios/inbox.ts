@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pg from 'pg';
 import type * as Index from '../../src/index.ts';
 import type * as InApp from '../../src/backends/in-app.ts';
-import { postgresUrl } from './shared.ts';
+import { onPostgres, postgresUrl } from './shared.ts';
 
 const built = new URL('../../.bench-dist/', import.meta.url);
 const { createVox, contact, toNodeHandler } = (await import(new URL('index.js', built).href)) as typeof Index;
@@ -36,13 +35,7 @@ interface Member {
 export async function inboxStreams(dialect: string, count: number): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'vox-bench-inbox-'));
   const schema = `vox_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
-  if (dialect === 'postgres') await admin(`create schema ${schema}`);
+  if (dialect === 'postgres') await onPostgres(`create schema ${schema}`);
   const vox = createVox({
     database: dialect === 'postgres' ? { dialect: 'postgres', url: postgresUrl, schema } : { dialect: 'sqlite', path: join(dir, 'bench.db') },
     backends: [inApp()],
@@ -96,7 +89,7 @@ export async function inboxStreams(dialect: string, count: number): Promise<Reco
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await vox.close();
-  if (dialect === 'postgres') await admin(`drop schema ${schema} cascade`);
+  if (dialect === 'postgres') await onPostgres(`drop schema ${schema} cascade`);
   await rm(dir, { recursive: true, force: true });
   return {
     streams: count,

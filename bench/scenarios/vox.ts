@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Vox, VoxOptions } from '../../src/index.ts';
 import type { MailTransport } from '../../src/backends/email/index.ts';
 import { createVox, htmlEmail, nodeSqliteDialect } from './package.ts';
-import { ARTICLE, FROM, NEWSLETTER, postgresUrl, SUBJECT, subscriber, transportFor, type Sink, type Subscriber } from './shared.ts';
+import { ARTICLE, FROM, NEWSLETTER, onPostgres, postgresUrl, SUBJECT, subscriber, transportFor, type Sink, type Subscriber } from './shared.ts';
 
 /** The one recipient of the small notification that requests issue in the notify scenario. */
 export const AUTHOR = subscriber(-1);
@@ -40,18 +40,12 @@ export async function database(dialect: string): Promise<{ db: Kysely<unknown>; 
     return { db, drop: async () => { await db.destroy(); await rm(dir, { recursive: true, force: true }); } };
   }
   const schema = `vox_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    await client.query(statement);
-    await client.end();
-  };
-  await admin(`create schema ${schema}`);
+  await onPostgres(`create schema ${schema}`);
   const db = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}` }) }),
     ...statementLog(),
   });
-  return { db, drop: async () => { await db.destroy(); await admin(`drop schema ${schema} cascade`); } };
+  return { db, drop: async () => { await db.destroy(); await onPostgres(`drop schema ${schema} cascade`); } };
 }
 
 /**

@@ -173,6 +173,9 @@ export class FanOut {
     const addressKey = backend.addressKey ? (address: string) => backend.addressKey!(address) : (address: string) => address;
     const keyOf = (to: readonly Contact[]) => messageKey(state.issueId, template.id, to, addressKey);
     const seen = new Set<string>();
+    // Quiet hours, when configured: what they need of the notification, once per template.
+    const quiet = this.#engine.settings.quietHours;
+    const heldAs = { required: state.notification.required, category: state.notification.category?.key ?? null };
     const gatherer = digest && new DigestGatherer(this.#engine, digest, state.issueId, state.notification, template, state.objects);
     let bulk: Contact[] = [];
     const chunk = backend.capabilities.maxRecipients ?? Number.POSITIVE_INFINITY;
@@ -215,7 +218,7 @@ export class FanOut {
           const own = { recipient, contact: { ...contact }, ...linked?.variables };
           if (gatherer) await gatherer.add(contact, address, own);
           else {
-            const holdUntil = releaseAt(this.#engine.settings.quietHours, { required: state.notification.required, category: state.notification.category?.key ?? null }, item.zone);
+            const holdUntil = quiet && releaseAt(quiet, heldAs, item.zone);
             await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}), ...(holdUntil === undefined ? {} : { holdUntil }) });
           }
         } catch (error) {
