@@ -63,4 +63,35 @@ describe('PostgreSQL schema option', { skip: url ? false : 'VOX_TEST_POSTGRES_UR
   test('a schema that is not a PostgreSQL name is refused with VOX_CONFIGURATION', () => {
     assert.throws(() => createVox({ database: { dialect: 'postgres', pool, schema: 'vox; drop table x' } }), { code: ErrorCode.configuration });
   });
+
+  test('migrate succeeds while the host app changes tables in other schemas at the same moment', async () => {
+    // Another app (or test suite) sharing the server creates and drops its own tables meanwhile.
+    const other = sql.id(`${schema}_other`);
+    await sql`create schema ${other}`.execute(app);
+    const columns = sql.raw(Array.from({ length: 30 }, (_, c) => `c${c} serial`).join(', '));
+    let churning = true;
+    const churn = (async () => {
+      for (let i = 0; churning; i++) {
+        const table = sql.id(`t${i % 4}`);
+        await sql`create table ${other}.${table} (${columns})`.execute(app);
+        await sql`drop table ${other}.${table}`.execute(app);
+      }
+    })();
+    try {
+      for (let round = 0; round < 8; round++) {
+        const own = `${schema}_m${round}`;
+        const vox = createVox({ database: { dialect: 'postgres', pool: new pg.Pool({ connectionString: url, max: 2 }), schema: own }, backends: [] });
+        try {
+          assert.ok((await vox.migrate()).includes('0014_throttles'), `round ${round}`);
+        } finally {
+          await vox.close();
+          await sql`drop schema ${sql.id(own)} cascade`.execute(app);
+        }
+      }
+    } finally {
+      churning = false;
+      await churn;
+      await sql`drop schema ${other} cascade`.execute(app);
+    }
+  });
 });

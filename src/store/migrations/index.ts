@@ -1,5 +1,5 @@
 /** Migrations of Vox's tables, for SQLite and PostgreSQL. */
-import { sql, type Kysely } from 'kysely';
+import { sql, type DatabaseIntrospector, type Kysely } from 'kysely';
 import type { Migrator as KyselyMigrator, MigrationResultSet } from 'kysely/migration';
 import { ErrorCode, VoxError } from '../../vocabulary/errors.ts';
 import type { SqlDialectName } from '../../vocabulary/database.ts';
@@ -316,7 +316,7 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
   const schema = configured ?? (dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined);
   const Migrator = await loadMigrator();
   const migrator = new Migrator({
-    db,
+    db: schema && dialect === 'postgres' ? introspectingOnly(db, schema) : db,
     ...(schema ? { migrationTableSchema: schema } : {}),
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'vox_migrations',
@@ -325,22 +325,38 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
     // later number (0012) before an earlier one (0010) exists: apply the earlier one then.
     allowUnorderedMigrations: true,
   });
-  let result: MigrationResultSet = await migrator.migrateToLatest();
-  // Kysely's introspection reads every schema's tables and checks each schema by name; another
-  // schema dropped at that moment (parallel test suites do this) fails the read, not our migration.
-  for (let attempt = 1; attempt < 3 && result.error && isOtherSchemaDropped(result.error, schema); attempt++) {
-    result = await migrator.migrateToLatest();
-  }
+  const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     throw new VoxError(ErrorCode.configuration, `migration failed: ${String(result.error)}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** PostgreSQL's invalid_schema_name (3F000) for a schema that is not ours. */
-function isOtherSchemaDropped(error: unknown, ours: string | undefined): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  return e.code === '3F000' && typeof e.message === 'string' && ours !== undefined && !e.message.includes(`"${ours}"`);
+/**
+ * `db` whose introspection lists the tables of `schema` only. Kysely's Migrator looks for its
+ * bookkeeping tables by listing every table of every schema, with a query that fails when another
+ * schema's table changes under it (a host app's migration, a parallel test suite dropping its
+ * schema): Vox's migrations must not depend on what the rest of the database is doing.
+ */
+function introspectingOnly(db: Kysely<VoxDatabase>, schema: string): Kysely<VoxDatabase> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () => [{ name: schema }],
+    async getTables() {
+      const { rows } = await sql<{ name: string; kind: string }>`
+        select c.relname as name, c.relkind as kind from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm', 'f')`.execute(db);
+      return rows.map((r) => ({ name: r.name, schema, isView: r.kind === 'v' || r.kind === 'm', isForeign: r.kind === 'f', columns: [] }));
+    },
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, property, target);
+      // Kysely keeps its state in private fields, which only the instance itself can read.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
