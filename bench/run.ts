@@ -83,7 +83,9 @@ async function scenario(kind: string, dialect: string, count: number, options: {
   const before = sink?.delivered() ?? 0;
   const serverBefore = dialect === 'postgres' ? await postgresCpu() : undefined;
   const args = [...nodeFlags, join(import.meta.dirname, 'scenario.ts'), kind, dialect, String(count), String(sink?.port ?? 0)];
-  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  // What VOX_BENCH_TRACE and VOX_BENCH_SQLLOG print, and warnings.
+  if (stderr.trim()) console.error(`${kind} ${dialect} ${count}:\n${stderr.trimEnd()}`);
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Result;
   if (serverBefore !== undefined) {
     // Let the postmaster reap the run's backends, whose times then count as its children's.

@@ -14,19 +14,20 @@ import { ARTICLE, FROM, NEWSLETTER, onPostgres, postgresUrl, SUBJECT, subscriber
 /** The one recipient of the small notification that requests issue in the notify scenario. */
 export const AUTHOR = subscriber(-1);
 
-/** With VOX_BENCH_SQLLOG set, time spent per statement shape, printed to stderr at exit. */
+/** With VOX_BENCH_SQLLOG set, time spent per statement shape (and its longest), printed to stderr at exit. */
 function statementLog() {
   if (!process.env.VOX_BENCH_SQLLOG) return {};
-  const stats = new Map<string, { n: number; ms: number }>();
+  const stats = new Map<string, { n: number; ms: number; max: number }>();
   process.on('exit', () => {
-    for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.error(`${v.ms.toFixed(0)}ms ${v.n}x ${k}`);
+    for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10)) console.error(`${v.ms.toFixed(0)}ms ${v.n}x (longest ${v.max.toFixed(1)}ms) ${k}`);
   });
   return {
     log(event: LogEvent) {
       const key = event.query.sql.replace(/\((\?|\$\d+)(, (\?|\$\d+))*\)/g, '(…)').slice(0, 90);
-      const entry = stats.get(key) ?? { n: 0, ms: 0 };
+      const entry = stats.get(key) ?? { n: 0, ms: 0, max: 0 };
       entry.n++;
       entry.ms += event.queryDurationMillis;
+      entry.max = Math.max(entry.max, event.queryDurationMillis);
       stats.set(key, entry);
     },
   };
