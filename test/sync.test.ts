@@ -85,6 +85,16 @@ for (const database of databases) {
       assert.deepEqual((await vox.sync()).changes.map((c) => c.action), ['conflict']);
       assert.equal((await vox.notifications.list())[0]?.description, 'Made in the admin');
     });
+
+    test('app servers that start together sync at once: every sync succeeds and each notification is added once', async () => {
+      const notifications = { received: 'Received', on_hold: 'On hold', shipped: 'Shipped' };
+      await app(notifications).migrate();
+      // Four processes' worth of Vox over the pool (on PostgreSQL, each sync gets a connection of its own).
+      const reports = await Promise.all([1, 2, 3, 4].map(() => app(notifications).sync()));
+      const added = reports.flatMap((r) => r.changes.filter((c) => c.action === 'add').map((c) => c.notification));
+      assert.deepEqual(added.sort(), ['shop.order.on_hold', 'shop.order.received', 'shop.order.shipped']);
+      assert.deepEqual((await app(notifications).notifications.list()).map((n) => n.key).sort(), added);
+    });
   });
 }
 
@@ -123,6 +133,13 @@ export default vox;
     assert.equal((await vox('sync')).stdout, 'add shop.order.received\nadd shop.order.on_hold\nsync: 2 added, 0 changed, 0 removed, 0 orphans kept, 0 conflicts\n');
     await writeConfig({ received: "'Order received'" });
     assert.equal((await vox('sync', '--config', 'vox.config.ts')).stdout, 'change shop.order.received description\nremove shop.order.on_hold\nsync: 0 added, 1 changed, 1 removed, 0 orphans kept, 0 conflicts\n');
+  });
+
+  test('three vox sync processes at once on one SQLite file all succeed and add each notification once', async () => {
+    await vox('migrate');
+    const outputs = await Promise.all([1, 2, 3].map(() => vox('sync')));
+    const added = outputs.flatMap((o) => o.stdout.split('\n').filter((line) => line.startsWith('add ')));
+    assert.deepEqual(added.sort(), ['add shop.order.on_hold', 'add shop.order.received']);
   });
 
   test('errors go to stderr with a non-zero exit code', async () => {

@@ -28,7 +28,7 @@ export interface SyncReport {
  * orphans that still have templates. Notifications created in the admin are never touched.
  */
 export async function syncNotifications(registry: Registry, store: Store, dryRun: boolean): Promise<SyncReport> {
-  return store.db.transaction().execute(async (trx) => {
+  return store.serialized('sync', async (trx) => {
     const existing = new Map((await store.notifications.list(trx)).map((n) => [n.key, n]));
     const counts = await store.templates.countsByNotification(trx);
     const changes: SyncChange[] = [];
