@@ -6,11 +6,12 @@ import type { ChildProcess } from 'node:child_process';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { createVox, ErrorCode, VoxError, type DatabaseOptions, type DigestSpec } from '../src/index.ts';
+import { createVox, ErrorCode, VoxError, type DatabaseOptions, type DigestSpec, type VoxOptions } from '../src/index.ts';
 import { htmlEmail } from '../src/backends/email/index.ts';
 import { newsApp, setUpNews } from './fixtures/news.ts';
 import { sharedDatabases } from './support/shared-databases.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
+import { headerOf } from './support/unsubscribe-app.ts';
 import { voxSuite } from './support/vox-suite.ts';
 import { startWorker, until } from './support/workers.ts';
 
@@ -54,14 +55,14 @@ for (const place of sharedDatabases) {
     const suite = voxSuite();
 
     /** A blog whose comments reach the article's author as a digest declared by `digest`. */
-    async function blog(digest: DigestSpec, options: { database?: () => DatabaseOptions; setUp?: boolean } = {}) {
+    async function blog(digest: DigestSpec, options: { database?: () => DatabaseOptions; setUp?: boolean; site?: Pick<VoxOptions, 'site' | 'preferenceCenter' | 'quietHours'> } = {}) {
       let database = options.database;
       if (!database) {
         const db = await place.open('vox_digest');
         suite.dropAfter(db.drop);
         database = db.database;
       }
-      const vox = suite.keep(createVox({ database: database(), backends: [htmlEmail({ transport: suite.smtp().transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 } }));
+      const vox = suite.keep(createVox({ database: database(), backends: [htmlEmail({ transport: suite.smtp().transport, from: 'blog@example.org' })], worker: { sweepIntervalMs: 100 }, ...options.site }));
       const Users = vox.model('blog.user', { id: (u: User) => u.id, contacts: { email: (u) => ({ name: u.name, protocol: 'email', address: u.email }) } });
       vox.model('blog.comment', { id: (c: Comment) => c.text });
       const Articles = vox.model('blog.article', {
@@ -75,7 +76,7 @@ for (const place of sharedDatabases) {
         await vox.templates.save({ notification: 'blog.article.commented', backend: 'email-html', recipients: ['c:author'], subject: 'Comments on {{ object.title }}', content: TEMPLATE });
       }
       const comment = (article: Article, by: string, text: string) => Articles.notify(article, 'commented', { actor: { id: idOf(by), name: by, email: `${by}@example.org` }, target: { text } });
-      return { vox, comment, database };
+      return { vox, comment, database, Users };
     }
 
     const mails = () => suite.smtp().received.filter((m) => m.envelopeTo.includes(AUTHOR.email));
@@ -98,6 +99,41 @@ for (const place of sharedDatabases) {
       assert.match(String(summer?.parsed.html), /<p>cy commented on Summer news\.<\/p>/);
       const log = await vox.messages.list({ status: 'sent' });
       assert.equal(log.length, 2, 'one row per digest in the message log');
+    });
+
+    test("a digest email carries its recipient's unsubscribe headers; a digest whose recipient opted out while it gathered is skipped, saying why", async () => {
+      const site = { site: { baseUrl: 'http://127.0.0.1:9', name: 'The blog' }, preferenceCenter: { secrets: ['the digest tests secret, of 32 bytes or more'] } };
+      const { vox, comment, Users } = await blog({ window: 500, key: 'object' }, { site });
+      await comment(ARTICLES[0] as Article, 'ann', 'First!');
+      await until(() => mails().length >= 1, 10_000, 'the first digest');
+      const [mail] = mails();
+      assert.match(String(headerOf(mail!.raw, 'List-Unsubscribe')), /^<http:\/\/127\.0\.0\.1:9\/[^>]*unsubscribe\/[^>]+>$/);
+      assert.equal(headerOf(mail!.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+
+      // Gathered while Alan still took comments by email; he opts out before the digest closes.
+      await comment(ARTICLES[1] as Article, 'bob', 'Hello');
+      await vox.preferences.set(Users, AUTHOR, { notification: 'blog.article.commented', protocol: 'email', enabled: false });
+      await until(async () => (await vox.messages.list({ status: 'skipped' })).length > 0, 10_000, 'the skipped digest');
+      const [skipped] = await vox.messages.list({ status: 'skipped' });
+      assert.equal(skipped?.errorCode, ErrorCode.optedOut);
+      assert.deepEqual(skipped?.to.map((c) => c.address), [AUTHOR.email]);
+      await sleep(300);
+      assert.equal(mails().length, 1, 'the second digest was not sent');
+    });
+
+    test("a digest that closes in its recipient's quiet hours is held until they end, then sent", async () => {
+      // Quiet from an hour ago until 4 s from now, in UTC (the recipients declare no zone).
+      const end = Date.now() + 4000;
+      const clock = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 19);
+      const { vox, comment } = await blog({ window: 300, key: 'object' }, { site: { quietHours: { start: clock(-3_600_000), end: clock(4000), timezone: 'UTC', jitterMs: 300 } } });
+      await comment(ARTICLES[0] as Article, 'ann', 'At night');
+      await until(async () => (await vox.messages.list({ notification: 'blog.article.commented' })).length > 0, 10_000, 'the digest closed');
+      const [held] = await vox.messages.list({ notification: 'blog.article.commented' });
+      assert.equal(held?.status, 'queued', 'the digest waits in the log');
+      assert.ok(held.nextAttemptAt !== null && Date.parse(held.nextAttemptAt) >= Math.floor(end / 1000) * 1000, `until the quiet hours end: ${held.nextAttemptAt}`);
+      assert.equal(mails().length, 0, 'nothing sent in quiet hours');
+      await until(() => mails().length >= 1, 15_000, 'the digest after the quiet hours');
+      assert.ok(Date.now() >= Math.floor(end / 1000) * 1000, 'not before they ended');
     });
 
     test('maxItems closes a digest early; items keeps the first N and says how many were left out', async () => {

@@ -13,6 +13,8 @@ import { composeContext, type Composer, type IssueVariables } from './composing.
 import { notificationRef, type IssueObjects } from './context.ts';
 import type { Engine } from './engine.ts';
 import { failureOf, messageKey } from './outcomes.ts';
+import { releaseAt } from './quiet-hours.ts';
+import { screen } from './screening.ts';
 
 /** Events gathered before they are written, as the fan-out writes messages. */
 const GATHER_ROWS = 100;
@@ -53,9 +55,14 @@ export class DigestGatherer {
     this.#digestKey = keyOf(engine, settings, notification, objects);
   }
 
-  /** One recipient's event; `address` as the backend compares addresses. */
-  async add(contact: Contact, address: string, own: Readonly<Record<string, unknown>>): Promise<void> {
+  /**
+   * One recipient's event; `address` as the backend compares addresses; `who` the recipient (null
+   * for a site contact) and `zone` its time zone, for what the digest's close screens and holds.
+   */
+  async add(contact: Contact, address: string, own: Readonly<Record<string, unknown>>, who: DigestEvent['who'], zone: unknown): Promise<void> {
     this.#events.push({
+      who,
+      zone: typeof zone === 'string' ? zone : null,
       templateId: this.#template.id,
       notification: this.#notification.key,
       address,
@@ -155,6 +162,7 @@ export class DigestCloser {
       if (group.keep === 'first') for (const [id, found] of await store.digests.items(group.ids, 'last', 1)) latest.set(id, found.items[0]);
     }
     const actors = await store.digests.actors(digests.map((d) => d.id), ACTORS);
+    const verdicts = await this.#screen(digests, templates, notifications);
     const messages = await Promise.all(
       digests.map(async (digest) => {
         const template = templates.get(digest.template_id);
@@ -163,16 +171,50 @@ export class DigestCloser {
         const found = items.get(digest.id);
         // Its template or notification was deleted since, or a re-run left it empty: nothing to send.
         if (!template || !notification || !backend || !found || found.total === 0) return undefined;
-        return this.#message(digest, template, backend, notification, found, latest.get(digest.id), actors.get(digest.id) ?? []);
+        return this.#message(digest, template, backend, notification, found, latest.get(digest.id), actors.get(digest.id) ?? [], verdicts.get(digest.id));
       }),
     );
     await store.messages.insertMany(messages.filter((m) => m !== undefined));
     await store.digests.close(digests.map((d) => d.id));
   }
 
-  /** The message a digest becomes, rendered with the variables of its latest event and `digest`. */
-  async #message(digest: ClaimedDigest, template: TemplateRecord, backend: Backend, notification: NotificationRecord, found: { total: number; items: DigestItemRow[] }, last: DigestItemRow | undefined, actors: unknown[]): Promise<NewMessage> {
+  /**
+   * Screens the digests again as they close, as the fan-out screened each event: a recipient who
+   * opted out, or an address suppressed, while the digest gathered gets nothing. One screening per
+   * notification and protocol. The reason of each digest screened out, by id.
+   */
+  async #screen(digests: readonly ClaimedDigest[], templates: ReadonlyMap<number, TemplateRecord | undefined>, notifications: ReadonlyMap<string, NotificationRecord | undefined>): Promise<Map<number, VoxError>> {
+    const groups = new Map<string, { notification: NotificationRecord; protocol: string; digests: ClaimedDigest[] }>();
+    for (const digest of digests) {
+      const notification = notifications.get(digest.notification);
+      const template = templates.get(digest.template_id);
+      const protocol = template && this.#engine.backends.get(template.backend)?.protocol;
+      if (!notification || !protocol) continue;
+      const group = groups.get(`${notification.key}\n${protocol}`) ?? { notification, protocol, digests: [] };
+      group.digests.push(digest);
+      groups.set(`${notification.key}\n${protocol}`, group);
+    }
+    const screenedOut = new Map<number, VoxError>();
+    for (const { notification, protocol, digests: group } of groups.values()) {
+      const batch = group.map((d) => ({ recipient: d.recipient_model !== null && d.recipient_id !== null ? { model: d.recipient_model, id: d.recipient_id } : null, contacts: [JSON.parse(d.contact) as Contact] }));
+      const verdicts = await screen(this.#engine.store, notification, protocol, batch);
+      group.forEach((digest, i) => {
+        const reason = verdicts[i]?.[0];
+        if (reason) screenedOut.set(digest.id, reason);
+      });
+    }
+    return screenedOut;
+  }
+
+  /**
+   * The message a digest becomes, rendered with the variables of its latest event and `digest`:
+   * with the unsubscribe headers its recipient's links give, held in the recipient's quiet hours;
+   * or a `skipped` row when the digest was screened out.
+   */
+  async #message(digest: ClaimedDigest, template: TemplateRecord, backend: Backend, notification: NotificationRecord, found: { total: number; items: DigestItemRow[] }, last: DigestItemRow | undefined, actors: unknown[], screenedOut: VoxError | undefined): Promise<NewMessage> {
     const contact = JSON.parse(digest.contact) as Contact;
+    const origin = { issueId: digest.last_issue_id, notificationId: notification.id, notification: notification.key, templateId: template.id, backend: backend.id, protocol: backend.protocol, to: [contact], idempotencyKey: `${DIGEST_KEY_PREFIX}${digest.id}` };
+    if (screenedOut) return { ...origin, status: 'skipped', error: screenedOut.message, errorCode: screenedOut.code, permanent: false };
     const objects: IssueObjects = { object: last?.object, actor: last?.actor?.snapshot ?? undefined, target: last?.target ?? undefined };
     const shared: Record<string, unknown> = {
       object: objects.object,
@@ -190,13 +232,15 @@ export class DigestCloser {
       },
     };
     const own = JSON.parse(digest.recipient) as Record<string, unknown>;
+    // The recipient's links were made when its events were gathered; its email's headers carry them.
+    const unsubscribe = backend.protocol === 'email' ? this.#engine.settings.links?.fromVariables(own) : undefined;
     const [composed] = await this.#composer
       .prepare(template, backend, shared, { once: true })
-      .composeMany([{ variables: own, context: composeContext(notification, objects, [contact]) }], undefined);
-    const origin = { issueId: digest.last_issue_id, notificationId: notification.id, notification: notification.key, templateId: template.id, backend: backend.id, protocol: backend.protocol, to: [contact], idempotencyKey: `${DIGEST_KEY_PREFIX}${digest.id}` };
+      .composeMany([{ variables: own, context: composeContext(notification, objects, [contact]), unsubscribe }], undefined);
     if (!composed || composed instanceof Error) {
       return { ...origin, renderContext: { ...shared, ...own }, status: 'failed', ...failureOf(composed ?? new Error('nothing was rendered')), permanent: true };
     }
-    return { ...origin, from: composed.from ?? null, payload: composed.payload, status: 'queued' };
+    const holdUntil = releaseAt(this.#engine.settings.quietHours, { required: notification.required, category: notification.category?.key ?? null }, digest.recipient_zone);
+    return { ...origin, from: composed.from ?? null, payload: composed.payload, status: 'queued', ...(holdUntil === undefined ? {} : { nextAttemptAt: new Date(holdUntil).toISOString() }) };
   }
 }

@@ -33,7 +33,7 @@ interface IssueState {
 
 /** A message to render and write, or a failure to write, during fan-out. */
 type Planned =
-  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks; readonly holdUntil?: number }
+  | { readonly kind: 'send'; readonly to: readonly Contact[]; readonly own: Record<string, unknown>; readonly key: string; readonly unsubscribe?: UnsubscribeLinks; readonly holdUntil?: number; readonly who?: Screenable['recipient']; readonly zone?: unknown }
   | { readonly kind: 'failure'; readonly to: readonly Contact[]; readonly error: unknown; readonly key: string }
   | { readonly kind: 'skipped'; readonly to: readonly Contact[]; readonly error: VoxError; readonly key: string };
 
@@ -216,10 +216,10 @@ export class FanOut {
           const recipient = await item.view();
           const linked = item.recipient && links?.forRecipient(topic, item.recipient.model, item.recipient.id, contact);
           const own = { recipient, contact: { ...contact }, ...linked?.variables };
-          if (gatherer) await gatherer.add(contact, address, own);
+          if (gatherer) await gatherer.add(contact, address, own, item.recipient, item.zone);
           else {
             const holdUntil = quiet && releaseAt(quiet, heldAs, item.zone);
-            await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}), ...(holdUntil === undefined ? {} : { holdUntil }) });
+            await plan({ kind: 'send', to: [contact], own, key: keyOf([contact]), who: item.recipient, zone: item.zone, ...(linked?.unsubscribe ? { unsubscribe: linked.unsubscribe } : {}), ...(holdUntil === undefined ? {} : { holdUntil }) });
           }
         } catch (error) {
           await plan({ kind: 'failure', to: [contact], error, key: keyOf([contact]) });

@@ -6,6 +6,7 @@
 import type { Contact } from '../vocabulary/contact.ts';
 import type { DigestSettings, ThrottleSpec } from '../vocabulary/digest.ts';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { DigestEvent } from '../store/digests.ts';
 import type { DigestGatherer } from './digests.ts';
 import type { Engine } from './engine.ts';
 
@@ -15,6 +16,9 @@ interface Plan {
   readonly to: readonly Contact[];
   readonly own?: Record<string, unknown>;
   readonly key: string;
+  /** The recipient and its time zone, for the overflow digest. */
+  readonly who?: DigestEvent['who'];
+  readonly zone?: unknown;
 }
 
 /** The digest that gathers what is over a throttle's limit: closed when the throttle's window ends. */
@@ -35,7 +39,7 @@ export async function throttled<P extends Plan>(engine: Engine, notification: st
       continue;
     }
     if (overflow && plan.own) {
-      await overflow.add(plan.to[0] as Contact, to, plan.own);
+      await overflow.add(plan.to[0] as Contact, to, plan.own, plan.who ?? null, plan.zone);
       continue;
     }
     const error = new VoxError(ErrorCode.throttled, `throttled: ${to} had ${throttle.limit} message${throttle.limit === 1 ? '' : 's'} of ${notification} within ${throttle.window / 1000} s`);

@@ -14,6 +14,9 @@ export interface DigestEvent {
   readonly contact: Contact;
   /** The recipient's own template variables (`recipient`, `contact`). */
   readonly recipient: unknown;
+  /** Who the recipient is (null for a site contact), and its time zone. */
+  readonly who: { readonly model: string; readonly id: string } | null;
+  readonly zone: string | null;
   readonly issueId: number;
   /** Unique per issue, template, address and key. */
   readonly eventKey: string;
@@ -82,6 +85,9 @@ export class DigestRows {
           digest_key: e.digestKey,
           contact: JSON.stringify(e.contact),
           recipient: JSON.stringify(e.recipient),
+          recipient_model: e.who?.model ?? null,
+          recipient_id: e.who?.id ?? null,
+          recipient_zone: e.zone,
           status: 'open',
           events: 1,
           last_issue_id: e.issueId,
@@ -99,6 +105,9 @@ export class DigestRows {
           .doUpdateSet({
             events: sql`vox_digests.events + 1`,
             recipient: sql`excluded.recipient`,
+            recipient_model: sql`excluded.recipient_model`,
+            recipient_id: sql`excluded.recipient_id`,
+            recipient_zone: sql`excluded.recipient_zone`,
             contact: sql`excluded.contact`,
             last_issue_id: sql`excluded.last_issue_id`,
             updated_at: sql`excluded.updated_at`,

@@ -192,6 +192,11 @@ export interface DigestTable {
   contact: string;
   /** JSON of the recipient's template variables (`recipient`, `contact`) at its latest event. */
   recipient: string;
+  /** The recipient's model and id, for its preferences; null for a site contact (and digests older than 0015). */
+  recipient_model: string | null;
+  recipient_id: string | null;
+  /** The recipient's time zone (its model's `timezone`), for quiet hours. */
+  recipient_zone: string | null;
   /** open: gathering; closing: a worker holds it until `locked_until`; closed. */
   status: string;
   /** Events added (a fan-out run again may count one twice; the message counts the event rows). */

@@ -11,6 +11,7 @@ import { inbox } from './0011-inbox.ts';
 import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
+import { digestRecipients } from './0015-digest-recipients.ts';
 import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 /**
@@ -301,6 +302,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0012_schedule': schedule(),
     '0013_digests': digests(dialect),
     '0014_throttles': throttles(),
+    '0015_digest_recipients': digestRecipients(),
   };
 }
 
