@@ -182,5 +182,25 @@ for (const database of databases) {
       await withDeadline(short.ended, 4000, 'the stream to end with its token');
       await waitFor(() => handler.openStreams === 1, { what: 'only the long-lived stream open' });
     });
+
+    test('a stream whose client stops reading is closed once it holds maxBacklogBytes; one that reads gets every item', async () => {
+      assert.throws(() => app.vox.inboxHandler({ model: app.Member, authenticate: () => undefined, maxBacklogBytes: 10 }), (e: unknown) => (e as { code?: string }).code === ErrorCode.configuration);
+      const stalled = app.vox.inboxHandler({ basePath: '/inbox', model: app.Member, authenticate: (request) => app.members.find((m) => request.headers.get('cookie') === `member=${m.id}`), maxBacklogBytes: 8192 });
+      // A client that never reads: the handler's Response, its body left alone.
+      const response = await stalled.fetch(new Request('http://127.0.0.1/inbox/stream', { headers: asMember(2) }));
+      assert.equal(response.status, 200);
+      const reading = await open('/stream', asMember(2));
+      await reading.next((e) => e.event === 'counts');
+      const body = 'A long post. '.repeat(150);
+      for (let id = 1; id <= 8; id++) await app.publish({ id, title: `Post ${id}`, body });
+      for (let id = 1; id <= 8; id++) await reading.next((e) => e.event === 'item' && JSON.parse(e.data).link === `/posts/${id}`);
+      await waitFor(() => stalled.openStreams === 0, { what: 'the stalled stream closed' });
+      // What it held is still there to read, and then it ends: at most the limit and one refresh more.
+      const held = await withDeadline(response.text(), 4000, 'the stalled stream to end');
+      const items = held.match(/^event: item$/gm) ?? [];
+      assert.ok(items.length >= 1 && items.length < 8, `${items.length} items held`);
+      assert.ok(Buffer.byteLength(held) < 8192 + 2 * Buffer.byteLength(body) + 2048, `${Buffer.byteLength(held)} bytes held`);
+      assert.equal(handler.openStreams, 1, 'the reading client is still connected');
+    });
   });
 }

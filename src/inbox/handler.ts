@@ -43,6 +43,12 @@ export interface InboxHandlerOptions<T, Context = unknown> {
   readonly heartbeatMs?: number;
   /** Milliseconds a disconnected client waits before reconnecting (SSE `retry`). @default 3000 */
   readonly retryMs?: number;
+  /**
+   * Most bytes an event stream may hold for a client that does not read them (a stalled
+   * connection): past this, the stream is closed, and the client reconnects with `Last-Event-ID`
+   * and catches up. @default 1048576
+   */
+  readonly maxBacklogBytes?: number;
 }
 
 /** The mounted handler. */
@@ -84,6 +90,8 @@ export function createInboxHandler<T, Context = unknown>(inboxes: Inboxes, optio
   const maxBodyBytes = maxBodyBytesOption(options.maxBodyBytes, 'inboxHandler');
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const retryMs = options.retryMs ?? 3000;
+  const maxBacklogBytes = options.maxBacklogBytes ?? 1024 * 1024;
+  if (!Number.isSafeInteger(maxBacklogBytes) || maxBacklogBytes < 1024) throw new VoxError(ErrorCode.configuration, `inboxHandler maxBacklogBytes must be a whole number of bytes, 1024 or more, not ${String(options.maxBacklogBytes)}`);
   let streams = 0;
 
   /** The recipient's key, and whether the request used the cookie session (so its writes must be same-origin). */
@@ -114,7 +122,7 @@ export function createInboxHandler<T, Context = unknown>(inboxes: Inboxes, optio
       const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
       if (lastEventId !== null && !/^\d{1,15}$/.test(lastEventId)) throw new HttpError(400, ErrorCode.invalidInput, 'Last-Event-ID must be an item id');
       streams++;
-      return openStream(inboxes, key, { lastEventId: lastEventId === null ? undefined : Number(lastEventId), heartbeatMs, retryMs, request, onClose: () => streams--, ...(expires === undefined ? {} : { endsAt: expires }) });
+      return openStream(inboxes, key, { lastEventId: lastEventId === null ? undefined : Number(lastEventId), heartbeatMs, retryMs, maxBacklogBytes, request, onClose: () => streams--, ...(expires === undefined ? {} : { endsAt: expires }) });
     }
     if (method === 'GET' && path === '/items') {
       const filter = url.searchParams.get('filter') ?? 'all';

@@ -23,10 +23,12 @@ export class InboxStream {
   #closed = false;
   readonly #onClose: () => void;
   readonly #closeListeners: (() => void)[] = [];
+  readonly #maxBacklogBytes: number;
 
-  constructor(recipient: string, controller: ReadableStreamDefaultController<Uint8Array>, onClose: () => void) {
+  constructor(recipient: string, controller: ReadableStreamDefaultController<Uint8Array>, maxBacklogBytes: number, onClose: () => void) {
     this.recipient = recipient;
     this.#controller = controller;
+    this.#maxBacklogBytes = maxBacklogBytes;
     this.#onClose = onClose;
   }
 
@@ -34,14 +36,21 @@ export class InboxStream {
     return this.#closed;
   }
 
-  /** Writes raw SSE text; a stream whose client has gone is closed. */
+  /**
+   * Writes raw SSE text; a stream whose client has gone is closed, and so is one whose client has
+   * left more than the backlog limit unread (it reconnects and catches up from its last event id),
+   * so that a stalled connection cannot make the process hold ever more.
+   */
   write(text: string): void {
     if (this.#closed) return;
     try {
       this.#controller.enqueue(encoder.encode(text));
     } catch {
       this.close();
+      return;
     }
+    // With a high-water mark of 0, -desiredSize is the bytes queued and not read.
+    if (-(this.#controller.desiredSize ?? 0) > this.#maxBacklogBytes) this.close();
   }
 
   /** New items (oldest first, each with its id as the event id), then the counts. */

@@ -18,6 +18,8 @@ export interface StreamOptions {
   readonly lastEventId: number | undefined;
   readonly heartbeatMs: number;
   readonly retryMs: number;
+  /** Most bytes held for a client that does not read them; past this the stream is closed. */
+  readonly maxBacklogBytes: number;
   /** Its signal ends the stream when the client goes away. */
   readonly request: Request;
   readonly onClose: () => void;
@@ -38,7 +40,7 @@ export async function openStream(inboxes: Inboxes, recipient: string, options: S
   let stream: InboxStream | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      stream = new InboxStream(recipient, controller, () => {
+      stream = new InboxStream(recipient, controller, options.maxBacklogBytes, () => {
         hub.remove(stream!);
         options.onClose();
       });
@@ -47,7 +49,8 @@ export async function openStream(inboxes: Inboxes, recipient: string, options: S
     cancel() {
       stream?.close();
     },
-  });
+    // Counted in bytes, and nothing held ahead of a read: what is queued is what the client has not taken.
+  }, new ByteLengthQueuingStrategy({ highWaterMark: 0 }));
   const opened = stream!;
   options.request.signal.addEventListener('abort', () => opened.close(), { once: true });
   // A token's stream ends when the token does; the client comes back with a new one.
