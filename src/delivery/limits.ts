@@ -1,3 +1,5 @@
+import { shareTheLoop } from './turns.ts';
+
 /** Per-backend throughput: at most `concurrency` sends at once, and at most `ratePerSecond` started per second. */
 export interface BackendLimits {
   /** Sends in flight at once, in each worker process. @default 8 */
@@ -35,8 +37,16 @@ export class Throttle {
 
   /** Runs `work` within the limits. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
+    if (this.#active >= this.#concurrency) {
+      // The send that ends hands its place over (it stays counted), so nothing starts in between.
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      // Resumed inside that send's answer: starting this one (which builds its message) waits for
+      // a turn of the loop once a slice is used up, so that answers arriving together do not start
+      // their successors in one long stretch.
+      await shareTheLoop();
+    } else {
+      this.#active++;
+    }
     try {
       if (this.#interval > 0) {
         const now = Date.now();
@@ -45,8 +55,9 @@ export class Throttle {
       }
       return await work();
     } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
     }
   }
 
