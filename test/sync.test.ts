@@ -86,7 +86,8 @@ for (const database of databases) {
       assert.equal((await vox.notifications.list())[0]?.description, 'Made in the admin');
     });
 
-    test('app servers that start together sync at once: every sync succeeds and each notification is added once', async () => {
+    // On SQLite the suite's one connection runs them one after another; the command-line test below races processes there.
+    test('app servers that start together sync at once: every sync succeeds and each notification is added once', { skip: database.name === 'sqlite' ? 'one connection: no race to test here' : false }, async () => {
       const notifications = { received: 'Received', on_hold: 'On hold', shipped: 'Shipped' };
       await app(notifications).migrate();
       // Four processes' worth of Vox over the pool (on PostgreSQL, each sync gets a connection of its own).

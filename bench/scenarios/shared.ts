@@ -1,20 +1,13 @@
 // What the baseline and Vox share: the newsletter, its subscribers, the transports. Imports
 // nothing of Vox, so that the baseline's process loads Nodemailer alone.
 import nodemailer from 'nodemailer';
-import pg from 'pg';
+import { onPostgres as runOnPostgres } from '../../test/support/databases.ts';
 
 export const postgresUrl = process.env.VOX_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Runs one statement on PostgreSQL on a connection of its own (creating and dropping a run's schema). */
-export async function onPostgres(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+export const onPostgres = (statement: string): Promise<void> => runOnPostgres(postgresUrl, statement);
+
 export const FROM = 'blog@example.org';
 
 /**

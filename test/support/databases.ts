@@ -30,18 +30,20 @@ export const databases: readonly TestDatabase[] = [
   },
 ];
 
+/** Runs one statement on PostgreSQL on a connection of its own (creating or dropping a schema), and ends it. */
+export async function onPostgres(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A new PostgreSQL schema, so that tests can run in parallel against one database; `drop()` removes it. */
 export async function createSchema(url: string, prefix: string): Promise<{ readonly schema: string; drop(): Promise<void> }> {
   const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const run = async (statement: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await run(`create schema ${schema}`);
-  return { schema, drop: () => run(`drop schema ${schema} cascade`) };
+  await onPostgres(url, `create schema ${schema}`);
+  return { schema, drop: () => onPostgres(url, `drop schema ${schema} cascade`) };
 }
