@@ -19,11 +19,13 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
       const db = new DatabaseSync(path);
       db.exec('PRAGMA foreign_keys = ON');
       if (path !== ':memory:') {
+        // First: the pragmas after it wait for another process's lock instead of failing with
+        // "database is locked" (processes that start together, such as several `vox sync`).
+        db.exec('PRAGMA busy_timeout = 5000');
         db.exec('PRAGMA journal_mode = WAL');
         // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a crash of the
         // process loses nothing; only a power loss may lose the last commits.
         db.exec('PRAGMA synchronous = NORMAL');
-        db.exec('PRAGMA busy_timeout = 5000');
         // Checkpoints run inside the commit that crosses the threshold, on the host's thread: a
         // quarter of the default keeps each one short (a few milliseconds, not tens).
         db.exec('PRAGMA wal_autocheckpoint = 250');
