@@ -11,20 +11,31 @@
 import { compile } from 'html-to-text';
 import type { PartHoles } from '../../vocabulary/payload.ts';
 
-/** Width of the text part's lines. */
-const WIDTH = 78;
+/**
+ * Width of the text part's lines: MIME's 76, so that a text part in US-ASCII goes out as it is
+ * (7bit) rather than quoted-printable, which a line of 77 or 78 characters would need.
+ */
+const WIDTH = 76;
 const LINKS = [{ selector: 'a', options: { hideLinkHrefIfSameAsText: true } }];
 
 /** HTML to its plain-text alternative. Compiled once: compiling html-to-text's selectors per message is costly. */
 export const htmlToText: (html: string) => string = compile({ wordwrap: WIDTH, selectors: LINKS });
 const unwrapped = compile({ wordwrap: false, selectors: LINKS });
 
-/** The text of a template's HTML with markers in its holes; a marker in upper case stands in a heading (shown upper-cased). */
-interface TextPlan {
-  /** Pieces of the text between markers. */
+/** A line of the text that holds holes: its pieces between markers, and for each marker which hole, and whether it is shown upper-cased. */
+interface HoleLine {
   readonly literals: readonly string[];
-  /** For each marker in the text: which hole, and whether it is shown upper-cased. */
   readonly holes: readonly { readonly index: number; readonly upper: boolean }[];
+}
+
+/**
+ * The text of a template's HTML with markers in its holes (a marker in upper case stands in a
+ * heading), as runs of lines: a run without holes is wrapped once, here; a line with holes is
+ * filled and wrapped per message. Values never hold a line break (white space is collapsed), so
+ * the lines of every message are the template's.
+ */
+interface TextPlan {
+  readonly lines: readonly (string | HoleLine)[];
   /** Whether the first message has been checked against html-to-text. */
   checked: boolean;
 }
@@ -62,16 +73,32 @@ export function textPart(html: string, holes: PartHoles | undefined): string {
 function planOf(literals: readonly string[]): TextPlan | null {
   if (literals.some((l) => /zqxv\d+vxqz/i.test(l))) return null;
   const text = unwrapped(literals.map((literal, i) => (i === 0 ? literal : marker(i - 1) + literal)).join(''));
-  const pieces: string[] = [];
-  const holes: { index: number; upper: boolean }[] = [];
-  let at = 0;
-  for (const match of text.matchAll(MARKERS)) {
-    pieces.push(text.slice(at, match.index));
-    holes.push({ index: Number(match[1] ?? match[2]), upper: match[2] !== undefined });
-    at = match.index + match[0].length;
+  const lines: (string | HoleLine)[] = [];
+  let fixed: string[] = [];
+  const endRun = () => {
+    if (fixed.length > 0) lines.push(fixed.join('\n'));
+    fixed = [];
+  };
+  for (const line of text.split('\n')) {
+    const found = [...line.matchAll(MARKERS)];
+    if (found.length === 0) {
+      fixed.push(wrap(line));
+      continue;
+    }
+    endRun();
+    const pieces: string[] = [];
+    const holes: { index: number; upper: boolean }[] = [];
+    let at = 0;
+    for (const match of found) {
+      pieces.push(line.slice(at, match.index));
+      holes.push({ index: Number(match[1] ?? match[2]), upper: match[2] !== undefined });
+      at = match.index + match[0].length;
+    }
+    pieces.push(line.slice(at));
+    lines.push({ literals: pieces, holes });
   }
-  pieces.push(text.slice(at));
-  return { literals: pieces, holes, checked: false };
+  endRun();
+  return { lines, checked: false };
 }
 
 /** The text with this message's values, wrapped; undefined when a value cannot be shown this way. */
@@ -82,12 +109,21 @@ function fill(plan: TextPlan, values: readonly string[]): string | undefined {
     if (raw.trim() !== raw || raw === '') return undefined;
     shown.push(raw.replace(SPACE, ' '));
   }
-  let text = plan.literals[0] ?? '';
-  for (const [i, hole] of plan.holes.entries()) {
-    const value = shown[hole.index] ?? '';
-    text += (hole.upper ? value.toUpperCase() : value) + (plan.literals[i + 1] ?? '');
+  let text = '';
+  for (const [n, line] of plan.lines.entries()) {
+    if (n > 0) text += '\n';
+    if (typeof line === 'string') {
+      text += line;
+      continue;
+    }
+    let filled = line.literals[0] ?? '';
+    for (const [i, hole] of line.holes.entries()) {
+      const value = shown[hole.index] ?? '';
+      filled += (hole.upper ? value.toUpperCase() : value) + (line.literals[i + 1] ?? '');
+    }
+    text += wrap(filled);
   }
-  return text.split('\n').map(wrap).join('\n');
+  return text;
 }
 
 /** A line wrapped at {@link WIDTH} as html-to-text wraps a paragraph: greedily, between words, long words kept whole. */
