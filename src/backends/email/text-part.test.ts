@@ -43,6 +43,16 @@ describe('text parts derived once per template', () => {
     assert.equal(textPart('<p>something else</p>', second.holes.html), 'Hi Bob,\n\nSpring news');
   });
 
+  test("lines are at most MIME's 76 characters, so that an ASCII text part needs no quoted-printable", () => {
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    for (const { fast, name } of texts(`<p>{{ recipient.name }} ${words}</p><p>${words}</p>`, ['Ann', 'Bob Smith'])) {
+      const lines = fast.split('\n');
+      assert.ok(lines.length > 4, `recipient ${name}: wrapped`);
+      for (const line of lines) assert.ok(line.length <= 76, `recipient ${name}: ${JSON.stringify(line)} is ${line.length} long`);
+      assert.ok(lines.some((line) => line.length >= 70), 'lines are filled up to the width');
+    }
+  });
+
   test('without holes, the text is html-to-text of the HTML', () => {
     assert.equal(textPart('<p>Hi <b>there</b></p>', undefined), htmlToText('<p>Hi <b>there</b></p>'));
   });
