@@ -120,3 +120,21 @@ describe('validation', () => {
     assert.deepEqual(vars.map((v) => [v.segments.join('.'), v.line]), [['object.title', 1], ['object.tags', 2]]);
   });
 });
+
+describe('the render thread', () => {
+  test('ends when idle, giving its memory back, and a fan-out renders on in a new one', async () => {
+    const own = new Renderer();
+    const prepared = own.prepare({ subject: 'Hi {{ recipient.name }}', content: '<p>{{ object.title }} for {{ recipient.name }}</p>', format: 'html' }, { object }, ['recipient']);
+    const first = await prepared.renderMany([{ recipient: { name: 'Ann' } }]);
+    assert.equal((first[0] as { parts: Record<string, string> }).parts.html, '<p>Fish &amp; &lt;Chips&gt; for Ann</p>');
+    assert.equal(own.threadRunning, true);
+    const deadline = Date.now() + 10_000;
+    while (own.threadRunning && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(own.threadRunning, false, 'the idle thread ended');
+    // The new thread does not hold the prepared template: it prepares it again from the task.
+    const next = await prepared.renderMany([{ recipient: { name: 'Bob' } }, { recipient: { name: 'Cy' } }]);
+    assert.deepEqual(next.map((m) => (m as { subject: string; parts: Record<string, string> }).subject), ['Hi Bob', 'Hi Cy']);
+    assert.equal((next[1] as { parts: Record<string, string> }).parts.html, '<p>Fish &amp; &lt;Chips&gt; for Cy</p>');
+    await own.close();
+  });
+});
