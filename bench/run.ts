@@ -83,7 +83,8 @@ async function scenario(kind: string, dialect: string, count: number, options: {
   const before = sink?.delivered() ?? 0;
   const serverBefore = dialect === 'postgres' ? await postgresCpu() : undefined;
   const args = [...nodeFlags, join(import.meta.dirname, 'scenario.ts'), kind, dialect, String(count), String(sink?.port ?? 0)];
-  const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  // Room for diagnostics such as --trace-gc, which print to stdout; the result is the last line.
+  const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 1 << 26 });
   // What VOX_BENCH_TRACE and VOX_BENCH_SQLLOG print, and warnings.
   if (stderr.trim()) console.error(`${kind} ${dialect} ${count}:\n${stderr.trimEnd()}`);
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Result;
