@@ -48,7 +48,9 @@ describe('sending to many from the admin', { skip: skipWithoutChromium }, () => 
   test('a one-time message to two objects asks first, and a double click queues it once', async () => {
     const sent = watch(/\/one-time\/send$/);
     await ui.page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name: 'Send a message' }).click();
-    const before = (await ui.app.blog.vox.messages.list({})).length;
+    // One-time messages belong to no issue; the previous test's issues may still be fanning out.
+    const oneTime = async () => (await ui.app.blog.vox.messages.list({})).filter((m) => m.issueId === null).length;
+    const before = await oneTime();
     ui.app.blog.data.users.push({ id: 2, name: 'Alba Editor', email: 'alba@example.org', passwordHash: 'x' });
     await choose('al', ['Alan Author', 'Alba Editor']);
     await ui.page.getByRole('textbox', { name: 'Content' }).click();
@@ -58,7 +60,7 @@ describe('sending to many from the admin', { skip: skipWithoutChromium }, () => 
     await confirm.getByRole('button', { name: 'Yes, send to 2 objects' }).dblclick();
     await ui.page.getByRole('status').getByText(/queued 2 messages/i).waitFor();
     await sent.settled();
-    assert.equal((await ui.app.blog.vox.messages.list({})).length - before, 2, 'two messages in the log, one per object');
+    assert.equal((await oneTime()) - before, 2, 'two messages in the log, one per object');
   });
 
   test('requests that repeat a form\'s idempotency key, even at the same moment, send once and say so', async () => {
