@@ -209,17 +209,7 @@ The newsletter to ${n(c.count)} subscribers on SQLite, once each way, in process
 | --- | --- | --- |
 ${rows.join('\n')}`);
   }
-  parts.push(`## Where the remaining misses come from
-
-Measured on 2026-12-02 with the diagnostics below, outside the run above:
-
-- **Memory.** Most of the gap is a fixed cost: when the fan-out starts, Vox's process is already about 54 MB above the baseline's (88 MB against 142 MB): the render thread (a worker's isolate, some 20 MB), Vox's modules with Kysely, LiquidJS and html-to-text, and the heap grown by migrating and syncing. From there both grow alike: V8's young generation to 128 MB (Node's default semi-spaces on this machine) and the old generation with promoted garbage until a full collection. In the middle of a fan-out Vox's live heap is 36 MB (a heap snapshot). Since the render thread ends 2 s after its last render, a 10,000 fan-out peaks 10–20 MB lower (three runs each way); at 100,000 one round gave 385 MB on SQLite and 378 MB on PostgreSQL against the baseline's 308 MB, +77 and +70, as before. From 10,000 to 100,000 Vox's peak grows more than the baseline's (the flatness misses above): at 100,000 it comes in the fan-out's first 20 s, when the fan-out runs far ahead of sending (95,000 messages queued while 4,000 were sent, by \`VOX_BENCH_TRACE\`) and its garbage fills the old generation (107 MB at 10 s).
-- **notify() on PostgreSQL.** Its p99 follows the host's pauses: during a fan-out the young generation is collected about four times a second, 10–15 ms each, in the baseline's process as much as in Vox's (the baseline allocates 210 KB per message, Vox with SMTP 170 KB, by V8's sampling heap profiler with collected objects included). With a transport that answers at once and builds nothing (no Nodemailer on the host's thread), the p99 was still 7 ms: the rest is Vox's own work on the host's thread and PostgreSQL's processes sharing the two cores with it.
-- **The longest gap on SQLite.** Checkpoints of 250 pages take 2–5 ms on this disk. The long stretches are a fan-out's write transaction (two inserts and the commit run on the host's thread) with a young-generation collection in it; they vary from run to run between 37 and 62 ms.
-- **Tried, without effect on these tails:** storing each message without its 1 KB text part, and holding the fan-out back while 2,000 of its messages wait to be sent. Holding it back did lower CPU at 100,000 on SQLite (92 s against 107 s, one round): otherwise the fan-out runs far ahead and sending is starved for its first 20 s. It is worth building with a signal that holds across worker processes.
-- **Preferences on PostgreSQL** missed in this run, within this machine's noise: the run without preferences used 85.0 s of CPU in one round and 71.9 s in the other, and the opted-out runs, which send a tenth fewer messages, used more CPU than the second of those. The run published before this one, with the same preference code, gave 1.021 and 1.099.
-
-Diagnostics: \`VOX_BENCH_NODE_FLAGS=--trace-gc\` (collections and their pauses), \`VOX_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR"\`, \`VOX_BENCH_TRACE=1\` and \`VOX_BENCH_SQLLOG=1\`.
+  parts.push(`Where the misses come from, and what was tried against them: [benchmark-analysis.md](benchmark-analysis.md), measured by hand. Diagnostics: \`VOX_BENCH_NODE_FLAGS=--trace-gc\` (collections and their pauses), \`VOX_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR"\`, \`VOX_BENCH_TRACE=1\` and \`VOX_BENCH_SQLLOG=1\`.
 
 ## Reading the numbers
 
