@@ -148,13 +148,15 @@ if (only.includes('latency')) {
 }
 if (only.includes('notify')) {
   const load: Record<string, Result> = {};
+  const elsewhere: Record<string, Result> = {};
   const quiet: Record<string, Result> = {};
   for (const dialect of dialects) {
     // The fan-out, and one email per request.
     load[dialect] = await scenario('notify-load', dialect, NOTIFY_FANOUT, { sink, timed: false, expect: (r) => NOTIFY_FANOUT + r.calls! });
+    elsewhere[dialect] = await scenario('notify-load-elsewhere', dialect, NOTIFY_FANOUT, { sink, timed: false, expect: (r) => NOTIFY_FANOUT + r.calls! });
     quiet[dialect] = await scenario('notify-quiet', dialect, QUIET_CALLS);
   }
-  data.notify = { fanout: NOTIFY_FANOUT, rate: Number(env.VOX_BENCH_NOTIFY_RATE ?? 50), seconds: Number(env.VOX_BENCH_NOTIFY_SECONDS ?? 60), quietCalls: QUIET_CALLS, load, quiet };
+  data.notify = { fanout: NOTIFY_FANOUT, rate: Number(env.VOX_BENCH_NOTIFY_RATE ?? 50), seconds: Number(env.VOX_BENCH_NOTIFY_SECONDS ?? 60), quietCalls: QUIET_CALLS, load, elsewhere, quiet };
 }
 if (only.includes('hostile')) {
   data.hostile = { count: HOSTILE_COUNT, runs: {} };

@@ -14,6 +14,8 @@ const kinds: Record<string, () => Promise<Record<string, number>>> = {
   baseline: plain('smtp'),
   vox: vox('smtp'),
   'notify-load': async () => (await import('./scenarios/notify.ts')).notifyUnderLoad(dialect, count, port),
+  'notify-load-elsewhere': async () => (await import('./scenarios/notify.ts')).notifyUnderLoadElsewhere(dialect, count, port),
+  'notify-worker': async () => (await import('./scenarios/notify.ts')).notifyWorker(dialect, count, port),
   'notify-quiet': async () => (await import('./scenarios/notify.ts')).notifyQuiet(dialect, count),
   'vox-prefs-none': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'none'),
   'vox-prefs-in': async () => (await import('./scenarios/preferences.ts')).fanoutWithPreferences(dialect, count, port, 'in'),

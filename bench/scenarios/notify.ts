@@ -1,10 +1,15 @@
 // notify() as a web request calls it: inside the request's transaction, after one business write.
 // Under load: a newsletter fan-out runs in the same process (default options, in-process worker,
-// SMTP to the sink) while callers arrive at a steady rate. Quiet: one caller after another, no worker.
+// SMTP to the sink) while callers arrive at a steady rate; for comparison, the same with the worker
+// in a process of its own. Quiet: one caller after another, no worker.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
 import type { MailTransport } from '../../src/backends/email/index.ts';
 import { ARTICLE, transportFor } from './shared.ts';
+import type { Vox } from '../../src/index.ts';
 import { blog, database, sentAll } from './vox.ts';
 
 /** The q-quantile of sorted values. */
@@ -61,17 +66,65 @@ const ms = (ns: number) => ns / 1e6;
 /**
  * `fanoutCount` subscribers get the newsletter while callers make requests at VOX_BENCH_NOTIFY_RATE
  * per second (50) for VOX_BENCH_NOTIFY_SECONDS (60), arriving on schedule whether or not earlier
- * ones have finished. Each request's notify() sends its author one email.
+ * ones have finished. Each request's notify() sends its author one email. The worker runs in this
+ * process, as the default options have it.
  */
 export async function notifyUnderLoad(dialect: string, fanoutCount: number, port: number): Promise<Record<string, number>> {
-  const rate = Number(process.env.VOX_BENCH_NOTIFY_RATE ?? 50);
-  const seconds = Number(process.env.VOX_BENCH_NOTIFY_SECONDS ?? 60);
   const { db, drop } = await database(dialect);
   const transport = transportFor('smtp', port);
   const { vox, Article } = await blog(db, transport as MailTransport, fanoutCount);
   await businessTable(db, dialect);
   vox.start();
+  const result = await underLoad(db, vox, Article, fanoutCount);
+  await vox.close();
+  transport.close();
+  await drop();
+  return result;
+}
 
+/**
+ * The same, but this process runs no worker (`worker: false`): a worker in a process of its own
+ * (notifyWorker) on the same database fans out and sends, as `vox worker` would. What remains of
+ * notify()'s time here is its own work, the database's, and the machine's.
+ */
+export async function notifyUnderLoadElsewhere(dialect: string, fanoutCount: number, port: number): Promise<Record<string, number>> {
+  const { db, name, drop } = await database(dialect);
+  const { vox, Article } = await blog(db, { sendMail: async () => ({}) }, fanoutCount, { worker: false });
+  await businessTable(db, dialect);
+  const worker = spawn(process.execPath, [join(import.meta.dirname, '../scenario.ts'), 'notify-worker', dialect, String(fanoutCount), String(port)], {
+    env: { ...process.env, VOX_BENCH_DATABASE: name },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = once(worker, 'exit');
+  await Promise.race([once(worker, 'message'), exited.then(() => Promise.reject(new Error('the worker process ended before it was ready')))]);
+  const result = await underLoad(db, vox, Article, fanoutCount);
+  worker.send('stop');
+  const [code] = (await exited) as [number | null];
+  if (code !== 0) throw new Error(`the worker process ended with ${code}`);
+  await vox.close();
+  await drop();
+  return result;
+}
+
+/** The worker process of notifyUnderLoadElsewhere: default options, SMTP to the sink, until told to stop. */
+export async function notifyWorker(dialect: string, fanoutCount: number, port: number): Promise<Record<string, number>> {
+  const { db, drop } = await database(dialect, process.env.VOX_BENCH_DATABASE);
+  const transport = transportFor('smtp', port);
+  const { vox } = await blog(db, transport as MailTransport, fanoutCount, {}, false);
+  vox.start();
+  const stop = once(process, 'message');
+  process.send?.('ready');
+  await stop;
+  await vox.close();
+  transport.close();
+  await drop();
+  return {};
+}
+
+/** Requests on schedule while the newsletter fans out (in whichever process runs the worker), measured. */
+async function underLoad(db: Kysely<unknown>, vox: Vox, Article: Article, fanoutCount: number): Promise<Record<string, number>> {
+  const rate = Number(process.env.VOX_BENCH_NOTIFY_RATE ?? 50);
+  const seconds = Number(process.env.VOX_BENCH_NOTIFY_SECONDS ?? 60);
   const whole = monitorEventLoopDelay({ resolution: 1 });
   const during = monitorEventLoopDelay({ resolution: 1 });
   const gaps = gapMeter();
@@ -102,11 +155,8 @@ export async function notifyUnderLoad(dialect: string, fanoutCount: number, port
   whole.disable();
   gaps.stop();
   // Wait for the authors' emails too (the worker finds issues committed in a caller's
-  // transaction on its next sweep), so that the process ends with all its work done.
+  // transaction on its next sweep), so that the run ends with all its work done.
   for (const { issueId } of results) await sentAll(vox, issueId, 1);
-  await vox.close();
-  transport.close();
-  await drop();
 
   const sorted = (values: number[]) => values.sort((a, b) => a - b);
   const inFanout = results.filter((r) => r.at < fanoutEnd);

@@ -33,20 +33,25 @@ function statementLog() {
   };
 }
 
-/** A fresh database for one run: a SQLite file, or a PostgreSQL schema (pg's default pool). */
-export async function database(dialect: string): Promise<{ db: Kysely<unknown>; drop(): Promise<void> }> {
+/**
+ * A fresh database for one run: a SQLite file, or a PostgreSQL schema (pg's default pool). `name`
+ * (the file or schema) opens another connection to it, as a second process does; then `drop()`
+ * only closes it.
+ */
+export async function database(dialect: string, existing?: string): Promise<{ db: Kysely<unknown>; name: string; drop(): Promise<void> }> {
   if (dialect === 'sqlite') {
-    const dir = await mkdtemp(join(tmpdir(), 'vox-bench-'));
-    const db = new Kysely<unknown>({ dialect: nodeSqliteDialect(join(dir, 'bench.db')), ...statementLog() });
-    return { db, drop: async () => { await db.destroy(); await rm(dir, { recursive: true, force: true }); } };
+    const dir = existing === undefined ? await mkdtemp(join(tmpdir(), 'vox-bench-')) : undefined;
+    const name = existing ?? join(dir!, 'bench.db');
+    const db = new Kysely<unknown>({ dialect: nodeSqliteDialect(name), ...statementLog() });
+    return { db, name, drop: async () => { await db.destroy(); if (dir) await rm(dir, { recursive: true, force: true }); } };
   }
-  const schema = `vox_bench_${randomBytes(4).toString('hex')}`;
-  await onPostgres(`create schema ${schema}`);
+  const name = existing ?? `vox_bench_${randomBytes(4).toString('hex')}`;
+  if (existing === undefined) await onPostgres(`create schema ${name}`);
   const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${schema}` }) }),
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: postgresUrl, options: `-c search_path=${name}` }) }),
     ...statementLog(),
   });
-  return { db, drop: async () => { await db.destroy(); await onPostgres(`drop schema ${schema} cascade`); } };
+  return { db, name, drop: async () => { await db.destroy(); if (existing === undefined) await onPostgres(`drop schema ${name} cascade`); } };
 }
 
 /**
@@ -68,9 +73,10 @@ function knobs(): Partial<VoxOptions> {
 
 /**
  * A blog on Vox with default options and the in-process worker: articles notify `count`
- * subscribers of a new article (the newsletter) and their author of a new comment.
+ * subscribers of a new article (the newsletter) and their author of a new comment. With `setUp`
+ * false, the models only, for a second process on a database that the first has set up.
  */
-export async function blog(db: Kysely<unknown>, transport: MailTransport, count: number, options: Partial<VoxOptions> = {}) {
+export async function blog(db: Kysely<unknown>, transport: MailTransport, count: number, options: Partial<VoxOptions> = {}, setUp = true) {
   const vox: Vox = createVox({ database: db, backends: [htmlEmail({ transport, from: FROM })], ...knobs(), ...options });
   const Subscriber = vox.model('blog.subscriber', {
     id: (s: Subscriber) => s.id,
@@ -89,6 +95,7 @@ export async function blog(db: Kysely<unknown>, transport: MailTransport, count:
       author: { recipients: Subscriber, resolve: () => [AUTHOR] },
     },
   });
+  if (!setUp) return { vox, Article };
   await vox.migrate();
   await vox.sync();
   await vox.templates.save({ notification: 'blog.article.created', backend: 'email-html', recipients: ['c:subscribers'], subject: SUBJECT, content: NEWSLETTER });
