@@ -106,6 +106,12 @@ export interface VoxOptions<DB = unknown> {
      * last few milliseconds whose sent records were not yet written. @default 64
      */
     readonly sendBatchSize?: number;
+    /**
+     * Messages of a backend that may wait to be sent before a fan-out to that backend holds back,
+     * so that a very large fan-out keeps pace with sending rather than running far ahead of it
+     * (see docs/delivery.md for when it pays). 0 never holds back. @default 0
+     */
+    readonly fanOutLead?: number;
     /** How long a worker may hold an issue or a message before another takes it to be lost. @default 300000 */
     readonly leaseMs?: number;
   };
@@ -224,6 +230,10 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
   const site = { ...options.site };
   const links = options.preferenceCenter === undefined ? undefined : new RecipientLinks(options.preferenceCenter, site.baseUrl);
   const attachmentBytes = options.limits?.attachmentBytes ?? 10 * 1024 * 1024;
+  const fanOutLead = options.delivery?.fanOutLead ?? 0;
+  if (!Number.isInteger(fanOutLead) || fanOutLead < 0) {
+    throw new VoxError(ErrorCode.configuration, `delivery.fanOutLead must be a whole number of messages, 0 or more (0 never holds a fan-out back); it is ${String(fanOutLead)}`);
+  }
   const delivery = new Delivery(registry, store, renderer, backends, queue, connection.dialect, {
     site,
     attachmentBytes,
@@ -233,6 +243,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     leaseMs: options.delivery?.leaseMs ?? 300_000,
     batchSize: options.delivery?.batchSize ?? 500,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
+    fanOutLead,
     ...(links ? { links } : {}),
     ...(options.quietHours ? { quietHours: quietHoursSettings(options.quietHours) } : {}),
   });

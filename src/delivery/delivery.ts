@@ -79,9 +79,12 @@ export class Delivery {
     return this.#issuer.settled(issueId);
   }
 
-  /** Fans one issue out into messages. Safe to run again after a crash: existing messages are kept. */
-  fanOut(issueId: number): Promise<void> {
-    return this.#fanOut.fanOut(issueId);
+  /**
+   * Fans one issue out into messages. Safe to run again after a crash: existing messages are kept.
+   * Holds back while its backend's backlog is over `fanOutLead`, until `stop()` says so.
+   */
+  fanOut(issueId: number, stop?: () => boolean): Promise<void> {
+    return this.#fanOut.fanOut(issueId, stop);
   }
 
   /** Sends due messages until none is left or `stop()` says so. */

@@ -28,6 +28,8 @@ export interface DeliverySettings {
   readonly batchSize: number;
   /** Messages a worker takes per send round; few, so that a crash leaves few in flight. */
   readonly sendBatchSize: number;
+  /** Due messages of a backend past which its fan-outs hold back (0: never). */
+  readonly fanOutLead: number;
   /** The preference center's links, when `createVox({ preferenceCenter })` configures one. */
   readonly links?: RecipientLinks;
 }

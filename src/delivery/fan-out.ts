@@ -47,6 +47,13 @@ type Render = (entries: readonly RecipientEntry[]) => Promise<(Composed | Error)
 const WRITE_ROWS = 100;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
+/** How often a fan-out that holds back looks at the backlog again. */
+const HOLD_POLL_MS = 100;
+/**
+ * A fan-out stops holding back once its backend's backlog has not shrunk for this long: nothing is
+ * sending it (every slot of the queue may be fanning out), so waiting would only delay.
+ */
+const HOLD_PATIENCE_MS = 3000;
 /** Fan-outs tried before an issue is marked failed. */
 const FAN_OUT_ATTEMPTS = 5;
 /**
@@ -94,8 +101,11 @@ export class FanOut {
     this.#live = live;
   }
 
-  /** Fans one issue out into messages. Safe to run again after a crash: existing messages are kept. */
-  async fanOut(issueId: number): Promise<void> {
+  /**
+   * Fans one issue out into messages. Safe to run again after a crash: existing messages are kept.
+   * Once `stop()` says so, it no longer holds back for sending (see {@link FanOut.#holdBack}).
+   */
+  async fanOut(issueId: number, stop: () => boolean = () => false): Promise<void> {
     // A turn of the event loop first: on SQLite every await below may resolve at once, and a
     // worker catching up on many small issues would otherwise hold the host's thread throughout.
     await new Promise((resolve) => setImmediate(resolve));
@@ -108,7 +118,7 @@ export class FanOut {
       const variables = await this.#composer.variables(notification, objects);
       const state: IssueState = { issueId, notification, objects, variables };
       for (const template of await this.#engine.store.templates.list({ notificationId: notification.id, enabledOnly: true })) {
-        await this.#fanOutTemplate(state, template);
+        await this.#fanOutTemplate(state, template, stop);
       }
       await this.#engine.store.issues.finish(issueId, 'done');
     } catch (error) {
@@ -128,7 +138,7 @@ export class FanOut {
   }
 
   /** Fans one template out, writing messages in batches so that memory stays flat. Failures become log rows. */
-  async #fanOutTemplate(state: IssueState, template: TemplateRecord): Promise<void> {
+  async #fanOutTemplate(state: IssueState, template: TemplateRecord, stop: () => boolean): Promise<void> {
     const prefix = `i${state.issueId}:t${template.id}`;
     const backend = this.#engine.backends.get(template.backend);
     if (!backend) {
@@ -160,7 +170,9 @@ export class FanOut {
     };
     const overflow = throttle?.over === 'digest' ? new DigestGatherer(this.#engine, overflowDigest(throttle), state.issueId, state.notification, template, state.objects) : undefined;
     let batch: Planned[] = [];
+    let pacing = true;
     const flush = async () => {
+      if (pacing) pacing = await this.#holdBack(state.issueId, backend.id, stop);
       if (throttle) batch = await throttled(this.#engine, state.notification.key, backend.protocol, batch, throttle, overflow);
       await this.#write(state, template, backend.id, backend.protocol, batch, render);
       batch = [];
@@ -230,6 +242,39 @@ export class FanOut {
     await gatherer?.flush();
     await flush();
     await overflow?.flush();
+  }
+
+  /**
+   * Waits while more than `fanOutLead` messages of the backend are due and unsent, so that a large
+   * fan-out keeps pace with sending: running far ahead of it, the fan-out takes the host's CPU and
+   * the database's cache from sending, and writes messages that wait anyway. Resolves to whether
+   * the fan-out should hold back again at its next batch: false when holding back is off, when the
+   * worker is stopping, or when the backlog stopped shrinking (then the fan-out goes on at full
+   * speed, as nothing here is sending its messages).
+   */
+  async #holdBack(issueId: number, backendId: string, stop: () => boolean): Promise<boolean> {
+    const { fanOutLead: lead, leaseMs } = this.#engine.settings;
+    if (lead <= 0) return false;
+    const { claims, issues } = this.#engine.store;
+    // Looking at twice the lead tells a backlog that shrinks from one that is far larger.
+    let due = await claims.dueOf(backendId, 2 * lead);
+    let lowest = due;
+    let shrankAt = Date.now();
+    let renewedAt = Date.now();
+    while (due > lead) {
+      if (stop() || Date.now() - shrankAt > HOLD_PATIENCE_MS) return false;
+      await new Promise((resolve) => setTimeout(resolve, HOLD_POLL_MS));
+      due = await claims.dueOf(backendId, 2 * lead);
+      if (due < lowest) {
+        lowest = due;
+        shrankAt = Date.now();
+      }
+      if (Date.now() - renewedAt > leaseMs / 4) {
+        await issues.renewLease(issueId, leaseMs);
+        renewedAt = Date.now();
+      }
+    }
+    return true;
   }
 
   /** Streams the template's recipients, channel by channel; failures are yielded, never thrown. */

@@ -149,7 +149,7 @@ export class Worker {
   async #handle(job: QueueJob, signal: AbortSignal): Promise<void> {
     try {
       if (job.kind === 'issue') {
-        await this.#delivery.fanOut(job.issueId);
+        await this.#delivery.fanOut(job.issueId, () => signal.aborted);
         return;
       }
       await this.#delivery.sendDue(() => signal.aborted);

@@ -41,6 +41,19 @@ export class MessageClaims {
     return rows.map(toClaimed);
   }
 
+  /**
+   * How many of the `scan` messages that have been due longest (of any backend) are `backend`'s:
+   * a bounded look at how far sending lags behind, by the due-time index.
+   */
+  async dueOf(backend: string, scan: number, db: Db = this.db): Promise<number> {
+    const row = await db
+      .selectFrom((qb) => qb.selectFrom('vox_messages').select('backend').where('due_at', '<=', now()).orderBy('due_at').limit(scan).as('due'))
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('due.backend', '=', backend)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Takes failed messages for an immediate resend; ids that are not failed are left alone. */
   async takeFailed(ids: readonly number[], leaseMs: number, db: Db = this.db): Promise<ClaimedMessage[]> {
     if (ids.length === 0) return [];

@@ -33,6 +33,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     maxClients: 64,
+    // A tarpit's connections have nothing to finish: closing does not wait for them (30 s by default).
+    ...(replyDelayMs === Number.POSITIVE_INFINITY ? { closeTimeout: 100 } : {}),
     onData(stream, session, callback) {
       stream.on('data', () => {});
       stream.on('end', () => {
