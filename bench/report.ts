@@ -222,9 +222,9 @@ ${rows.join('\n')}`);
 
 The sender, the sink and PostgreSQL share this machine's cores, so throughput is set by CPU time per message; PostgreSQL's server CPU adds to Vox's on that database. The host is shared, and the same command varies by 10% or more from one run to the next; hence rounds, medians and ratios within a round.
 
-Knobs for experiments, all off by default; a run with any of the first four set is reported as tuned:
+Knobs for experiments, all off by default; a run with any of the first five set is reported as tuned:
 \`VOX_BENCH_NODE_FLAGS\` (flags for every scenario process, e.g. \`--max-semi-space-size=8\` or \`--cpu-prof\`),
-\`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch);
+\`VOX_BENCH_CONCURRENCY\` (Vox's backend concurrency), \`VOX_BENCH_WINDOW\` (send window), \`VOX_BENCH_BATCH\` (fan-out batch), \`VOX_BENCH_LEAD\` (\`delivery.fanOutLead\`; 0 lets a fan-out run ahead of sending);
 \`VOX_BENCH_ROUNDS\` (default 2), \`VOX_BENCH_LATENCY_ROUNDS\` (default 1), \`VOX_BENCH_ONLY\` (some of newsletter, latency, notify, hostile, preferences, digests, cpu, inbox; a partial run prints its report and writes no file),
 \`VOX_BENCH_LATENCY_N\`, \`VOX_BENCH_INBOX_N\` (streams, default 1,000), \`VOX_BENCH_NOTIFY_FANOUT\`, \`VOX_BENCH_HOSTILE_N\`, \`VOX_BENCH_NOTIFY_RATE\`, \`VOX_BENCH_NOTIFY_SECONDS\`, \`VOX_BENCH_CPU_N\`, \`VOX_BENCH_PREFS_N\` (default 100,000), \`VOX_BENCH_DIGEST_EVENTS\` (default 100,000),
 \`VOX_BENCH_POSTGRES_URL\`, \`VOX_BENCH_TRACE\` (RSS and heap each second of a fan-out) and \`VOX_BENCH_SQLLOG\` (time per statement shape).

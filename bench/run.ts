@@ -38,7 +38,7 @@ const nodeFlags = (env.VOX_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** What makes this run other than the default one, named in the report as tuned. */
 const tuning = [
   ...(nodeFlags.length ? [`node flags \`${nodeFlags.join(' ')}\``] : []),
-  ...(['VOX_BENCH_CONCURRENCY', 'VOX_BENCH_WINDOW', 'VOX_BENCH_BATCH'] as const).filter((k) => env[k]).map((k) => `${k}=${env[k]}`),
+  ...(['VOX_BENCH_CONCURRENCY', 'VOX_BENCH_WINDOW', 'VOX_BENCH_BATCH', 'VOX_BENCH_LEAD'] as const).filter((k) => env[k]).map((k) => `${k}=${env[k]}`),
 ];
 
 async function postgresReachable(): Promise<boolean> {

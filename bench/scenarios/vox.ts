@@ -56,14 +56,15 @@ export async function database(dialect: string, existing?: string): Promise<{ db
 
 /**
  * Vox's options beyond the database and the backend: none, unless an experiment's knob is set
- * (VOX_BENCH_CONCURRENCY, VOX_BENCH_WINDOW, VOX_BENCH_BATCH). The benchmark's report names a run
- * with knobs "tuned".
+ * (VOX_BENCH_CONCURRENCY, VOX_BENCH_WINDOW, VOX_BENCH_BATCH, VOX_BENCH_LEAD). The benchmark's report
+ * names a run with knobs "tuned".
  */
 function knobs(): Partial<VoxOptions> {
   const env = process.env;
   const delivery = {
     ...(env.VOX_BENCH_BATCH ? { batchSize: Number(env.VOX_BENCH_BATCH) } : {}),
     ...(env.VOX_BENCH_WINDOW ? { sendBatchSize: Number(env.VOX_BENCH_WINDOW) } : {}),
+    ...(env.VOX_BENCH_LEAD ? { fanOutLead: Number(env.VOX_BENCH_LEAD) } : {}),
   };
   return {
     ...(env.VOX_BENCH_CONCURRENCY ? { backendLimits: { 'email-html': { concurrency: Number(env.VOX_BENCH_CONCURRENCY) } } } : {}),
