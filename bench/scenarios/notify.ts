@@ -112,7 +112,8 @@ export async function notifyWorker(dialect: string, fanoutCount: number, port: n
   const transport = transportFor('smtp', port);
   const { vox } = await blog(db, transport as MailTransport, fanoutCount, {}, false);
   vox.start();
-  const stop = once(process, 'message');
+  // Told to stop, or its parent is gone (it failed before it could say so).
+  const stop = Promise.race([once(process, 'message'), once(process, 'disconnect')]);
   process.send?.('ready');
   await stop;
   await vox.close();

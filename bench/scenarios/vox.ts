@@ -34,9 +34,9 @@ function statementLog() {
 }
 
 /**
- * A fresh database for one run: a SQLite file, or a PostgreSQL schema (pg's default pool). `name`
- * (the file or schema) opens another connection to it, as a second process does; then `drop()`
- * only closes it.
+ * A fresh database for one run: a SQLite file, or a PostgreSQL schema (pg's default pool). With
+ * `existing`, the `name` (file or schema) of a run's database, another connection to that one, as
+ * a second process opens it; its `drop()` only closes the connection.
  */
 export async function database(dialect: string, existing?: string): Promise<{ db: Kysely<unknown>; name: string; drop(): Promise<void> }> {
   if (dialect === 'sqlite') {

@@ -246,8 +246,8 @@ export class FanOut {
 
   /**
    * Waits while more than `fanOutLead` messages of the backend are due and unsent, so that a large
-   * fan-out keeps pace with sending: running far ahead of it, the fan-out takes the host's CPU and
-   * the database's cache from sending, and writes messages that wait anyway. Resolves to whether
+   * fan-out keeps pace with sending: running far ahead of it, the fan-out competes with sending
+   * for the host's CPU, and writes messages that only wait. Resolves to whether
    * the fan-out should hold back again at its next batch: false when holding back is off, when the
    * worker is stopping, or when the backlog stopped shrinking (then the fan-out goes on at full
    * speed, as nothing here is sending its messages).
