@@ -1,4 +1,6 @@
 /** Escaping variables for each content format: HTML, Slack, fields, JSON strings (Markdown: markdown-escape.ts). */
+import type { ContentFormat } from '../vocabulary/format.ts';
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML element content and attribute values. */
@@ -41,3 +43,15 @@ export function stringify(value: unknown): string {
   if (typeof value === 'object') return Array.isArray(value) ? value.map(stringify).join('') : JSON.stringify(value);
   return String(value);
 }
+
+/** The formats whose outputs are escaped as they are printed (Markdown's wait for the whole message; blocks use html and text). */
+export type PrintFormat = Exclude<ContentFormat, 'blocks' | 'markdown'>;
+
+/** What a `{{ … }}` output prints in each format: its value's text, escaped for the format. */
+export const PRINT: Readonly<Record<PrintFormat, (value: unknown) => string>> = {
+  html: (v) => escapeHtml(stringify(v)),
+  text: stringify,
+  fields: (v) => escapeField(stringify(v)),
+  slack: (v) => escapeSlack(stringify(v)),
+  'slack-blocks': (v) => escapeJsonString(escapeSlack(stringify(v))),
+};

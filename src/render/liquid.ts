@@ -1,16 +1,24 @@
 /** LiquidJS engines per format, safe for untrusted templates, with limits and validation; runs on the thread that calls it (see renderer.ts for the host). */
-import { Liquid, type Template } from 'liquidjs';
+import { Liquid, TokenKind, type Template } from 'liquidjs';
 import type { ContentFormat } from '../vocabulary/format.ts';
 import type { PartHoles } from '../vocabulary/payload.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText, type TemplateProblem } from '../vocabulary/errors.ts';
-import { prepare, type PreparedTemplate } from './prepared.ts';
-import { escapeField, escapeHtml, escapeJsonString, escapeSlack, foldLines, stringify } from './escape.ts';
+import { plainOutput, prepare, type PreparedTemplate } from './prepared.ts';
+import { PRINT, foldLines, stringify } from './escape.ts';
 import { finishMarkdown, markMarkdown } from './markdown-escape.ts';
-import type { RenderLimits } from './tasks.ts';
+import type { HostPlan, PartPlan, RenderLimits } from './tasks.ts';
 
 /** Content prepared for one issue's messages; see {@link LiquidRenderer.prepareContent}. */
 export interface PreparedContent {
   render(variables: Record<string, unknown>): { parts: Record<string, string>; holes: Record<string, PartHoles> };
+  /** By part, how the host can make it without a render (see {@link HostPlan}); absent when some part needs a render. */
+  readonly plan?: Readonly<Record<string, PartPlan>>;
+}
+
+/** A subject or plain-text field prepared for one issue's messages; `constant` when it reads no recipient's variables. */
+export interface PreparedText {
+  render(variables: Record<string, unknown>): string;
+  readonly constant: boolean;
 }
 
 /** Block names a block template (`format: 'blocks'`) may define, and how each is escaped. */
@@ -47,14 +55,14 @@ export class LiquidRenderer {
       memoryLimit: limits.memoryLimit ?? 10_000_000,
     };
     this.#engines = {
-      html: new Liquid({ ...base, outputEscape: (v: unknown) => escapeHtml(stringify(v)) }),
+      html: new Liquid({ ...base, outputEscape: PRINT.html }),
       // Markdown values are escaped once the whole message is rendered, by where they land (see markdown-escape.ts).
       markdown: new Liquid({ ...base, outputEscape: (v: unknown) => markMarkdown(stringify(v)) }),
       // Plain text prints values as the other formats do (an object as JSON, not "[object Object]").
-      text: new Liquid({ ...base, outputEscape: stringify }),
-      fields: new Liquid({ ...base, outputEscape: (v: unknown) => escapeField(stringify(v)) }),
-      slack: new Liquid({ ...base, outputEscape: (v: unknown) => escapeSlack(stringify(v)) }),
-      'slack-blocks': new Liquid({ ...base, outputEscape: (v: unknown) => escapeJsonString(escapeSlack(stringify(v))) }),
+      text: new Liquid({ ...base, outputEscape: PRINT.text }),
+      fields: new Liquid({ ...base, outputEscape: PRINT.fields }),
+      slack: new Liquid({ ...base, outputEscape: PRINT.slack }),
+      'slack-blocks': new Liquid({ ...base, outputEscape: PRINT['slack-blocks'] }),
     };
   }
 
@@ -94,7 +102,9 @@ export class LiquidRenderer {
             return block ? [[name, prepared(engine, block)] as [string, PreparedTemplate]] : [];
           })
         : [[format, prepared(format, this.#parse(format, source))]];
+    const plan = planOf(format, named);
     return {
+      ...(plan ? { plan } : {}),
       render(variables) {
         const parts: Record<string, string> = {};
         const holes: Record<string, PartHoles> = {};
@@ -117,9 +127,36 @@ export class LiquidRenderer {
   }
 
   /** Prepares a subject (`line: true`, one line) or a plain-text field such as a from address, as {@link LiquidRenderer.prepareContent} does content. */
-  prepareText(source: string, line: boolean, shared: Variables, perRecipient: ReadonlySet<string>): (variables: Variables) => string {
+  prepareText(source: string, line: boolean, shared: Variables, perRecipient: ReadonlySet<string>): PreparedText {
     const template = prepare((t, v) => this.#runSync('text', t, v), source, this.#parse('text', source), shared, perRecipient);
-    return (variables) => (line ? foldLines(template.render(variables).text) : template.render(variables).text.trim());
+    return {
+      render: (variables) => (line ? foldLines(template.render(variables).text) : template.render(variables).text.trim()),
+      constant: template.lookups?.length === 0,
+    };
+  }
+
+  /**
+   * A template of text and plain variables only (`{{ object.title }}`: no tags, no filters), as
+   * its pieces: text, or the path of a variable. Undefined for any other template, or one that
+   * does not parse. Such a template costs no more to print than its text and values, so the host
+   * may print it without a render.
+   */
+  plainPieces(source: string, engine: Engine): (string | readonly string[])[] | undefined {
+    if (source.includes('{%')) return undefined;
+    let templates: Template[];
+    try {
+      templates = this.#parse(engine, source);
+    } catch {
+      return undefined;
+    }
+    const pieces: (string | readonly string[])[] = [];
+    for (const node of templates) {
+      const path = node.token.kind === TokenKind.HTML ? undefined : plainOutput(node);
+      if (node.token.kind !== TokenKind.HTML && !path) return undefined;
+      // Text renders as itself (with whitespace control applied).
+      pieces.push(path ?? this.#runSync(engine, [node], {}));
+    }
+    return pieces;
   }
 
   /** Syntax problems of a template field, with line and column. Empty when it parses. */
@@ -194,6 +231,26 @@ export class LiquidRenderer {
     }
     return blocks;
   }
+}
+
+/**
+ * How the host can make each part without a render, when it can: parts printed as they render
+ * take their lookups; a subject block and Markdown, which are finished once rendered whole, only
+ * when they read no recipient's variables.
+ */
+function planOf(format: ContentFormat, named: readonly (readonly [string, PreparedTemplate])[]): HostPlan['parts'] | undefined {
+  const plan: Record<string, PartPlan> = {};
+  for (const [name, template] of named) {
+    const print = format === 'blocks' ? BLOCK_FORMATS[name as keyof typeof BLOCK_FORMATS] : format;
+    if (!template.lookups) return undefined;
+    if (name === 'subject' || print === 'markdown') {
+      if (template.lookups.length > 0) return undefined;
+      plan[name] = 'constant';
+    } else {
+      plan[name] = { print, lookups: template.lookups };
+    }
+  }
+  return plan;
 }
 
 /** Tags that would read other templates: there are none to read, so authors are told at once. */

@@ -15,6 +15,13 @@ export interface RenderedPart {
 /** A template (or a block of one) ready to render per recipient. */
 export interface PreparedTemplate {
   render(variables: Record<string, unknown>): RenderedPart;
+  /**
+   * When every piece that reads a recipient's variables is a plain output of one variable
+   * (`{{ recipient.name }}`, no filters), the variable of each hole, as property names from the
+   * top: the part is then its literals with each variable's printed value between. Empty when
+   * nothing reads a recipient's variables; absent otherwise.
+   */
+  readonly lookups?: readonly (readonly string[])[];
 }
 
 /** Renders a list of parsed templates with variables; throws a VoxError when rendering fails. */
@@ -54,10 +61,12 @@ export function prepare(run: Run, source: string, templates: Template[], shared:
   }
   if (dynamic.length === 0) {
     const text = rendered.join('');
-    return { render: () => ({ text, holes: { literals: [text], values: [] } }) };
+    return { render: () => ({ text, holes: { literals: [text], values: [] } }), lookups: [] };
   }
   // Outputs only: each hole holds one escaped value, never markup of the template's.
   const holey = dynamic.every((node) => node instanceof Output);
+  const paths = dynamic.map((node) => lookupOf(node, perRecipient));
+  const lookups = paths.every((path) => path !== undefined) ? paths : undefined;
   const literals: string[] = [''];
   for (const [i, piece] of pieces.entries()) {
     if ('static' in piece) literals[literals.length - 1] += rendered[i] ?? '';
@@ -70,7 +79,31 @@ export function prepare(run: Run, source: string, templates: Template[], shared:
       for (let i = 0; i < values.length; i++) text += values[i]! + literals[i + 1]!;
       return holey ? { text, holes: { literals, values } } : { text };
     },
+    ...(lookups ? { lookups } : {}),
   };
+}
+
+/** Names Liquid answers for itself on some values (a string's or an array's size, an array's first or last item). */
+const SPECIAL = new Set(['size', 'first', 'last']);
+/** Liquid's literals, which look like variables. */
+const KEYWORDS = new Set(['nil', 'null', 'true', 'false', 'empty', 'blank']);
+
+/** The variable a piece prints, when it is `{{ name.name… }}` of a per-recipient variable, with no filters. */
+function lookupOf(node: Template, perRecipient: ReadonlySet<string>): readonly string[] | undefined {
+  const path = plainOutput(node);
+  return path && perRecipient.has(path[0]!) ? path : undefined;
+}
+
+/**
+ * The variable a piece prints, as property names from the top, when the piece is a plain output:
+ * `{{ name.name… }}`, with no filters and none of the names Liquid answers for itself.
+ */
+export function plainOutput(node: Template): readonly string[] | undefined {
+  if (!(node instanceof Output)) return undefined;
+  const content = node.token.content;
+  if (!/^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$/.test(content)) return undefined;
+  const path = content.split('.');
+  return KEYWORDS.has(path[0]!) || path.some((name) => SPECIAL.has(name)) ? undefined : path;
 }
 
 /** Whether a piece reads any of `names`; literal HTML reads nothing, and a piece that cannot be analysed counts as reading them. */

@@ -2,7 +2,8 @@
  * The renderer the host uses. Templates are written by staff, not programmers, so a render can be
  * slow or hostile: every render runs on a worker thread (a Piscina pool), where a render that runs
  * past its time limit is stopped by ending the thread, and the host's event loop stays free.
- * Parsing and analysis, which are bounded by the parse limit, stay on the calling thread.
+ * Parsing and analysis, which are bounded by the parse limit, stay on the calling thread, and so
+ * does printing a fan-out's messages when they need no render (see printing.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -10,30 +11,14 @@ import type { ContentFormat } from '../vocabulary/format.ts';
 import type { PartHoles } from '../vocabulary/payload.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
 import { LiquidRenderer, type TemplateVariable } from './liquid.ts';
-import type { EntryAnswer, FieldKind, FieldTask, RenderAnswer, RenderLimits, RenderTask, WireError } from './tasks.ts';
+import { partText, plainPrinting, printMany, type MessageFields, type RenderedMessage } from './printing.ts';
+import { OUTPUT_LIMIT, type EntryAnswer, type FieldKind, type FieldTask, type HostPlan, type RenderAnswer, type RenderLimits, type RenderTask, type WireError } from './tasks.ts';
 
 export type { RenderLimits } from './tasks.ts';
+export type { MessageFields, RenderedMessage } from './printing.ts';
 export type { TemplateVariable } from './liquid.ts';
 
 type Variables = Readonly<Record<string, unknown>>;
-
-/** The fields of a message template to render. */
-export interface MessageFields {
-  /** The subject, when the backend has one. */
-  readonly subject?: string;
-  readonly content: string;
-  readonly format: ContentFormat;
-  /** The from address, when the template gives one. */
-  readonly fromAddress?: string;
-}
-
-/** One message's rendered fields. `holes` describe the parts that have them (see {@link PartHoles}). */
-export interface RenderedMessage {
-  readonly subject: string;
-  readonly parts: Record<string, string>;
-  readonly holes: Record<string, PartHoles>;
-  readonly fromAddress?: string;
-}
 
 /** A template prepared for the recipients of one fan-out; see {@link Renderer.prepare}. */
 export interface PreparedMessages {
@@ -94,25 +79,44 @@ export class Renderer {
     // only push the fan-outs' templates out of the thread's cache.
     const key = options.once ? undefined : `${process.pid}:${++this.#keys}`;
     const tasks = fieldTasks(fields);
+    const outputLimit = this.#limits.outputLimit ?? OUTPUT_LIMIT;
+    // Text and plain variables only: printed on the host from the start, with no render at all.
+    let printing = plainPrinting(this.#analysis(), fields, shared, new Set(perRecipient), outputLimit);
+    let plan: HostPlan | undefined;
     const literals: Record<string, readonly string[]> = {};
     let failed: VoxError | undefined;
     let spentMs = 0;
+    const settle = (messages: (RenderedMessage | VoxError)[]) => {
+      for (const message of messages) {
+        if (message instanceof VoxError) {
+          if (message.code === ErrorCode.renderLimit) failed = message;
+        } else if (!printing && plan) {
+          // The first rendered message and the fixed text are all the host needs to print the rest.
+          printing = { plan, sample: message, literals };
+        }
+      }
+      return messages;
+    };
     return {
       renderMany: async (list) => {
         if (failed) return list.map(() => failed!);
+        const printed = printing ? printMany(printing, shared, list, outputLimit) : undefined;
+        if (printed) {
+          settle(printed.messages);
+          // What the rest of the fan-out gets once a message broke a limit.
+          failed = printed.stopped ?? failed;
+          return printed.messages;
+        }
         const answer = await this.#run({ key, fields: tasks, shared, perRecipient, list, budgetMs: this.#budgetMs - spentMs });
         if (answer instanceof VoxError) {
           failed = answer;
           return list.map(() => answer);
         }
         spentMs += answer.ms;
+        plan ??= answer.plan;
         // One literals array per part for the whole fan-out, so that backends can key work on it.
         for (const [name, value] of Object.entries(answer.literals)) literals[name] ??= value;
-        return answer.entries.map((entry) => {
-          const message = messageOf(entry, literals);
-          if (message instanceof VoxError && message.code === ErrorCode.renderLimit) failed = message;
-          return message;
-        });
+        return settle(answer.entries.map((entry) => messageOf(entry, literals)));
       },
     };
   }
@@ -230,14 +234,6 @@ function messageOf(entry: EntryAnswer, literals: Readonly<Record<string, readonl
   const subject = entry.fields.subject;
   const from = entry.fields.fromAddress;
   return { subject: typeof subject === 'string' ? subject : '', parts, holes, ...(typeof from === 'string' ? { fromAddress: from } : {}) };
-}
-
-/** A part's text: itself, or its fixed text with its hole values between. */
-function partText(value: string | readonly string[], literals: readonly string[] | undefined): string {
-  if (typeof value === 'string') return value;
-  let text = literals?.[0] ?? '';
-  for (let i = 0; i < value.length; i++) text += value[i]! + (literals?.[i + 1] ?? '');
-  return text;
 }
 
 function errorOf(error: WireError): VoxError {

@@ -4,7 +4,8 @@
  * data crosses, so that it survives the structured clone between threads.
  */
 import type { ContentFormat } from '../vocabulary/format.ts';
-import type { ErrorCode, TemplateProblem } from '../vocabulary/errors.ts';
+import { ErrorCode, VoxError, type TemplateProblem } from '../vocabulary/errors.ts';
+import type { PrintFormat } from './escape.ts';
 
 /** Limits that keep untrusted template authors from exhausting the process. */
 export interface RenderLimits {
@@ -25,6 +26,16 @@ export interface RenderLimits {
    * rendered. @default 60000
    */
   readonly budgetMs?: number;
+}
+
+/** The default of {@link RenderLimits.outputLimit}. */
+export const OUTPUT_LIMIT = 500_000;
+
+/** The failure of a rendered part (`name`) of `length` characters, when that is over the output limit. */
+export function checkOutput(name: string, length: number, limit: number): void {
+  if (length > limit) {
+    throw new VoxError(ErrorCode.renderLimit, `the rendered ${name} has ${length} characters, over the limit of ${limit} (limits.render.outputLimit)`);
+  }
 }
 
 /** How a field is rendered: `subject` is one line of text, `plain` a trimmed plain-text field (a from address), the others content formats. */
@@ -71,6 +82,22 @@ export type FieldOutput = string | Readonly<Record<string, string | readonly str
 /** One entry's output: every field, or the first failure. */
 export type EntryAnswer = { readonly fields: Readonly<Record<string, FieldOutput>> } | { readonly error: WireError; readonly field: string };
 
+/**
+ * How the host makes one content part for further entries: the same text for every entry, or the
+ * part's literals with the printed value of variable `lookups[i]` in hole i.
+ */
+export type PartPlan = 'constant' | { readonly print: PrintFormat; readonly lookups: readonly (readonly string[])[] };
+
+/**
+ * Given when every output of a template that reads a recipient's variables is a plain variable
+ * (`{{ recipient.name }}`) and its text fields (subject, from address) read none: the host can
+ * then make further entries itself from a rendered entry, the literals and each entry's variables,
+ * without a render. By `field.part`.
+ */
+export interface HostPlan {
+  readonly parts: Readonly<Record<string, PartPlan>>;
+}
+
 /** The answer to a {@link RenderTask}. */
 export interface RenderAnswer {
   /** The fixed text around each holey part's values, by `field.part`. */
@@ -78,4 +105,5 @@ export interface RenderAnswer {
   readonly entries: readonly EntryAnswer[];
   /** Milliseconds the thread spent rendering. */
   readonly ms: number;
+  readonly plan?: HostPlan;
 }

@@ -5,15 +5,16 @@
  * up its budget, the rest of its entries fail without being rendered.
  */
 import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
-import { LiquidRenderer, type PreparedContent } from './liquid.ts';
-import type { EntryAnswer, FieldOutput, FieldTask, RenderAnswer, RenderLimits, RenderTask, WireError } from './tasks.ts';
+import { LiquidRenderer, type PreparedContent, type PreparedText } from './liquid.ts';
+import { OUTPUT_LIMIT, checkOutput, type EntryAnswer, type FieldOutput, type FieldTask, type HostPlan, type PartPlan, type RenderAnswer, type RenderLimits, type RenderTask, type WireError } from './tasks.ts';
 
 type Variables = Record<string, unknown>;
-type PreparedField = { readonly text: (variables: Variables) => string } | { readonly content: PreparedContent } | { readonly error: WireError };
+type PreparedField = { readonly text: PreparedText } | { readonly content: PreparedContent } | { readonly error: WireError };
 
 /** A template prepared for the entries of one fan-out, with what it has cost so far. */
 interface Prepared {
   readonly fields: readonly (readonly [FieldTask, PreparedField])[];
+  readonly plan: HostPlan | undefined;
   spentMs: number;
   failed?: EntryAnswer;
 }
@@ -28,7 +29,7 @@ export default function renderTask(task: RenderTask): RenderAnswer {
   Atomics.add(progress, 0, 1);
   const started = performance.now();
   const prepared = preparedFor(task);
-  const outputLimit = task.limits.outputLimit ?? 500_000;
+  const outputLimit = task.limits.outputLimit ?? OUTPUT_LIMIT;
   const literals: Record<string, readonly string[]> = {};
   const entries: EntryAnswer[] = [];
   for (const own of task.list) {
@@ -48,7 +49,7 @@ export default function renderTask(task: RenderTask): RenderAnswer {
   }
   const ms = performance.now() - started;
   prepared.spentMs += ms;
-  return { literals, entries, ms };
+  return { literals, entries, ms, ...(prepared.plan ? { plan: prepared.plan } : {}) };
 }
 
 function rendererFor(limits: RenderLimits): LiquidRenderer {
@@ -70,7 +71,7 @@ function preparedFor(task: RenderTask): Prepared {
       return [field, { error: wireError(error) }];
     }
   });
-  const prepared: Prepared = { fields, spentMs: 0 };
+  const prepared: Prepared = { fields, plan: planOf(fields), spentMs: 0 };
   if (task.key !== undefined) {
     if (kept.size >= KEPT) kept.delete(kept.keys().next().value as string);
     kept.set(task.key, prepared);
@@ -85,15 +86,15 @@ function renderEntry(prepared: Prepared, variables: Variables, literals: Record<
     if ('error' in ready) return { field: field.name, error: ready.error };
     try {
       if ('text' in ready) {
-        const text = ready.text(variables);
-        checkSize(field.name, text, outputLimit);
+        const text = ready.text.render(variables);
+        checkOutput(field.name, text.length, outputLimit);
         fields[field.name] = text;
         continue;
       }
       const { parts, holes } = ready.content.render(variables);
       const output: Record<string, string | readonly string[]> = {};
       for (const [part, text] of Object.entries(parts)) {
-        checkSize(part === field.name ? field.name : `${field.name} (${part})`, text, outputLimit);
+        checkOutput(part === field.name ? field.name : `${field.name} (${part})`, text.length, outputLimit);
         const hole = holes[part];
         if (!hole) {
           output[part] = text;
@@ -110,11 +111,21 @@ function renderEntry(prepared: Prepared, variables: Variables, literals: Record<
   return { fields };
 }
 
-function checkSize(name: string, text: string, limit: number): void {
-  if (text.length > limit) {
-    throw new VoxError(ErrorCode.renderLimit, `the rendered ${name} has ${text.length} characters, over the limit of ${limit} (limits.render.outputLimit)`);
+/** The host's plan for the template (see {@link HostPlan}): when its text fields are constant and its content has a plan. */
+function planOf(fields: readonly (readonly [FieldTask, PreparedField])[]): HostPlan | undefined {
+  const parts: Record<string, PartPlan> = {};
+  for (const [field, ready] of fields) {
+    if ('error' in ready) return undefined;
+    if ('text' in ready) {
+      if (!ready.text.constant) return undefined;
+      continue;
+    }
+    if (!ready.content.plan) return undefined;
+    for (const [part, plan] of Object.entries(ready.content.plan)) parts[`${field.name}.${part}`] = plan;
   }
+  return { parts };
 }
+
 
 function failure(field: string, error: unknown): EntryAnswer {
   return { field, error: wireError(error) };

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
+import type { ContentFormat } from '../vocabulary/format.ts';
+import { Renderer, type MessageFields, type PreparedMessages, type RenderedMessage } from './renderer.ts';
+
+const PER_RECIPIENT = ['recipient', 'contact'];
+const shared = { object: { title: 'Fish & <Chips>', slug: 'fish' } };
+const renderer = new Renderer();
+after(() => renderer.close());
+
+/** Recipients whose values need escaping, or are numbers, booleans, nothing, or missing. */
+const hostile = [
+  { recipient: { name: '<script>alert("x")</script> & \'co\'', token: 'a&b' }, contact: { address: 'a@example.com' } },
+  { recipient: { name: 42, token: true }, contact: { address: null } },
+  { recipient: { name: '\\back\nslash\r', token: '*_[x](y)<z>|#~' }, contact: {} },
+  { recipient: {}, contact: { address: '' } },
+  { recipient: null, contact: { address: 'x' } },
+];
+
+/** Renders `list` in two batches: the first on the render thread, which is then ended; reports whether the second started it again. */
+async function twoBatches(fields: MessageFields, list: readonly Record<string, unknown>[]): Promise<{ messages: (RenderedMessage | VoxError)[]; threadAgain: boolean; prepared: PreparedMessages }> {
+  const own = new Renderer({ outputLimit: 200 });
+  try {
+    const prepared = own.prepare(fields, shared, PER_RECIPIENT);
+    const first = await prepared.renderMany([{ recipient: { name: 'First', token: 't0' }, contact: { address: 'first@example.com' } }]);
+    assert.ok(!(first[0] instanceof VoxError), String(first[0]));
+    await own.close();
+    const messages = await prepared.renderMany(list);
+    return { messages, threadAgain: own.threadRunning, prepared };
+  } finally {
+    await own.close();
+  }
+}
+
+/** What rendering the whole template gives for each entry (always on the render thread). */
+async function whole(fields: MessageFields, variables: Record<string, unknown>) {
+  const all = { ...shared, ...variables };
+  return {
+    subject: fields.subject === undefined ? '' : await renderer.renderSubject(fields.subject, all),
+    parts: await renderer.renderContent(fields.content, fields.format, all),
+  };
+}
+
+describe('a fan-out whose per-recipient outputs are plain variables is made on the host, as the render thread makes it', () => {
+  const cases: [ContentFormat, string][] = [
+    ['html', '<p>Hi {{ recipient.name }},</p><a href="/a/{{ object.slug }}?t={{ recipient.token }}">{{ object.title }}</a> to {{ contact.address }}{{ recipient.missing.deeper }}'],
+    ['text', 'Hi {{ recipient.name }} ({{ recipient.token }}) about {{ object.title }}'],
+    ['fields', 'name: {{ recipient.name }}\ntoken: {{ recipient.token }}'],
+    ['slack', '*{{ object.title }}* for {{ recipient.name }} {{ recipient.token }}'],
+    ['slack-blocks', '[{"type":"section","text":{"type":"mrkdwn","text":"{{ recipient.name }} {{ recipient.token }}"}}]'],
+    ['blocks', '{% block subject %}About {{ object.title }}{% endblock %}{% block text_body %}Hi {{ recipient.name }}{% endblock %}{% block html_body %}<b>{{ recipient.name }}</b>{% endblock %}'],
+    ['markdown', '# {{ object.title }}\n\nNothing per recipient here.'],
+  ];
+  for (const [format, content] of cases) {
+    test(format, async () => {
+      const fields = { subject: 'New: {{ object.title }}', content, format };
+      const { messages, threadAgain } = await twoBatches(fields, hostile);
+      assert.equal(threadAgain, false, 'the second batch needed no render thread');
+      for (const [i, message] of messages.entries()) {
+        assert.ok(!(message instanceof VoxError), String(message));
+        const expected = await whole(fields, hostile[i]!);
+        assert.equal(message.subject, expected.subject);
+        assert.deepEqual(message.parts, expected.parts);
+        for (const [part, holes] of Object.entries(message.holes)) {
+          let text = holes.literals[0] ?? '';
+          holes.values.forEach((value, j) => (text += value + (holes.literals[j + 1] ?? '')));
+          assert.equal(text, message.parts[part], `the holes of ${part} make its text`);
+        }
+      }
+    });
+  }
+});
+
+describe('what the host does not print goes to the render thread', () => {
+  test('values that are not strings, numbers or booleans (a date, a list, an object)', async () => {
+    const fields = { content: '<p>{{ recipient.name }}</p>', format: 'html' as const };
+    for (const name of [new Date(0), ['a', '<b>'], { first: 'x' }]) {
+      const { messages, threadAgain } = await twoBatches(fields, [{ recipient: { name } }]);
+      assert.equal(threadAgain, true);
+      assert.deepEqual((messages[0] as RenderedMessage).parts, (await whole(fields, { recipient: { name } })).parts);
+    }
+  });
+
+  test('values reached through something other than a plain object', async () => {
+    class Person {
+      name = 'Ann';
+    }
+    const fields = { content: '<p>{{ recipient.name }}</p>', format: 'html' as const };
+    const { messages, threadAgain } = await twoBatches(fields, [{ recipient: new Person() }]);
+    assert.equal(threadAgain, true);
+    assert.equal((messages[0] as RenderedMessage).parts.html, '<p>Ann</p>');
+  });
+
+  test('outputs with filters, Liquid\'s own names (size, first), a per-recipient subject, a per-recipient Markdown body', async () => {
+    const list = [{ recipient: { name: 'Bob', tags: ['x', 'y'] } }];
+    for (const fields of [
+      { content: '<p>{{ recipient.name | upcase }}</p>', format: 'html' as const },
+      { content: '<p>{{ recipient.tags.size }} {{ recipient.tags.first }}</p>', format: 'html' as const },
+      { subject: 'Hi {{ recipient.name }}', content: '<p>{{ recipient.name }}</p>', format: 'html' as const },
+      { content: '*{{ recipient.name }}*', format: 'markdown' as const },
+    ]) {
+      const { messages, threadAgain } = await twoBatches(fields, list);
+      assert.equal(threadAgain, true, fields.content);
+      const expected = await whole(fields, list[0]!);
+      assert.deepEqual((messages[0] as RenderedMessage).parts, expected.parts);
+    }
+  });
+});
+
+test('a part printed on the host over the output limit fails with VOX_RENDER_LIMIT, and so does the rest of the fan-out', async () => {
+  const fields = { content: '<p>{{ recipient.name }}</p>', format: 'html' as const };
+  const { messages, threadAgain, prepared } = await twoBatches(fields, [{ recipient: { name: 'ok' } }, { recipient: { name: 'x'.repeat(300) } }, { recipient: { name: 'ok' } }]);
+  assert.equal(threadAgain, false);
+  assert.equal((messages[0] as RenderedMessage).parts.html, '<p>ok</p>');
+  const failed = messages[1] as VoxError;
+  assert.equal(failed.code, ErrorCode.renderLimit);
+  assert.match(failed.message, /the rendered content \(html\) has 307 characters, over the limit of 200 \(limits\.render\.outputLimit\)/);
+  const after = messages[2] as VoxError;
+  assert.equal(after.code, ErrorCode.renderLimit);
+  assert.match(after.message, /remaining messages in this fan-out were not rendered/);
+  const [later] = await prepared.renderMany([{ recipient: { name: 'ok' } }]);
+  assert.match((later as VoxError).message, /over the limit of 200 .*remaining messages in this fan-out were not rendered/);
+});
+
+describe('a template of text and plain variables only is printed on the host from the first message', () => {
+  const list = [...hostile, { recipient: { name: 'Dee', token: 't' } }];
+  const cases: [string, MessageFields][] = [
+    ['HTML, with shared values to escape, whitespace control and a missing value', { subject: 'New:\n  {{ object.title }}  ', content: '<p>Hi {{- recipient.name -}} !</p>\n{{ object.title }} [{{ object.missing }}] <a href="?t={{ recipient.token }}">x</a>', format: 'html', fromAddress: ' News <news@example.com> ' }],
+    ['plain text', { subject: 'New', content: '{{ object.title }} for {{ recipient.name }}', format: 'text' }],
+    ['fields', { content: 'title: {{ object.title }}\nname: {{ recipient.name }}', format: 'fields' }],
+  ];
+  for (const [name, fields] of cases) {
+    test(name, async () => {
+      const own = new Renderer();
+      try {
+        const messages = await own.prepare(fields, shared, PER_RECIPIENT).renderMany(list);
+        assert.equal(own.threadRunning, false, 'no render thread was started');
+        for (const [i, message] of messages.entries()) {
+          assert.ok(!(message instanceof VoxError), String(message));
+          const expected = await whole(fields, list[i]!);
+          assert.equal(message.subject, expected.subject);
+          assert.deepEqual(message.parts, expected.parts);
+          if (fields.fromAddress) assert.equal(message.fromAddress, await renderer.renderText(fields.fromAddress, { ...shared, ...list[i] }));
+        }
+      } finally {
+        await own.close();
+      }
+    });
+  }
+
+  test('but not with a tag, a filter, a Liquid literal, a per-recipient subject, a shared value the host does not print, or Markdown', async () => {
+    for (const fields of [
+      { content: '{% if recipient.name %}{{ recipient.name }}{% endif %}', format: 'html' as const },
+      { content: '{{ object.title | upcase }} {{ recipient.name }}', format: 'html' as const },
+      { content: '{{ true }}{{ nil }}{{ empty }} {{ recipient.name }}', format: 'html' as const },
+      { subject: 'Hi {{ recipient.name }}', content: '{{ recipient.name }}', format: 'html' as const },
+      { content: '{{ object.tags }} {{ recipient.name }}', format: 'html' as const },
+      { content: '{{ recipient.name }}', format: 'markdown' as const },
+    ]) {
+      const own = new Renderer();
+      const variables = { ...shared, object: { ...shared.object, tags: ['<a>', 'b'] } };
+      try {
+        const [message] = await own.prepare(fields, variables, PER_RECIPIENT).renderMany([{ recipient: { name: 'Ann' } }]);
+        assert.equal(own.threadRunning, true, fields.content);
+        assert.deepEqual((message as RenderedMessage).parts, await renderer.renderContent(fields.content, fields.format, { ...variables, recipient: { name: 'Ann' } }));
+      } finally {
+        await own.close();
+      }
+    }
+  });
+});

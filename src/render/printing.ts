@@ -1,0 +1,166 @@
+/**
+ * Printing messages on the host, without a render. When every output of a template that reads a
+ * recipient's variables is a plain variable (`{{ recipient.name }}`: no filters), a message is the
+ * template's fixed text with each variable's printed value between: only property reads and
+ * escaping, whose cost is bounded by the variables' size, which no template author controls. So
+ * the host makes a fan-out's messages itself once it has the fixed text: from the first rendered
+ * message, or at once when the whole template is text and plain variables.
+ */
+import type { ContentFormat } from '../vocabulary/format.ts';
+import type { PartHoles } from '../vocabulary/payload.ts';
+import { VoxError } from '../vocabulary/errors.ts';
+import { PRINT, foldLines } from './escape.ts';
+import type { LiquidRenderer } from './liquid.ts';
+import { checkOutput, type HostPlan } from './tasks.ts';
+
+type Variables = Readonly<Record<string, unknown>>;
+
+/** The fields of a message template to render. */
+export interface MessageFields {
+  /** The subject, when the backend has one. */
+  readonly subject?: string;
+  readonly content: string;
+  readonly format: ContentFormat;
+  /** The from address, when the template gives one. */
+  readonly fromAddress?: string;
+}
+
+/** One message's rendered fields. `holes` describe the parts that have them (see {@link PartHoles}). */
+export interface RenderedMessage {
+  readonly subject: string;
+  readonly parts: Record<string, string>;
+  readonly holes: Record<string, PartHoles>;
+  readonly fromAddress?: string;
+}
+
+
+/** A value the host does not print itself: the entry goes to the render thread, which prints it as Liquid does. */
+const UNPRINTABLE = Symbol('unprintable');
+
+/**
+ * The messages of `list` made on the host from `plan` (see {@link HostPlan}): `sample`'s subject,
+ * from address and constant parts, and each holey part's literals with the entry's values printed
+ * between. Only property reads and escaping, bounded by the variables' size, which no template
+ * author controls. Once a message breaks the output limit, the rest fail (`stopped`, which the rest
+ * of the fan-out gets too). Undefined when an entry has a value the host does not print (anything but a
+ * string, number, boolean or nothing, or reached through anything but a plain object).
+ */
+export function printMany({ plan, sample, literals }: Printing, shared: Variables, list: readonly Variables[], outputLimit: number): { messages: (RenderedMessage | VoxError)[]; stopped: VoxError | undefined } | undefined {
+  const messages: (RenderedMessage | VoxError)[] = [];
+  let stopped: VoxError | undefined;
+  for (const own of list) {
+    if (stopped) {
+      messages.push(stopped);
+      continue;
+    }
+    const parts = { ...sample.parts };
+    const holes = { ...sample.holes };
+    let failure: VoxError | undefined;
+    for (const [key, part] of Object.entries(plan.parts)) {
+      // Constant parts are the sample's, within the output limit since the sample rendered.
+      if (part === 'constant') continue;
+      const fixed = literals[key];
+      if (!fixed) return undefined;
+      const values: string[] = [];
+      for (const path of part.lookups) {
+        const value = valueAt(own, shared, path);
+        if (value === UNPRINTABLE) return undefined;
+        values.push(PRINT[part.print](value));
+      }
+      const [field, name = ''] = key.split('.');
+      const text = partText(values, fixed);
+      try {
+        checkOutput(`${field} (${name})`, text.length, outputLimit);
+      } catch (error) {
+        failure ??= error as VoxError;
+      }
+      parts[name] = text;
+      holes[name] = { literals: fixed, values };
+    }
+    if (failure) stopped = new VoxError(failure.code, `${failure.message}; the template's remaining messages in this fan-out were not rendered`);
+    messages.push(failure ?? { ...sample, parts, holes });
+  }
+  return { messages, stopped };
+}
+
+/** The value at `path` of an entry's variables (its own over the shared ones), read as Liquid reads own properties. */
+function valueAt(own: Variables, shared: Variables, path: readonly string[]): unknown {
+  const [root = '', ...rest] = path;
+  let value: unknown = Object.hasOwn(own, root) ? own[root] : Object.hasOwn(shared, root) ? shared[root] : undefined;
+  for (const name of rest) {
+    if (value === null || value === undefined) return value;
+    if (!isPlainObject(value)) return UNPRINTABLE;
+    value = Object.hasOwn(value, name) ? value[name] : undefined;
+  }
+  const type = typeof value;
+  return value === null || value === undefined || type === 'string' || type === 'number' || type === 'boolean' ? value : UNPRINTABLE;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A part's text: itself, or its fixed text with its hole values between. */
+export function partText(value: string | readonly string[], literals: readonly string[] | undefined): string {
+  if (typeof value === 'string') return value;
+  let text = literals?.[0] ?? '';
+  for (let i = 0; i < value.length; i++) text += value[i]! + (literals?.[i + 1] ?? '');
+  return text;
+}
+
+
+/** What the host prints a fan-out's messages from: the plan, a message for what is the same in all, and the fixed text of each part. */
+export interface Printing {
+  readonly plan: HostPlan;
+  readonly sample: RenderedMessage;
+  readonly literals: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * The printing of a template that is text and plain variables only, in a format printed as it
+ * renders (not Markdown or blocks), whose subject and from address read no recipient's variables:
+ * made on the host, with no render at all. Undefined for any other template, or when a shared value
+ * is one the host does not print or a fixed part is over the output limit (the render thread then
+ * renders it and says why).
+ */
+export function plainPrinting(liquid: LiquidRenderer, fields: MessageFields, shared: Variables, perRecipient: ReadonlySet<string>, outputLimit: number): Printing | undefined {
+  if (fields.format === 'blocks' || fields.format === 'markdown') return undefined;
+  const print = PRINT[fields.format];
+  const literals: string[] = [''];
+  const lookups: (readonly string[])[] = [];
+  for (const piece of liquid.plainPieces(fields.content, fields.format) ?? [undefined]) {
+    if (piece === undefined) return undefined;
+    if (typeof piece === 'string' || !perRecipient.has(piece[0]!)) {
+      const text = typeof piece === 'string' ? piece : printed(print, valueAt({}, shared, piece));
+      if (text === undefined) return undefined;
+      literals[literals.length - 1] += text;
+      continue;
+    }
+    lookups.push(piece);
+    literals.push('');
+  }
+  const fixed = (source: string | undefined): string | undefined => {
+    if (source === undefined) return '';
+    let text = '';
+    for (const piece of liquid.plainPieces(source, 'text') ?? [undefined]) {
+      if (piece === undefined || (typeof piece !== 'string' && perRecipient.has(piece[0]!))) return undefined;
+      const value = typeof piece === 'string' ? piece : printed(PRINT.text, valueAt({}, shared, piece));
+      if (value === undefined) return undefined;
+      text += value;
+    }
+    return text;
+  };
+  const subject = fixed(fields.subject);
+  const from = fixed(fields.fromAddress);
+  if (subject === undefined || from === undefined) return undefined;
+  const sample: RenderedMessage = { subject: foldLines(subject), parts: {}, holes: {}, ...(fields.fromAddress === undefined ? {} : { fromAddress: from.trim() }) };
+  if (sample.subject.length > outputLimit || from.length > outputLimit || literals.join('').length > outputLimit) return undefined;
+  return { plan: { parts: { [`content.${fields.format}`]: { print: fields.format, lookups } } }, sample, literals: { [`content.${fields.format}`]: literals } };
+}
+
+/** A value as a format prints it, or undefined when the host does not print it. */
+function printed(print: (value: unknown) => string, value: unknown): string | undefined {
+  return value === UNPRINTABLE ? undefined : print(value);
+}
