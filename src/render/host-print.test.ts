@@ -129,6 +129,7 @@ describe('a template of text and plain variables only is printed on the host fro
     ['HTML, with shared values to escape, whitespace control and a missing value', { subject: 'New:\n  {{ object.title }}  ', content: '<p>Hi {{- recipient.name -}} !</p>\n{{ object.title }} [{{ object.missing }}] <a href="?t={{ recipient.token }}">x</a>', format: 'html', fromAddress: ' News <news@example.com> ' }],
     ['plain text', { subject: 'New', content: '{{ object.title }} for {{ recipient.name }}', format: 'text' }],
     ['fields', { content: 'title: {{ object.title }}\nname: {{ recipient.name }}', format: 'fields' }],
+    ['own properties only', { content: '[{{ recipient.constructor }}][{{ recipient.__proto__ }}][{{ recipient.toString }}][{{ recipient.hasOwnProperty }}][{{ object.constructor.name }}]', format: 'text' }],
   ];
   for (const [name, fields] of cases) {
     test(name, async () => {

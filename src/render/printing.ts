@@ -33,7 +33,6 @@ export interface RenderedMessage {
   readonly fromAddress?: string;
 }
 
-
 /** A value the host does not print itself: the entry goes to the render thread, which prints it as Liquid does. */
 const UNPRINTABLE = Symbol('unprintable');
 
@@ -109,7 +108,6 @@ export function partText(value: string | readonly string[], literals: readonly s
   for (let i = 0; i < value.length; i++) text += value[i]! + (literals?.[i + 1] ?? '');
   return text;
 }
-
 
 /** What the host prints a fan-out's messages from: the plan, a message for what is the same in all, and the fixed text of each part. */
 export interface Printing {
