@@ -31,7 +31,7 @@ export interface RenderLimits {
 /** The default of {@link RenderLimits.outputLimit}. */
 export const OUTPUT_LIMIT = 500_000;
 
-/** The failure of a rendered part (`name`) of `length` characters, when that is over the output limit. */
+/** Throws `VOX_RENDER_LIMIT` when a rendered part (`name`) of `length` characters is over the output limit. */
 export function checkOutput(name: string, length: number, limit: number): void {
   if (length > limit) {
     throw new VoxError(ErrorCode.renderLimit, `the rendered ${name} has ${length} characters, over the limit of ${limit} (limits.render.outputLimit)`);
