@@ -45,6 +45,15 @@ const UNPRINTABLE = Symbol('unprintable');
  * string, number, boolean or nothing, or reached through anything but a plain object).
  */
 export function printMany({ plan, sample, literals }: Printing, shared: Variables, list: readonly Variables[], outputLimit: number): { messages: (RenderedMessage | VoxError)[]; stopped: VoxError | undefined } | undefined {
+  // The parts that differ per entry; constant parts are the sample's, within the output limit since it rendered.
+  const holey: { readonly name: string; readonly label: string; readonly fixed: readonly string[]; readonly print: (value: unknown) => string; readonly lookups: readonly (readonly string[])[] }[] = [];
+  for (const [key, part] of Object.entries(plan.parts)) {
+    if (part === 'constant') continue;
+    const fixed = literals[key];
+    if (!fixed) return undefined;
+    const [field = '', name = ''] = key.split('.');
+    holey.push({ name, label: `${field} (${name})`, fixed, print: PRINT[part.print], lookups: part.lookups });
+  }
   const messages: (RenderedMessage | VoxError)[] = [];
   let stopped: VoxError | undefined;
   for (const own of list) {
@@ -55,21 +64,16 @@ export function printMany({ plan, sample, literals }: Printing, shared: Variable
     const parts = { ...sample.parts };
     const holes = { ...sample.holes };
     let failure: VoxError | undefined;
-    for (const [key, part] of Object.entries(plan.parts)) {
-      // Constant parts are the sample's, within the output limit since the sample rendered.
-      if (part === 'constant') continue;
-      const fixed = literals[key];
-      if (!fixed) return undefined;
+    for (const { name, label, fixed, print, lookups } of holey) {
       const values: string[] = [];
-      for (const path of part.lookups) {
+      for (const path of lookups) {
         const value = valueAt(own, shared, path);
         if (value === UNPRINTABLE) return undefined;
-        values.push(PRINT[part.print](value));
+        values.push(print(value));
       }
-      const [field, name = ''] = key.split('.');
       const text = partText(values, fixed);
       try {
-        checkOutput(`${field} (${name})`, text.length, outputLimit);
+        checkOutput(label, text.length, outputLimit);
       } catch (error) {
         failure ??= error as VoxError;
       }
@@ -125,40 +129,40 @@ export interface Printing {
  */
 export function plainPrinting(liquid: LiquidRenderer, fields: MessageFields, shared: Variables, perRecipient: ReadonlySet<string>, outputLimit: number): Printing | undefined {
   if (fields.format === 'blocks' || fields.format === 'markdown') return undefined;
-  const print = PRINT[fields.format];
-  const literals: string[] = [''];
-  const lookups: (readonly string[])[] = [];
-  for (const piece of liquid.plainPieces(fields.content, fields.format) ?? [undefined]) {
-    if (piece === undefined) return undefined;
-    if (typeof piece === 'string' || !perRecipient.has(piece[0]!)) {
-      const text = typeof piece === 'string' ? piece : printed(print, valueAt({}, shared, piece));
-      if (text === undefined) return undefined;
-      literals[literals.length - 1] += text;
-      continue;
-    }
-    lookups.push(piece);
-    literals.push('');
-  }
-  const fixed = (source: string | undefined): string | undefined => {
-    if (source === undefined) return '';
-    let text = '';
-    for (const piece of liquid.plainPieces(source, 'text') ?? [undefined]) {
-      if (piece === undefined || (typeof piece !== 'string' && perRecipient.has(piece[0]!))) return undefined;
-      const value = typeof piece === 'string' ? piece : printed(PRINT.text, valueAt({}, shared, piece));
-      if (value === undefined) return undefined;
-      text += value;
-    }
-    return text;
-  };
+  const content = holesOf(liquid.plainPieces(fields.content, fields.format), PRINT[fields.format], shared, perRecipient);
+  // The subject and from address must be the same for everyone: one literal, no holes.
+  const fixed = (source: string | undefined) => (source === undefined ? { literals: [''], lookups: [] } : holesOf(liquid.plainPieces(source, 'text'), PRINT.text, shared, perRecipient));
   const subject = fixed(fields.subject);
   const from = fixed(fields.fromAddress);
-  if (subject === undefined || from === undefined) return undefined;
-  const sample: RenderedMessage = { subject: foldLines(subject), parts: {}, holes: {}, ...(fields.fromAddress === undefined ? {} : { fromAddress: from.trim() }) };
-  if (sample.subject.length > outputLimit || from.length > outputLimit || literals.join('').length > outputLimit) return undefined;
-  return { plan: { parts: { [`content.${fields.format}`]: { print: fields.format, lookups } } }, sample, literals: { [`content.${fields.format}`]: literals } };
+  if (!content || subject?.lookups.length !== 0 || from?.lookups.length !== 0) return undefined;
+  const subjectText = subject.literals[0] ?? '';
+  const fromText = from.literals[0] ?? '';
+  const sample: RenderedMessage = { subject: foldLines(subjectText), parts: {}, holes: {}, ...(fields.fromAddress === undefined ? {} : { fromAddress: fromText.trim() }) };
+  if (sample.subject.length > outputLimit || fromText.length > outputLimit || content.literals.join('').length > outputLimit) return undefined;
+  const key = `content.${fields.format}`;
+  return { plan: { parts: { [key]: { print: fields.format, lookups: content.lookups } } }, sample, literals: { [key]: content.literals } };
 }
 
-/** A value as a format prints it, or undefined when the host does not print it. */
-function printed(print: (value: unknown) => string, value: unknown): string | undefined {
-  return value === UNPRINTABLE ? undefined : print(value);
+/**
+ * A plain template's pieces as fixed text with holes: text and shared variables (printed now) make
+ * the literals, and each per-recipient variable a hole. Undefined when the template is not plain or
+ * a shared value is one the host does not print.
+ */
+function holesOf(pieces: readonly (string | readonly string[])[] | undefined, print: (value: unknown) => string, shared: Variables, perRecipient: ReadonlySet<string>): { literals: string[]; lookups: (readonly string[])[] } | undefined {
+  if (!pieces) return undefined;
+  const literals = [''];
+  const lookups: (readonly string[])[] = [];
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      literals[literals.length - 1] += piece;
+    } else if (perRecipient.has(piece[0]!)) {
+      lookups.push(piece);
+      literals.push('');
+    } else {
+      const value = valueAt({}, shared, piece);
+      if (value === UNPRINTABLE) return undefined;
+      literals[literals.length - 1] += print(value);
+    }
+  }
+  return { literals, lookups };
 }

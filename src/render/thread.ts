@@ -126,7 +126,6 @@ function planOf(fields: readonly (readonly [FieldTask, PreparedField])[]): HostP
   return { parts };
 }
 
-
 function failure(field: string, error: unknown): EntryAnswer {
   return { field, error: wireError(error) };
 }
