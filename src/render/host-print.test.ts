@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ErrorCode, VoxError } from '../vocabulary/errors.ts';
 import type { ContentFormat } from '../vocabulary/format.ts';
+import { LiquidRenderer } from './liquid.ts';
 import { Renderer, type MessageFields, type PreparedMessages, type RenderedMessage } from './renderer.ts';
 
 const PER_RECIPIENT = ['recipient', 'contact'];
 const shared = { object: { title: 'Fish & <Chips>', slug: 'fish' } };
-const renderer = new Renderer();
-after(() => renderer.close());
+/** What the render thread runs, here on the test's thread: the reference the host's printing must match. */
+const renderer = new LiquidRenderer();
 
 /** Recipients whose values need escaping, or are numbers, booleans, nothing, or missing. */
 const hostile = [
@@ -33,7 +34,7 @@ async function twoBatches(fields: MessageFields, list: readonly Record<string, u
   }
 }
 
-/** What rendering the whole template gives for each entry (always on the render thread). */
+/** What rendering the whole template gives for each entry, with the engine the render thread runs. */
 async function whole(fields: MessageFields, variables: Record<string, unknown>) {
   const all = { ...shared, ...variables };
   return {
@@ -44,7 +45,7 @@ async function whole(fields: MessageFields, variables: Record<string, unknown>) 
 
 describe('a fan-out whose per-recipient outputs are plain variables is made on the host, as the render thread makes it', () => {
   const cases: [ContentFormat, string][] = [
-    ['html', '<p>Hi {{ recipient.name }},</p><a href="/a/{{ object.slug }}?t={{ recipient.token }}">{{ object.title }}</a> to {{ contact.address }}{{ recipient.missing.deeper }}'],
+    ['html', '<p>Hi {{ recipient.name }},</p><a href="/a/{{ object.slug }}?t={{ recipient.token }}">{{ object.title }}</a> to {{ contact.address }}{{ recipient.missing.deeper }} {{ recipient.name.length }}{{ recipient.token.title }}{{ object.title.length }}'],
     ['text', 'Hi {{ recipient.name }} ({{ recipient.token }}) about {{ object.title }}'],
     ['fields', 'name: {{ recipient.name }}\ntoken: {{ recipient.token }}'],
     ['slack', '*{{ object.title }}* for {{ recipient.name }} {{ recipient.token }}'],
@@ -168,6 +169,51 @@ describe('a template of text and plain variables only is printed on the host fro
       } finally {
         await own.close();
       }
+    }
+  });
+});
+
+describe('a single render (a template saved or previewed) of text and plain variables starts no render thread', () => {
+  const variables = { ...shared, ...hostile[0]! };
+  const cases: [ContentFormat, string][] = [
+    ['html', '<p>Hi {{ recipient.name }}</p> {{ object.title }} {{ contact.missing }}'],
+    ['text', 'Hi {{ recipient.name }} about {{ object.title }}'],
+    ['fields', 'name: {{ recipient.name }}'],
+    ['slack', '*{{ object.title }}* {{ recipient.name }}'],
+    ['slack-blocks', '[{"type":"section","text":{"type":"mrkdwn","text":"{{ recipient.name }}"}}]'],
+  ];
+  for (const [format, content] of cases) {
+    test(format, async () => {
+      const own = new Renderer();
+      try {
+        assert.deepEqual(await own.renderContent(content, format, variables), await renderer.renderContent(content, format, variables));
+        assert.equal(await own.renderSubject('New:\n {{ object.title }} ', variables), await renderer.renderSubject('New:\n {{ object.title }} ', variables));
+        assert.equal(await own.renderText(' {{ recipient.name }} <a@example.com> ', variables), await renderer.renderText(' {{ recipient.name }} <a@example.com> ', variables));
+        assert.equal(own.threadRunning, false);
+      } finally {
+        await own.close();
+      }
+    });
+  }
+
+  test('a tag, a filter or Markdown renders on the thread, with the same output', async () => {
+    for (const [source, format] of [['{% if recipient.name %}<b>{{ recipient.name }}</b>{% endif %}', 'html'], ['{{ recipient.name | upcase }}', 'text'], ['*{{ object.title }}*', 'markdown']] as const) {
+      const own = new Renderer();
+      try {
+        assert.deepEqual(await own.renderContent(source, format, variables), await renderer.renderContent(source, format, variables));
+        assert.equal(own.threadRunning, true, source);
+      } finally {
+        await own.close();
+      }
+    }
+  });
+
+  test('a plain field over the output limit fails as the thread fails it', async () => {
+    const own = new Renderer({ outputLimit: 10 });
+    try {
+      await assert.rejects(own.renderContent('{{ recipient.name }} and more', 'text', variables), (error: VoxError) => error.code === ErrorCode.renderLimit);
+    } finally {
+      await own.close();
     }
   });
 });

@@ -53,6 +53,9 @@ export class LiquidRenderer {
       parseLimit: limits.parseLimit ?? 100_000,
       renderLimit: limits.renderLimit ?? 2_000,
       memoryLimit: limits.memoryLimit ?? 10_000_000,
+      // Dates print the same whatever the server's locale; and LiquidJS does not ask Intl for the
+      // default one, which maps some 5 MB of ICU's locale data into every process that parses.
+      locale: 'en-US',
     };
     this.#engines = {
       html: new Liquid({ ...base, outputEscape: PRINT.html }),

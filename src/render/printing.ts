@@ -42,7 +42,8 @@ const UNPRINTABLE = Symbol('unprintable');
  * between. Only property reads and escaping, bounded by the variables' size, which no template
  * author controls. Once a message breaks the output limit, the rest fail (`stopped`, which the rest
  * of the fan-out gets too). Undefined when an entry has a value the host does not print (anything but a
- * string, number, boolean or nothing, or reached through anything but a plain object).
+ * string, number, boolean or nothing, or reached through anything but a plain object, a string, a
+ * number or a boolean).
  */
 export function printMany({ plan, sample, literals }: Printing, shared: Variables, list: readonly Variables[], outputLimit: number): { messages: (RenderedMessage | VoxError)[]; stopped: VoxError | undefined } | undefined {
   // The parts that differ per entry; constant parts are the sample's, within the output limit since it rendered.
@@ -92,11 +93,21 @@ function valueAt(own: Variables, shared: Variables, path: readonly string[]): un
   let value: unknown = Object.hasOwn(own, root) ? own[root] : Object.hasOwn(shared, root) ? shared[root] : undefined;
   for (const name of rest) {
     if (value === null || value === undefined) return value;
+    // A string's own properties are its length and characters; a number or boolean has none.
+    if (isPrintable(value)) {
+      const boxed = Object(value) as Record<string, unknown>;
+      value = Object.hasOwn(boxed, name) ? boxed[name] : undefined;
+      continue;
+    }
     if (!isPlainObject(value)) return UNPRINTABLE;
     value = Object.hasOwn(value, name) ? value[name] : undefined;
   }
+  return value === null || value === undefined || isPrintable(value) ? value : UNPRINTABLE;
+}
+
+function isPrintable(value: unknown): value is string | number | boolean {
   const type = typeof value;
-  return value === null || value === undefined || type === 'string' || type === 'number' || type === 'boolean' ? value : UNPRINTABLE;
+  return type === 'string' || type === 'number' || type === 'boolean';
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

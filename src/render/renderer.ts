@@ -3,7 +3,7 @@
  * slow or hostile: every render runs on a worker thread (a Piscina pool), where a render that runs
  * past its time limit is stopped by ending the thread, and the host's event loop stays free.
  * Parsing and analysis, which are bounded by the parse limit, stay on the calling thread, and so
- * does printing a fan-out's messages when they need no render (see printing.ts).
+ * does printing a message that needs no render, a fan-out's or a single one's (see printing.ts).
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -149,6 +149,8 @@ export class Renderer {
   }
 
   async #renderOne(field: FieldTask, variables: Variables): Promise<string | Record<string, string>> {
+    const printed = this.#printOne(field, variables);
+    if (printed !== undefined) return printed;
     const answer = await this.#run({ key: undefined, fields: [field], shared: variables, perRecipient: [], list: [{}], budgetMs: this.#budgetMs });
     if (answer instanceof VoxError) throw answer;
     const [entry] = answer.entries;
@@ -157,6 +159,23 @@ export class Renderer {
     const output = entry.fields[field.name];
     if (typeof output === 'string' || output === undefined) return output ?? '';
     return Object.fromEntries(Object.entries(output).map(([part, value]) => [part, partText(value, answer.literals[`${field.name}.${part}`])]));
+  }
+
+  /**
+   * A field of text and plain variables printed on this thread, as the render thread renders it
+   * (see printing.ts): saving or previewing such a template starts no thread. Undefined for any
+   * other field, which the thread renders.
+   */
+  #printOne(field: FieldTask, variables: Variables): string | Record<string, string> | undefined {
+    const fields: MessageFields =
+      field.kind === 'subject' ? { subject: field.source, content: '', format: 'text' }
+      : field.kind === 'plain' ? { fromAddress: field.source, content: '', format: 'text' }
+      : { content: field.source, format: field.kind };
+    const outputLimit = this.#limits.outputLimit ?? OUTPUT_LIMIT;
+    const printing = plainPrinting(this.#analysis(), fields, variables, new Set(), outputLimit);
+    const message = printing && printMany(printing, variables, [{}], outputLimit)?.messages[0];
+    if (!message || message instanceof VoxError) return undefined;
+    return field.kind === 'subject' ? message.subject : field.kind === 'plain' ? (message.fromAddress ?? '') : message.parts;
   }
 
   #newPool(): Piscina<RenderTask, RenderAnswer> {
