@@ -6,7 +6,7 @@
  * does printing a message that needs no render, a fan-out's or a single one's (see printing.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { ContentFormat } from '../vocabulary/format.ts';
 import type { PartHoles } from '../vocabulary/payload.ts';
 import { ErrorCode, TemplateValidationError, VoxError, errorText } from '../vocabulary/errors.ts';
@@ -43,7 +43,10 @@ export class Renderer {
   readonly #limits: RenderLimits;
   readonly #renderLimit: number;
   readonly #budgetMs: number;
-  #pool: Piscina<RenderTask, RenderAnswer> | undefined;
+  /** The render thread's pool, made with the first render that needs it (Piscina is loaded then too). */
+  #pool: Promise<Piscina<RenderTask, RenderAnswer>> | undefined;
+  /** That pool once made. */
+  #made: Piscina<RenderTask, RenderAnswer> | undefined;
   #keys = 0;
 
   constructor(limits: RenderLimits = {}) {
@@ -131,21 +134,22 @@ export class Renderer {
     return this.#analysis().variables(source);
   }
 
-  /** LiquidJS on this thread, for parsing and analysis only; made when first needed (saving a template), since delivery never needs it here. */
+  /** LiquidJS on this thread, for parsing, analysis and printing (never rendering); made when first needed. */
   #analysis(): LiquidRenderer {
     return (this.#liquid ??= new LiquidRenderer(this.#limits));
   }
 
   /** Whether the render thread is running (it ends once idle for a while); for tests. */
   get threadRunning(): boolean {
-    return (this.#pool?.threads.length ?? 0) > 0;
+    return (this.#made?.threads.length ?? 0) > 0;
   }
 
   /** Ends the render thread. Renders after this start a new one. */
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    await pool?.close({ force: true });
+    this.#made = undefined;
+    await (await pool)?.close({ force: true });
   }
 
   async #renderOne(field: FieldTask, variables: Variables): Promise<string | Record<string, string>> {
@@ -178,7 +182,8 @@ export class Renderer {
     return field.kind === 'subject' ? message.subject : field.kind === 'plain' ? (message.fromAddress ?? '') : message.parts;
   }
 
-  #newPool(): Piscina<RenderTask, RenderAnswer> {
+  async #newPool(): Promise<Piscina<RenderTask, RenderAnswer>> {
+    const { Piscina } = await import('piscina');
     const pool = new Piscina<RenderTask, RenderAnswer>({
       filename: THREAD,
       minThreads: 0,
@@ -190,6 +195,7 @@ export class Renderer {
     // A thread that dies (out of memory, stopped by the watchdog) fails its task, which says why;
     // the pool also emits the error, which must not end the host.
     pool.on('error', () => {});
+    this.#made = pool;
     return pool;
   }
 
@@ -200,7 +206,7 @@ export class Renderer {
    */
   async #run(what: Omit<RenderTask, 'limits' | 'progress'>): Promise<RenderAnswer | VoxError> {
     const task: RenderTask = { ...what, limits: this.#limits, progress: new SharedArrayBuffer(4) };
-    this.#pool ??= this.#newPool();
+    const pool = await (this.#pool ??= this.#newPool());
     const progress = new Int32Array(task.progress);
     const controller = new AbortController();
     const allowed = this.#renderLimit + Math.max(GRACE_MS, this.#renderLimit / 2);
@@ -216,7 +222,7 @@ export class Renderer {
       }
     }, Math.max(50, allowed / 4));
     try {
-      return await this.#pool.run(task, { signal: controller.signal });
+      return await pool.run(task, { signal: controller.signal });
     } catch (error) {
       if (controller.signal.aborted) {
         return new VoxError(ErrorCode.renderLimit, `a render took longer than ${this.#renderLimit} ms and was stopped (limits.render.renderLimit); the template's remaining messages in this task were not rendered`);

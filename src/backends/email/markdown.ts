@@ -5,13 +5,23 @@
  * addresses hold), links a shorter address than the reader sees, and shows punycode and
  * percent-escapes decoded, so the text of a link could differ from its target.
  */
-import markdownIt, { type MarkdownIt, type StateInline } from 'markdown-it';
+import { createRequire } from 'node:module';
+import type markdownItFactory from 'markdown-it';
+import type { MarkdownIt, StateInline } from 'markdown-it';
+
+/**
+ * markdown-it, loaded when the first renderer is made, so that a process whose backends render no
+ * Markdown (an HTML email fan-out, say) never holds it: some 1 MB of heap, which a busy process
+ * multiplies (its heap's limit follows what stays alive).
+ */
+let markdownIt: typeof markdownItFactory | undefined;
 
 /** ASCII punctuation: what a backslash can escape in Markdown. */
 const ESCAPABLE = /[!-/:-@[-`{-~]/;
 
 /** A markdown-it instance for email bodies: no raw HTML, bare web addresses linked to themselves. */
 export function markdownRenderer(): MarkdownIt {
+  markdownIt ??= createRequire(import.meta.url)('markdown-it') as typeof markdownItFactory;
   const markdown = markdownIt({ html: false, linkify: true });
   // The visible text of an address is the address as written, not a decoded form of it.
   markdown.normalizeLinkText = (text) => text;
