@@ -35,24 +35,58 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
   });
 }
 
-/** Statements kept prepared; Kysely's queries come from a small set of shapes. */
-const STATEMENT_CACHE_SIZE = 200;
+/**
+ * Statements kept prepared: Kysely's queries come from a small set of shapes, but a batch's
+ * statement grows with its rows (a fan-out's insert of 500 messages holds some 1.4 MB once
+ * prepared), and batches of other sizes (a fan-out's last) would each keep one of their own. So
+ * the cache is bounded by the length of the SQL it keeps as well as by count, and drops the
+ * statement used longest ago.
+ */
+export const STATEMENT_CACHE = { statements: 200, sqlLength: 64 * 1024 } as const;
 
-function wrap(db: DatabaseSync): SqliteDatabase {
-  const cache = new Map<string, StatementSync>();
-  const prepared = (sql: string): StatementSync => {
-    let statement = cache.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-      cache.set(sql, statement);
+/** Prepared statements by SQL, least recently used first, within {@link STATEMENT_CACHE}. */
+export class StatementCache<S> {
+  readonly #entries = new Map<string, S>();
+  readonly #prepare: (sql: string) => S;
+  #sqlLength = 0;
+
+  constructor(prepare: (sql: string) => S) {
+    this.#prepare = prepare;
+  }
+
+  get(sql: string): S {
+    let statement = this.#entries.get(sql);
+    if (statement !== undefined) {
+      // Most recently used: last in the map's order.
+      this.#entries.delete(sql);
+      this.#entries.set(sql, statement);
+      return statement;
+    }
+    statement = this.#prepare(sql);
+    // A statement longer than the whole budget runs unkept.
+    if (sql.length > STATEMENT_CACHE.sqlLength) return statement;
+    this.#entries.set(sql, statement);
+    this.#sqlLength += sql.length;
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= STATEMENT_CACHE.statements && this.#sqlLength <= STATEMENT_CACHE.sqlLength) break;
+      this.#entries.delete(oldest);
+      this.#sqlLength -= oldest.length;
     }
     return statement;
-  };
+  }
+
+  /** What is kept: how many statements, and their SQL's length. */
+  get size(): { readonly statements: number; readonly sqlLength: number } {
+    return { statements: this.#entries.size, sqlLength: this.#sqlLength };
+  }
+}
+
+function wrap(db: DatabaseSync): SqliteDatabase {
+  const cache = new StatementCache<StatementSync>((sql) => db.prepare(sql));
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
-      const statement = prepared(sql);
+      const statement = cache.get(sql);
       const params = (values: ReadonlyArray<unknown>) => values.map(toSqlite);
       return {
         reader: statement.columns().length > 0,
