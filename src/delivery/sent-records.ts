@@ -38,21 +38,22 @@ export class SentRecords {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#recording = true;
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, SENT_BATCH);
-      try {
-        await this.#claims.markSent(batch);
-      } catch (error) {
-        for (const entry of batch) entry.reject(error);
-        continue;
-      }
+    const batch = this.#pending.splice(0, SENT_BATCH);
+    try {
+      await this.#claims.markSent(batch);
       try {
         await this.#afterSent?.(batch);
       } catch {
         // The reports stay orphans in the history, where the admin shows them; the sends are recorded.
       }
       for (const entry of batch) entry.resolve();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
     }
     this.#recording = false;
+    // What came meanwhile waits as a first record does, unless it fills a batch: writing it at
+    // once would make a busy sender write a few records per statement, two statements at a time.
+    if (this.#pending.length >= SENT_BATCH) void this.#flush();
+    else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => void this.#flush(), SENT_DELAY_MS);
   }
 }
