@@ -37,7 +37,7 @@ export function nodeSqliteDialect(path: string): SqliteDialect {
 
 /**
  * Statements kept prepared: Kysely's queries come from a small set of shapes, but a batch's
- * statement grows with its rows (a fan-out's insert of 500 messages holds some 1.4 MB once
+ * statement grows with its rows (a fan-out's insert of 100 messages holds some 0.3 MB once
  * prepared), and batches of other sizes (a fan-out's last) would each keep one of their own. So
  * the cache is bounded by the length of the SQL it keeps as well as by count, and drops the
  * statement used longest ago.
