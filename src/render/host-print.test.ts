@@ -19,19 +19,26 @@ const hostile = [
   { recipient: null, contact: { address: 'x' } },
 ];
 
+/** Runs `work` with a renderer of its own, whose render thread is ended afterwards. */
+async function withRenderer<T>(work: (own: Renderer) => Promise<T>, limits: ConstructorParameters<typeof Renderer>[0] = {}): Promise<T> {
+  const own = new Renderer(limits);
+  try {
+    return await work(own);
+  } finally {
+    await own.close();
+  }
+}
+
 /** Renders `list` in two batches: the first on the render thread, which is then ended; reports whether the second started it again. */
 async function twoBatches(fields: MessageFields, list: readonly Record<string, unknown>[]): Promise<{ messages: (RenderedMessage | VoxError)[]; threadAgain: boolean; prepared: PreparedMessages }> {
-  const own = new Renderer({ outputLimit: 200 });
-  try {
+  return withRenderer(async (own) => {
     const prepared = own.prepare(fields, shared, PER_RECIPIENT);
     const first = await prepared.renderMany([{ recipient: { name: 'First', token: 't0' }, contact: { address: 'first@example.com' } }]);
     assert.ok(!(first[0] instanceof VoxError), String(first[0]));
     await own.close();
     const messages = await prepared.renderMany(list);
     return { messages, threadAgain: own.threadRunning, prepared };
-  } finally {
-    await own.close();
-  }
+  }, { outputLimit: 200 });
 }
 
 /** What rendering the whole template gives for each entry, with the engine the render thread runs. */
@@ -134,8 +141,7 @@ describe('a template of text and plain variables only is printed on the host fro
   ];
   for (const [name, fields] of cases) {
     test(name, async () => {
-      const own = new Renderer();
-      try {
+      await withRenderer(async (own) => {
         const messages = await own.prepare(fields, shared, PER_RECIPIENT).renderMany(list);
         assert.equal(own.threadRunning, false, 'no render thread was started');
         for (const [i, message] of messages.entries()) {
@@ -145,9 +151,7 @@ describe('a template of text and plain variables only is printed on the host fro
           assert.deepEqual(message.parts, expected.parts);
           if (fields.fromAddress) assert.equal(message.fromAddress, await renderer.renderText(fields.fromAddress, { ...shared, ...list[i] }));
         }
-      } finally {
-        await own.close();
-      }
+      });
     });
   }
 
@@ -160,15 +164,12 @@ describe('a template of text and plain variables only is printed on the host fro
       { content: '{{ object.tags }} {{ recipient.name }}', format: 'html' as const },
       { content: '{{ recipient.name }}', format: 'markdown' as const },
     ]) {
-      const own = new Renderer();
       const variables = { ...shared, object: { ...shared.object, tags: ['<a>', 'b'] } };
-      try {
+      await withRenderer(async (own) => {
         const [message] = await own.prepare(fields, variables, PER_RECIPIENT).renderMany([{ recipient: { name: 'Ann' } }]);
         assert.equal(own.threadRunning, true, fields.content);
         assert.deepEqual((message as RenderedMessage).parts, await renderer.renderContent(fields.content, fields.format, { ...variables, recipient: { name: 'Ann' } }));
-      } finally {
-        await own.close();
-      }
+      });
     }
   });
 });
@@ -184,36 +185,27 @@ describe('a single render (a template saved or previewed) of text and plain vari
   ];
   for (const [format, content] of cases) {
     test(format, async () => {
-      const own = new Renderer();
-      try {
+      await withRenderer(async (own) => {
         assert.deepEqual(await own.renderContent(content, format, variables), await renderer.renderContent(content, format, variables));
         assert.equal(await own.renderSubject('New:\n {{ object.title }} ', variables), await renderer.renderSubject('New:\n {{ object.title }} ', variables));
         assert.equal(await own.renderText(' {{ recipient.name }} <a@example.com> ', variables), await renderer.renderText(' {{ recipient.name }} <a@example.com> ', variables));
         assert.equal(own.threadRunning, false);
-      } finally {
-        await own.close();
-      }
+      });
     });
   }
 
   test('a tag, a filter or Markdown renders on the thread, with the same output', async () => {
     for (const [source, format] of [['{% if recipient.name %}<b>{{ recipient.name }}</b>{% endif %}', 'html'], ['{{ recipient.name | upcase }}', 'text'], ['*{{ object.title }}*', 'markdown']] as const) {
-      const own = new Renderer();
-      try {
+      await withRenderer(async (own) => {
         assert.deepEqual(await own.renderContent(source, format, variables), await renderer.renderContent(source, format, variables));
         assert.equal(own.threadRunning, true, source);
-      } finally {
-        await own.close();
-      }
+      });
     }
   });
 
   test('a plain field over the output limit fails as the thread fails it', async () => {
-    const own = new Renderer({ outputLimit: 10 });
-    try {
+    await withRenderer(async (own) => {
       await assert.rejects(own.renderContent('{{ recipient.name }} and more', 'text', variables), (error: VoxError) => error.code === ErrorCode.renderLimit);
-    } finally {
-      await own.close();
-    }
+    }, { outputLimit: 10 });
   });
 });
