@@ -12,6 +12,7 @@ import { schedule } from './0012-schedule.ts';
 import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
 import { digestRecipients } from './0015-digest-recipients.ts';
+import { messageCounts } from './0016-message-counts.ts';
 import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 /**
@@ -303,6 +304,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0013_digests': digests(dialect),
     '0014_throttles': throttles(),
     '0015_digest_recipients': digestRecipients(),
+    '0016_message_counts': messageCounts(),
   };
 }
 
