@@ -45,6 +45,11 @@ type Render = (entries: readonly RecipientEntry[]) => Promise<(Composed | Error)
  * short-lived garbage rather than a batch that outlives several young-generation collections.
  */
 const WRITE_ROWS = 100;
+/**
+ * Messages rendered at a time: printing one takes some 50 µs on the host, so a statement's worth
+ * of them at once would hold the event loop for milliseconds.
+ */
+const RENDER_ROWS = 25;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
 const LIVE_OBJECTS_MS = 60_000;
 /** How often a fan-out that holds back looks at the backlog again. */
@@ -202,6 +207,8 @@ export class FanOut {
       (batch) => screen(this.#engine.store, state.notification, backend.protocol, batch),
     );
     for await (const { item, verdicts } of screened) {
+      // Each recipient's links cost an HMAC and its message a plan: a batch's worth would hold the loop.
+      await shareTheLoop();
       if (item.kind === 'failure') {
         await plan({ kind: 'failure', to: [], error: item.error, key: item.key });
         continue;
@@ -305,6 +312,8 @@ export class FanOut {
         if (!contactsFn) continue;
         for await (const object of await channel.resolve(source)) {
           if (object === null || object === undefined) continue;
+          // A channel's objects may all be at hand: reading a batch's worth of contacts would hold the loop.
+          await shareTheLoop();
           let identity = `${recipientModel.name}:(no id)`;
           try {
             const id = recipientModel.idOf(object);
@@ -336,7 +345,12 @@ export class FanOut {
     for (let at = 0; at < batch.length; at += WRITE_ROWS) {
       const plans = batch.slice(at, at + WRITE_ROWS);
       const sends = plans.filter((p) => p.kind === 'send');
-      const composed = render && sends.length > 0 ? await render(sends.map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }))) : [];
+      const composed: (Composed | Error)[] = [];
+      for (let from = 0; render && from < sends.length; from += RENDER_ROWS) {
+        await shareTheLoop();
+        const entries = sends.slice(from, from + RENDER_ROWS).map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }));
+        composed.push(...(await render(entries)));
+      }
       const rows: NewMessage[] = [];
       let next = 0;
       for (const plan of plans) {
