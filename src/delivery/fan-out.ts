@@ -46,8 +46,8 @@ type Render = (entries: readonly RecipientEntry[]) => Promise<(Composed | Error)
  */
 const WRITE_ROWS = 100;
 /**
- * Messages rendered at a time: printing one takes some 50 µs on the host, so a statement's worth
- * of them at once would hold the event loop for milliseconds.
+ * Messages rendered at a time, with a turn of the event loop between: a statement's worth printed
+ * and composed in one go, after a batch's planning, held the host's loop for over 10 ms.
  */
 const RENDER_ROWS = 25;
 /** Objects passed to notify() are used as they are by a worker of the same process, for this long. */
