@@ -346,10 +346,12 @@ export class FanOut {
       const plans = batch.slice(at, at + WRITE_ROWS);
       const sends = plans.filter((p) => p.kind === 'send');
       const composed: (Composed | Error)[] = [];
-      for (let from = 0; render && from < sends.length; from += RENDER_ROWS) {
-        await shareTheLoop();
-        const entries = sends.slice(from, from + RENDER_ROWS).map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }));
-        composed.push(...(await render(entries)));
+      if (render) {
+        for (let from = 0; from < sends.length; from += RENDER_ROWS) {
+          await shareTheLoop();
+          const entries = sends.slice(from, from + RENDER_ROWS).map((p) => ({ variables: p.own, context: composeContext(state.notification, state.objects, p.to), unsubscribe: p.unsubscribe }));
+          composed.push(...(await render(entries)));
+        }
       }
       const rows: NewMessage[] = [];
       let next = 0;

@@ -28,10 +28,14 @@ export class SentRecords {
   record(id: number, providerMessageId: string | null): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ id, providerMessageId, resolve, reject });
-      if (this.#recording) return;
-      if (this.#pending.length >= SENT_BATCH) void this.#flush();
-      else this.#timer ??= setTimeout(() => void this.#flush(), SENT_DELAY_MS);
+      if (!this.#recording) this.#schedule();
     });
+  }
+
+  /** Writes the waiting records now if they fill a batch, else once the first of them has waited `SENT_DELAY_MS`. */
+  #schedule(): void {
+    if (this.#pending.length >= SENT_BATCH) void this.#flush();
+    else this.#timer ??= setTimeout(() => void this.#flush(), SENT_DELAY_MS);
   }
 
   async #flush(): Promise<void> {
@@ -53,7 +57,6 @@ export class SentRecords {
     this.#recording = false;
     // What came meanwhile waits as a first record does, unless it fills a batch: writing it at
     // once would make a busy sender write a few records per statement, two statements at a time.
-    if (this.#pending.length >= SENT_BATCH) void this.#flush();
-    else if (this.#pending.length > 0) this.#timer ??= setTimeout(() => void this.#flush(), SENT_DELAY_MS);
+    if (this.#pending.length > 0) this.#schedule();
   }
 }
