@@ -7,6 +7,12 @@ import { htmlEmail, type MailTransport } from './index.ts';
 
 /** Boundaries are random and the date is the build's: everything else must match byte for byte. */
 const comparable = (source: string) => source.replace(/_NmP-[0-9a-f]+-Part_\d+/g, 'BOUNDARY').replace(/^Date: .*$/m, 'Date: DATE');
+/**
+ * A source as Nodemailer's SMTP connection sends it: the composer keeps the bodies' line breaks as
+ * written, and the connection's data stream turns each bare LF or CR into CRLF.
+ */
+const onTheWire = (source: string) => source.replace(/\r\n?|\n/g, '\r\n');
+const BARE_LINE_BREAK = /\r(?!\n)|(?<!\r)\n/;
 
 const mails: Record<string, MailMessage> = {
   'one recipient, HTML and text': { from: 'blog@example.org', to: [{ name: 'Ann', address: 'ann@example.org' }], subject: 'New: Hello', html: '<p>Hi</p>', text: 'Hi', headers: { 'X-Vox-Message-Key': 'k1' }, messageId: '<m1@example.org>' },
@@ -42,7 +48,8 @@ describe('buildMail', () => {
       const built = buildMail(mail);
       const node = new MailComposer(mail).compile();
       const streamed = await new Promise<Buffer>((resolve, reject) => node.build((error, source) => (error ? reject(error) : resolve(source))));
-      assert.equal(comparable(built.raw), comparable(streamed.toString('utf8')));
+      assert.equal(comparable(built.raw), comparable(onTheWire(streamed.toString('utf8'))));
+      assert.doesNotMatch(built.raw, BARE_LINE_BREAK, 'every line break is CRLF');
       assert.deepEqual(built.envelope, node.getEnvelope());
       assert.doesNotMatch(built.raw, /^Bcc:/m, 'bulk recipients are in the envelope only');
     });
@@ -62,6 +69,9 @@ describe('buildMail', () => {
         k++;
         const fast = alternativeOf(mail);
         assert.ok(fast, 'the fast path takes this message');
+        const sent = buildMail(mail);
+        assert.doesNotMatch(sent.raw, BARE_LINE_BREAK, JSON.stringify({ name, subject }));
+        assert.equal(comparable(sent.raw), comparable(onTheWire(fast.raw)));
         const node = new MailComposer(mail).compile();
         const streamed = await new Promise<Buffer>((resolve, reject) => node.build((error, source) => (error ? reject(error) : resolve(source))));
         assert.equal(comparable(fast.raw), comparable(streamed.toString('utf8')), JSON.stringify({ name, subject }));

@@ -142,8 +142,18 @@ const LINE_LENGTH = 76;
  * path or a URL) is not supported: Vox's payloads never carry any.
  */
 export function buildMail(mail: MailMessage): RawMailMessage {
-  const raw = alternativeOf(mail) ?? composed(mail);
+  const built = alternativeOf(mail) ?? composed(mail);
+  const raw = { ...built, raw: crlf(built.raw) };
   return mail._dkim ? { ...raw, _dkim: mail._dkim } : raw;
+}
+
+/**
+ * The source with every line break as CRLF, the only one a mail may hold (RFC 5322, 2.3).
+ * Nodemailer's composer keeps the bodies' line breaks as written (a template's are LF), and its
+ * SMTP connection mends each on the way out, a buffer per line; the bytes sent are the same.
+ */
+function crlf(source: string): string {
+  return source.replace(/\r\n?|\n/g, '\r\n');
 }
 
 function composed(mail: MailMessage): RawMailMessage {
