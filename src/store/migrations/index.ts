@@ -13,13 +13,14 @@ import { digests } from './0013-digests.ts';
 import { throttles } from './0014-throttles.ts';
 import { digestRecipients } from './0015-digest-recipients.ts';
 import { messageCounts } from './0016-message-counts.ts';
+import { bodyCompression } from './0017-body-compression.ts';
 import { idTable, type AnyDb, type Migration } from './kit.ts';
 
 /**
  * Vox's own migrations, in order. Applied with `vox migrate` or `vox.migrate()`. From 0008 on, each
  * migration is a file of this folder, registered here with one line.
  */
-export function migrations(dialect: SqlDialectName): Record<string, Migration> {
+export function migrations(dialect: SqlDialectName, schema?: string): Record<string, Migration> {
   // SQLite and PostgreSQL spell auto-increment keys differently; everything else is shared.
   const idColumn = (db: AnyDb, table: string) => idTable(dialect, db, table);
 
@@ -305,6 +306,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0014_throttles': throttles(),
     '0015_digest_recipients': digestRecipients(),
     '0016_message_counts': messageCounts(),
+    '0017_body_compression': bodyCompression(dialect, schema),
   };
 }
 
@@ -322,7 +324,7 @@ export async function migrateToLatest(db: Kysely<VoxDatabase>, dialect: SqlDiale
   const migrator = new Migrator({
     db: schema && dialect === 'postgres' ? introspectingOnly(db, schema) : db,
     ...(schema ? { migrationTableSchema: schema } : {}),
-    provider: { getMigrations: async () => migrations(dialect) },
+    provider: { getMigrations: async () => migrations(dialect, schema) },
     migrationTableName: 'vox_migrations',
     migrationLockTableName: 'vox_migrations_lock',
     // Features land side by side with numbers given in advance, so a database may have applied a
