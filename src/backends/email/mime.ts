@@ -143,8 +143,7 @@ const LINE_LENGTH = 76;
  */
 export function buildMail(mail: MailMessage): RawMailMessage {
   const built = alternativeOf(mail) ?? composed(mail);
-  const raw = { ...built, raw: crlf(built.raw) };
-  return mail._dkim ? { ...raw, _dkim: mail._dkim } : raw;
+  return { ...built, raw: crlf(built.raw), ...(mail._dkim ? { _dkim: mail._dkim } : {}) };
 }
 
 /**
