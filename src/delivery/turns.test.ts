@@ -1,6 +1,7 @@
 // Delivery's slice of each turn of the event loop is shared by all of its tasks: however many work
 // at once, together they do about a slice's worth between two turns, and each of them gets slices.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { shareTheLoop } from './turns.ts';
 
@@ -59,4 +60,20 @@ test('a task left waiting when a slice runs out keeps its place ahead of one tha
   await Promise.all([a, b]);
   // a worked first and spent the slice; b, left waiting at that turn, goes before a's second unit.
   assert.deepEqual(order, ['a', 'b', 'a']);
+});
+
+test('between slices the event loop waits in poll, so that a busy fan-out lets the host thread sleep', async () => {
+  // Four tasks that always have work, for about 300 ms. Were each slice followed at once by the
+  // next, the loop would never wait for I/O and its utilisation would be 1.
+  const before = performance.eventLoopUtilization();
+  const started = performance.now();
+  const task = async () => {
+    while (performance.now() - started < 300) {
+      await shareTheLoop();
+      work(0.5);
+    }
+  };
+  await Promise.all([1, 2, 3, 4].map(task));
+  const { utilization } = performance.eventLoopUtilization(before);
+  assert.ok(utilization < 0.85, `event-loop utilisation while delivery was busy: ${utilization.toFixed(2)}`);
 });

@@ -16,18 +16,27 @@ let sliceAsked = false;
 const spent = () => performance.now() - sliceStart >= SLICE_MS;
 
 /**
- * Asks the next turn's check phase for a new slice, then for one task's resumption. Immediates
- * run in the order they were made, so the slice starts before the tasks resume; and the event
- * loop runs each immediate's microtasks before the next, so a resumed task works up to its next
+ * Asks a later turn's timers phase for a new slice, then for one task's resumption. Timers of one
+ * duration run in the order they were made, so the slice starts before the tasks resume; and the
+ * event loop runs each timer's microtasks before the next, so a resumed task works up to its next
  * wait before another resumes: two tasks' statements never interleave (SQLite connections of one
  * thread would wait on each other's write locks).
+ *
+ * A timer, not an immediate: while an immediate is pending the event loop polls without blocking,
+ * so a fan-out kept the host's thread running without a pause for as long as it lasted. To the
+ * operating system that thread is then a CPU hog, and on a machine whose cores are all busy (the
+ * database, the mail server, other processes) each wake-up it needs, such as the database's answer
+ * to a notify(), waits for its turn on a core. With the next slice at least 1 ms away the loop
+ * blocks in poll whenever nothing is ready: the thread sleeps between slices, and the kernel wakes
+ * it as soon as an answer arrives. Fan-outs are bounded by the database and the mail server, not by
+ * this thread, so they do not slow down (docs/benchmark-analysis.md).
  */
 function askForTurn(): void {
   if (!sliceAsked) {
     sliceAsked = true;
-    setImmediate(startSlice);
+    setTimeout(startSlice, 1);
   }
-  setImmediate(resumeFirst);
+  setTimeout(resumeFirst, 1);
 }
 
 function startSlice(): void {
