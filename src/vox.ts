@@ -97,8 +97,10 @@ export interface VoxOptions<DB = unknown> {
   readonly backendLimits?: Readonly<Record<string, BackendLimits>>;
   readonly delivery?: {
     /**
-     * Messages rendered and written per round trip in fan-out. Larger batches write the log's
-     * indexes with fewer page writes; each batch is held in memory while it is written. @default 500
+     * Recipients a fan-out screens, renders and writes per batch (one look-up of suppressions and
+     * of preferences per batch, 100 rows per statement). Each batch is held in memory until it is
+     * written: a larger one lives across more collections of the young generation, and what
+     * survives them is promoted and raises the process's peak memory. @default 100
      */
     readonly batchSize?: number;
     /**
@@ -241,7 +243,7 @@ export function createVox<DB = unknown>(options: VoxOptions<DB>): Vox {
     retry: retryPolicy(options.retry),
     backendLimits: withDefaultConcurrency(backends, options.backendLimits ?? {}),
     leaseMs: options.delivery?.leaseMs ?? 300_000,
-    batchSize: options.delivery?.batchSize ?? 500,
+    batchSize: options.delivery?.batchSize ?? 100,
     sendBatchSize: options.delivery?.sendBatchSize ?? 64,
     fanOutLead,
     ...(links ? { links } : {}),
