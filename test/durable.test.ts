@@ -34,16 +34,18 @@ for (const database of databases) {
     let drop: () => Promise<void>;
     const posts = new Map<number, Post>();
     let readers: string[] = [];
+    let readerDelayMs = 0;
     const opened: Vox[] = [];
 
     /** A Vox over the shared database, with the blog's post model. */
     let loadFailures = 0;
-    function app(options: { worker?: false } = {}) {
+    function app(options: { worker?: false; delivery?: { leaseMs: number; batchSize: number } } = {}) {
       const vox = createVox({
         database: connection.db,
         backends: [htmlEmail({ transport: smtp.transport, from: 'news@example.org' })],
         worker: options.worker ?? { sweepIntervalMs: 50 },
         retry: { initialDelayMs: 30 },
+        ...(options.delivery ? { delivery: options.delivery } : {}),
       });
       opened.push(vox);
       const Reader = vox.model('news.reader', { id: (r: string) => r, contacts: { email: (r) => r } });
@@ -57,7 +59,18 @@ for (const database of databases) {
           return ids.map((id) => posts.get(Number(id))).filter((p): p is Post => p !== undefined);
         },
         notifications: { published: 'A post was published' },
-        channels: { readers: { recipients: Reader, resolve: () => readers } },
+        channels: {
+          readers: {
+            recipients: Reader,
+            // Each reader after readerDelayMs, as a slow query would give them.
+            async *resolve() {
+              for (const reader of readers) {
+                if (readerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readerDelayMs));
+                yield reader;
+              }
+            },
+          },
+        },
       });
       return { vox, Post };
     }
@@ -73,6 +86,7 @@ for (const database of databases) {
       await vox.templates.save({ notification: 'news.post.published', backend: 'email-html', recipients: ['c:readers'], subject: '{{ object.title }}', content: '<p>{{ object.title }}</p>' });
       posts.clear();
       readers = ['a@example.org', 'b@example.org'];
+      readerDelayMs = 0;
     });
     afterEach(async () => {
       for (const vox of opened.splice(0)) await vox.close();
@@ -169,6 +183,22 @@ for (const database of databases) {
       assert.match(issue?.error ?? '', /the posts database is restarting/);
       assert.deepEqual(await worker.vox.messages.list({ issueId: ticket.issueId }), []);
       assert.equal(smtp.received.length, 0);
+    });
+
+    test('a fan-out that outlasts its lease keeps renewing it: no other worker starts the issue again', async () => {
+      const { Post } = app({ worker: false });
+      posts.set(1, { id: 1, title: 'Slowly' });
+      readers = Array.from({ length: 16 }, (_, i) => `r${i}@example.org`);
+      readerDelayMs = 50;
+      const ticket = await Post.notify(posts.get(1)!, 'published');
+      // The fan-out takes some 800 ms, the lease 300 ms; two workers sweep every 50 ms for issues whose lease ran out.
+      const delivery = { leaseMs: 300, batchSize: 2 };
+      for (const worker of [app({ delivery }), app({ delivery })]) worker.vox.start();
+      const result = await ticket.settled();
+      assert.equal(result.sent, 16);
+      const issue = await app({ worker: false }).vox.issues.get(ticket.issueId);
+      assert.deepEqual([issue?.status, issue?.attempts], ['done', 1], 'one worker fanned the issue out, once');
+      assert.equal(smtp.received.length, 16);
     });
 
     test('trx must be a transaction', async () => {

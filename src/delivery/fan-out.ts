@@ -29,6 +29,8 @@ interface IssueState {
   readonly notification: NotificationRecord;
   readonly objects: IssueObjects;
   readonly variables: IssueVariables;
+  /** When this worker last took or renewed the issue's lease (ms since the epoch). */
+  leaseRenewedAt: number;
 }
 
 /** A message to render and write, or a failure to write, during fan-out. */
@@ -114,6 +116,7 @@ export class FanOut {
     // A turn of the event loop first: on SQLite every await below may resolve at once, and a
     // worker catching up on many small issues would otherwise hold the host's thread throughout.
     await new Promise((resolve) => setImmediate(resolve));
+    const claimedAt = Date.now();
     if (!(await this.#engine.store.issues.claim(issueId, this.#engine.settings.leaseMs))) return;
     try {
       const found = await this.#composer.issueOf(issueId);
@@ -121,7 +124,7 @@ export class FanOut {
       const { notification } = found;
       const objects = this.#live.take(issueId) ?? (await this.#composer.objectsOf(found.issue, true));
       const variables = await this.#composer.variables(notification, objects);
-      const state: IssueState = { issueId, notification, objects, variables };
+      const state: IssueState = { issueId, notification, objects, variables, leaseRenewedAt: claimedAt };
       for (const template of await this.#engine.store.templates.list({ notificationId: notification.id, enabledOnly: true })) {
         await this.#fanOutTemplate(state, template, stop);
       }
@@ -362,8 +365,13 @@ export class FanOut {
       queued ||= rows.some((r) => r.status === 'queued');
       await this.#engine.store.messages.insertMany(rows);
     }
-    // Keep the issue while a long fan-out goes on, so that no other worker starts it again.
-    await this.#engine.store.issues.renewLease(state.issueId, this.#engine.settings.leaseMs);
+    // Keep the issue while a long fan-out goes on, so that no other worker starts it again: once a
+    // quarter of the lease has passed, not after every batch (a statement per 100 messages).
+    const { leaseMs } = this.#engine.settings;
+    if (Date.now() - state.leaseRenewedAt >= leaseMs / 4) {
+      state.leaseRenewedAt = Date.now();
+      await this.#engine.store.issues.renewLease(state.issueId, leaseMs);
+    }
     if (queued) this.#engine.wake({ kind: 'send' }, 0);
   }
 
