@@ -87,6 +87,7 @@ for (const database of databases) {
       posts.clear();
       readers = ['a@example.org', 'b@example.org'];
       readerDelayMs = 0;
+      loadFailures = 0;
     });
     afterEach(async () => {
       for (const vox of opened.splice(0)) await vox.close();
