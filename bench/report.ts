@@ -70,7 +70,7 @@ export function verdicts(data: BenchData): { newsletter: string[]; latency: stri
       for (const d of data.dialects) {
         const vox = peak(c.vox[d] ?? []);
         const base = peak(c.baseline);
-        out.newsletter.push(`- Memory, ${d}, N = ${n(c.count)}: Vox's peak RSS ${f(vox)} MB, the baseline's ${f(base)} MB, ${f(vox - base)} MB more; target ≤ 50 MB more: ${verdict(vox - base <= 50)}`);
+        out.newsletter.push(`- Memory, ${d}, N = ${n(c.count)}: Vox's peak RSS ${f(vox)} MB, the baseline's ${f(base)} MB, ${vox >= base ? `${f(vox - base)} MB more` : `${f(base - vox)} MB less`}; target ≤ 50 MB more: ${verdict(vox - base <= 50)}`);
       }
     }
     if (smallest && smallest !== largest) {
