@@ -180,7 +180,7 @@ export class FanOut {
     let batch: Planned[] = [];
     let pacing = true;
     const flush = async () => {
-      if (pacing) pacing = await this.#holdBack(state.issueId, backend.id, stop);
+      if (pacing) pacing = await this.#holdBack(state, backend.id, stop);
       if (throttle) batch = await throttled(this.#engine, state.notification.key, backend.protocol, batch, throttle, overflow);
       await this.#write(state, template, backend.id, backend.protocol, batch, render);
       batch = [];
@@ -262,15 +262,14 @@ export class FanOut {
    * worker is stopping, or when the backlog stopped shrinking (then the fan-out goes on at full
    * speed, as nothing here is sending its messages).
    */
-  async #holdBack(issueId: number, backendId: string, stop: () => boolean): Promise<boolean> {
-    const { fanOutLead: lead, leaseMs } = this.#engine.settings;
+  async #holdBack(state: IssueState, backendId: string, stop: () => boolean): Promise<boolean> {
+    const { fanOutLead: lead } = this.#engine.settings;
     if (lead <= 0) return false;
-    const { claims, issues } = this.#engine.store;
+    const { claims } = this.#engine.store;
     // Looking at twice the lead tells a backlog that shrinks from one that is far larger.
     let due = await claims.dueOf(backendId, 2 * lead);
     let lowest = due;
     let shrankAt = Date.now();
-    let renewedAt = Date.now();
     while (due > lead) {
       if (stop() || Date.now() - shrankAt > HOLD_PATIENCE_MS) return false;
       await new Promise((resolve) => setTimeout(resolve, HOLD_POLL_MS));
@@ -279,10 +278,7 @@ export class FanOut {
         lowest = due;
         shrankAt = Date.now();
       }
-      if (Date.now() - renewedAt > leaseMs / 4) {
-        await issues.renewLease(issueId, leaseMs);
-        renewedAt = Date.now();
-      }
+      await this.#keepLease(state);
     }
     return true;
   }
@@ -365,14 +361,20 @@ export class FanOut {
       queued ||= rows.some((r) => r.status === 'queued');
       await this.#engine.store.messages.insertMany(rows);
     }
-    // Keep the issue while a long fan-out goes on, so that no other worker starts it again: once a
-    // quarter of the lease has passed, not after every batch (a statement per 100 messages).
-    const { leaseMs } = this.#engine.settings;
-    if (Date.now() - state.leaseRenewedAt >= leaseMs / 4) {
-      state.leaseRenewedAt = Date.now();
-      await this.#engine.store.issues.renewLease(state.issueId, leaseMs);
-    }
+    await this.#keepLease(state);
     if (queued) this.#engine.wake({ kind: 'send' }, 0);
+  }
+
+  /**
+   * Keeps the issue while a long fan-out goes on (writing, or holding back for sending), so that no
+   * other worker starts it again: renewed once a quarter of the lease has passed since this worker
+   * took or last renewed it, not after every batch (a statement per 100 messages).
+   */
+  async #keepLease(state: IssueState): Promise<void> {
+    const { leaseMs } = this.#engine.settings;
+    if (Date.now() - state.leaseRenewedAt < leaseMs / 4) return;
+    state.leaseRenewedAt = Date.now();
+    await this.#engine.store.issues.renewLease(state.issueId, leaseMs);
   }
 
   /** One planned message as a row of the log: rendered and queued, or failed with its reason. */
